@@ -1,0 +1,48 @@
+"""The paper's additive (MLP) scorer of memories against the current state.
+
+`a_i = vᵀ tanh(W_q ĥ_t + W_m m_i + b)` (SPEC §2). The `W_m m_i + b` part is a
+memory's *key*; it is computed once, when the memory is written.
+
+References:
+    Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
+    Through Reminding", NeurIPS 2018. https://arxiv.org/abs/1809.03702
+"""
+
+import tensorflow as tf
+
+
+def memory_keys(memories, memory_kernel, attention_bias):
+    """Keys `W_m m + b` of one or more memories.
+
+    Args:
+        memories: tensor `(..., units)`.
+        memory_kernel: tensor `(units, attention_units)`.
+        attention_bias: tensor `(attention_units,)`.
+
+    Returns:
+        Tensor `(..., attention_units)`.
+    """
+    return tf.matmul(memories, memory_kernel) + attention_bias
+
+
+def additive_scores(query, keys, attention_vector):
+    """Scores `vᵀ tanh(query + key_i)` of every key against the query.
+
+    Args:
+        query: tensor `(batch, attention_units)`, `W_q ĥ_t`.
+        keys: tensor `(batch, slots, attention_units)`.
+        attention_vector: tensor `(attention_units,)`, `v`.
+
+    Returns:
+        Tensor `(batch, slots)`.
+
+    Example:
+
+    >>> query = tf.zeros((1, 2))
+    >>> keys = tf.constant([[[0.0, 0.0], [10.0, 10.0]]])
+    >>> scores = additive_scores(query, keys, tf.constant([1.0, 1.0]))
+    >>> [round(float(s), 3) for s in scores[0]]
+    [0.0, 2.0]
+    """
+    hidden = tf.tanh(query[:, None, :] + keys)
+    return tf.reduce_sum(hidden * attention_vector, axis=-1)

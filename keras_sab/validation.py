@@ -1,0 +1,77 @@
+"""Argument checks shared by `SABCell` and `SAB`.
+
+Every check raises a `ValueError` that names the argument and says what is
+allowed (SPEC §6), so that a bad setting never surfaces as a TensorFlow
+traceback or as a silently wrong model.
+"""
+
+import numbers
+
+from keras_sab.sparse_attention import ATTENTION_MODES
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(name, value, minimum, allow_none=False):
+    """Returns `value` as a Python int if it is an integer `>= minimum`.
+
+    Args:
+        name: argument name, quoted in the error.
+        value: the value to check.
+        minimum: smallest allowed value.
+        allow_none: whether `None` is accepted (and returned as is).
+            Defaults to `False`.
+
+    Returns:
+        `int(value)`, or `None`.
+
+    Raises:
+        ValueError: naming `name` and the allowed values.
+    """
+    if value is None and allow_none:
+        return None
+    if not _is_int(value) or value < minimum:
+        allowed = f"an integer >= {minimum}"
+        if allow_none:
+            allowed += " or None"
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_rate(name, value):
+    """Returns `value` as a float if it lies in `[0, 1)`, else raises."""
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not 0.0 <= value < 1.0
+    ):
+        raise ValueError(
+            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_attention(value):
+    """Returns `value` if it is one of the attention modes, else raises."""
+    if value not in ATTENTION_MODES:
+        raise ValueError(
+            f"`attention` must be one of {ATTENTION_MODES}. "
+            f"Received: attention={value!r}"
+        )
+    return value
+
+
+def check_sequence_rank(shape, layer_name):
+    """Raises unless `shape` is `(batch, timesteps, features)` with known features."""
+    if shape is None or len(shape) != 3:
+        raise ValueError(
+            f"Input 0 of layer {layer_name!r} must be rank 3, "
+            f"(batch, timesteps, features). Received: input shape={shape}"
+        )
+    if shape[-1] is None:
+        raise ValueError(
+            f"The last dimension (features) of the input to {layer_name!r} "
+            f"must be known. Received: input shape={shape}"
+        )

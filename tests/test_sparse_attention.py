@@ -1,0 +1,146 @@
+"""The sparsifier and dense weights as pure functions (SPEC §3)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_sab.sparse_attention import attention_weights
+from keras_sab.sparse_attention import dense_attention_weights
+from keras_sab.sparse_attention import sparse_attention_weights
+
+
+def _all_readable(shape):
+    return tf.ones(shape, tf.bool)
+
+
+@pytest.mark.parametrize("k_top", [1, 2, 3, 5])
+def test_exactly_k_top_nonzero_and_sum_to_one(k_top):
+    """SPEC §3: n > k_top distinct scores give exactly k_top non-zero weights,
+    on the k_top best slots, summing to 1."""
+    scores = tf.constant(np.random.default_rng(k_top).normal(size=(4, 9)), tf.float32)
+    weights = sparse_attention_weights(scores, _all_readable((4, 9)), k_top).numpy()
+    assert np.all((weights > 0).sum(-1) == k_top)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
+    best = np.argsort(-scores.numpy(), axis=-1)[:, :k_top]
+    for row, chosen in zip(weights, best):
+        assert set(np.flatnonzero(row)) == set(chosen)
+
+
+def test_weights_follow_the_shifted_relu_rule():
+    """SPEC §3: w_i = max(a_i - δ, 0) / Σ_j max(a_j - δ, 0), δ the (k+1)-th."""
+    scores = tf.constant([[0.1, 0.5, 0.3, 0.9, -1.0]])
+    weights = sparse_attention_weights(scores, _all_readable((1, 5)), 2).numpy()[0]
+    expected = np.array([0.0, 0.2, 0.0, 0.6, 0.0]) / 0.8
+    np.testing.assert_allclose(weights, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("n,k_top", [(1, 3), (3, 3), (2, 5)])
+def test_uniform_when_few_readable(n, k_top):
+    """SPEC §3: n <= k_top readable memories each get 1/n."""
+    scores = tf.constant(np.random.default_rng(n).normal(size=(2, 6)), tf.float32)
+    readable = tf.constant(np.repeat(np.arange(6)[None, :] < n, 2, axis=0))
+    weights = sparse_attention_weights(scores, readable, k_top).numpy()
+    np.testing.assert_allclose(weights[:, :n], 1.0 / n, rtol=1e-6)
+    assert np.all(weights[:, n:] == 0)
+
+
+def test_unreadable_slots_never_weighted_whatever_their_scores():
+    """SPEC §3: slots beyond the readable ones get 0, even with huge scores."""
+    scores = tf.constant([[0.0, 1.0, 2.0, 1e30, 1e30, 1e30]])
+    readable = tf.constant([[True, True, True, False, False, False]])
+    for fn in (
+        lambda: sparse_attention_weights(scores, readable, 1),
+        lambda: sparse_attention_weights(scores, readable, 2),
+        lambda: dense_attention_weights(scores, readable),
+    ):
+        weights = fn().numpy()[0]
+        assert np.all(weights[3:] == 0)
+        np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-6)
+
+
+def test_nothing_readable_gives_zero_weights():
+    """SPEC §2: an empty memory is read as s_t = 0."""
+    scores = tf.constant([[0.3, 0.2, 0.1]])
+    readable = tf.zeros((1, 3), tf.bool)
+    for mode in ("sparse", "dense"):
+        weights = attention_weights(scores, readable, 2, mode).numpy()
+        assert np.all(weights == 0)
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float16, tf.bfloat16])
+def test_tied_scores_give_zeros_not_nan(dtype):
+    """SPEC §3: all-tied scores give all-zero weights, finite gradients."""
+    scores = tf.constant([[0.7] * 6], dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        weights = sparse_attention_weights(scores, _all_readable((1, 6)), 2)
+        loss = tf.reduce_sum(weights * tf.range(6, dtype=dtype))
+    grad = tape.gradient(loss, scores)
+    assert np.all(tf.cast(weights, tf.float32).numpy() == 0)
+    assert np.all(np.isfinite(tf.cast(grad, tf.float32).numpy()))
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+def test_low_precision_is_finite_and_normalised(dtype):
+    """SPEC §3: no NaN/Inf in float16 and bfloat16, with some slots unreadable
+    (their masked scores sit at the dtype's lowest value) and few readable."""
+    rng = np.random.default_rng(3)
+    # Distinct values (exact in both dtypes), so no row is tied.
+    scores = tf.constant([rng.permutation(10) * 7.0 - 30 for _ in range(8)], dtype)
+    counts = np.arange(8)[:, None] + 1
+    readable = tf.constant(np.arange(10)[None, :] < counts)
+    for k_top, mode in ((3, "sparse"), (1, "sparse"), (3, "dense")):
+        with tf.GradientTape() as tape:
+            tape.watch(scores)
+            weights = attention_weights(scores, readable, k_top, mode)
+            loss = tf.reduce_sum(weights * tf.cast(scores, weights.dtype))
+        grad = tf.cast(tape.gradient(loss, scores), tf.float32).numpy()
+        weights = tf.cast(weights, tf.float32).numpy()
+        assert np.all(np.isfinite(weights)) and np.all(np.isfinite(grad))
+        np.testing.assert_allclose(weights.sum(-1), 1.0, atol=2e-2)
+
+
+@pytest.mark.parametrize("k_top", [1, 2, 4])
+def test_non_selected_scores_get_exactly_zero_gradient(k_top):
+    """SPEC §3-§4: every non-selected score, the (k_top+1)-th included, gets
+    exactly zero gradient (δ is a constant); selected ones get gradient
+    (with k_top=1 the single weight is the constant 1)."""
+    scores = tf.constant(np.random.default_rng(k_top).normal(size=(3, 7)), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        weights = sparse_attention_weights(scores, _all_readable((3, 7)), k_top)
+        loss = tf.reduce_sum(weights * tf.range(7, dtype=tf.float32) ** 2)
+    grad = tape.gradient(loss, scores).numpy()
+    order = np.argsort(-scores.numpy(), axis=-1)
+    for row in range(3):
+        assert np.all(grad[row, order[row, k_top:]] == 0)
+        assert np.any(grad[row, order[row, :k_top]] != 0) == (k_top > 1)
+
+
+def test_threshold_is_a_constant_for_differentiation():
+    """SPEC §3: with δ held fixed, ∂w_i/∂a_i matches the analytic formula."""
+    scores = tf.constant([[2.0, 1.0, 0.5, 0.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        w0 = sparse_attention_weights(scores, _all_readable((1, 4)), 2)[0, 0]
+    grad = tape.gradient(w0, scores).numpy()[0]
+    # w0 = r0 / (r0 + r1), r = a - 0.5: dw0/da0 = r1/(S^2), dw0/da1 = -r0/S^2.
+    r0, r1 = 1.5, 0.5
+    np.testing.assert_allclose(grad, [r1 / 4.0, -r0 / 4.0, 0.0, 0.0], rtol=1e-6)
+
+
+def test_dense_is_softmax_over_readable():
+    """SPEC §5: dense attention is a softmax over the readable memories."""
+    scores = tf.constant([[1.0, 2.0, 3.0, 4.0]])
+    readable = tf.constant([[True, True, True, False]])
+    weights = dense_attention_weights(scores, readable).numpy()[0]
+    expected = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    np.testing.assert_allclose(weights[:3], expected, rtol=1e-6)
+    assert weights[3] == 0
+
+
+def test_k_top_zero_means_no_attention():
+    """SPEC §5: k_top=0 is a plain LSTM, in either mode."""
+    scores = tf.constant([[1.0, 2.0]])
+    for mode in ("sparse", "dense"):
+        assert np.all(attention_weights(scores, _all_readable((1, 2)), 0, mode).numpy() == 0)
