@@ -187,7 +187,6 @@ class SAB(keras.layers.Layer):
         self.return_state = bool(return_state)
         self.return_attention = bool(return_attention)
         self.supports_masking = True
-        self.input_spec = keras.layers.InputSpec(ndim=3)
 
     def build(self, sequences_shape):
         validation.check_sequence_rank(sequences_shape, self.name)

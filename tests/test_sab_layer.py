@@ -1,0 +1,229 @@
+"""The `SAB` layer in Keras models (SPEC §5-§6)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_sab
+
+
+def _sequence_task(n, timesteps, seed):
+    """Label = sign pattern of the last two inputs: learnable locally."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, timesteps, 3)).astype("float32")
+    y = ((x[:, -1, 0] > 0).astype(int) + 2 * (x[:, -2, 1] > 0)).astype("int32")
+    return x, y
+
+
+def _lstm_and_sab(timesteps=17, units=6, features=3):
+    lstm = keras.layers.LSTM(units, return_sequences=True)
+    sab = keras_sab.SAB(units, k_top=0, k_trunc=None, return_sequences=True)
+    x = np.random.default_rng(0).normal(size=(4, timesteps, features)).astype("float32")
+    lstm(x)
+    sab(x)
+    sab.set_weights(lstm.get_weights())
+    return lstm, sab, tf.constant(x)
+
+
+def test_full_bptt_without_attention_matches_keras_lstm():
+    """SPEC §5: SAB(k_top=0, k_trunc=None) == keras.layers.LSTM, outputs and
+    gradients for inputs and every weight, to 1e-5."""
+    lstm, sab, x = _lstm_and_sab()
+    target = tf.random.normal(lstm(x).shape, seed=1)
+    results = []
+    for layer in (lstm, sab):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum((y - target) ** 2)
+        grads = tape.gradient(loss, [x] + layer.trainable_weights)
+        results.append([y] + grads)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_truncation_changes_gradients_not_outputs():
+    """SPEC §4: k_trunc cuts gradient only: same forward as full BPTT."""
+    lstm, sab, x = _lstm_and_sab()
+    truncated = keras_sab.SAB(6, k_top=0, k_trunc=4, return_sequences=True)
+    truncated(x)
+    truncated.set_weights(lstm.get_weights())
+    np.testing.assert_allclose(truncated(x).numpy(), sab(x).numpy(), atol=1e-6)
+    grads = []
+    for layer in (sab, truncated):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x)[:, -1])
+        grads.append(tape.gradient(loss, x).numpy())
+    # Full BPTT reaches the first step; blocks of 4 stop at step 17's block.
+    assert np.abs(grads[0][:, 0]).max() > 0
+    assert np.abs(grads[1][:, :16]).max() == 0
+    assert np.abs(grads[1][:, 16]).max() > 0
+
+
+@pytest.mark.parametrize("attention", ["sparse", "dense"])
+def test_layer_and_rnn_of_cell_agree(attention):
+    """SPEC §6: SAB and keras.layers.RNN(SABCell) compute the same thing."""
+    x = np.random.default_rng(0).normal(size=(3, 22, 4)).astype("float32")
+    sab = keras_sab.SAB(5, k_top=2, k_att=3, k_trunc=4, attention=attention,
+                        return_sequences=True)
+    cell = keras_sab.SABCell(5, k_top=2, k_att=3, k_trunc=4, attention=attention,
+                             max_memories=22 // 3)
+    rnn = keras.layers.RNN(cell, return_sequences=True)
+    sab(x)
+    rnn(x)
+    cell.set_weights(sab.cell.get_weights())
+    x = tf.constant(x)
+    results = []
+    for layer in (sab, rnn):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.sin(layer(x)))
+        results.append([loss] + tape.gradient(loss, [x] + layer.trainable_weights))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("with_input", [True, False])
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_sequential_fit_reduces_loss(with_input, jit_compile):
+    """SPEC §6: model.add(SAB) in a Sequential, with and without an Input,
+    trained with and without XLA: the loss goes down."""
+    x, y = _sequence_task(256, 15, seed=0)
+    model = keras.Sequential()
+    if with_input:
+        model.add(keras.Input((None, 3)))
+    model.add(keras_sab.SAB(16, k_top=2, k_att=4, k_trunc=5))
+    model.add(keras.layers.Dense(4))
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=jit_compile,
+    )
+    history = model.fit(x, y, batch_size=32, epochs=8, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.8 * losses[0]
+    assert all(np.isfinite(losses))
+
+
+def test_functional_shapes_and_variable_length():
+    """SPEC §6: functional model on Input((None, D)); return_sequences,
+    return_attention and return_state give the documented shapes at any T,
+    and a model built at T=20 predicts at T=500 without rebuilding."""
+    inputs = keras.Input((None, 3))
+    out, attention, h, c = keras_sab.SAB(
+        8, k_top=3, k_att=5, k_trunc=5, return_sequences=True,
+        return_attention=True, return_state=True,
+    )(inputs)
+    assert tuple(out.shape) == (None, None, 8)
+    assert tuple(attention.shape) == (None, None, None)
+    assert tuple(h.shape) == tuple(c.shape) == (None, 8)
+    model = keras.Model(inputs, [out, attention, h, c])
+    for timesteps in (20, 23, 500):
+        x = np.random.default_rng(timesteps).normal(size=(2, timesteps, 3))
+        out, attention, h, c = model.predict(x, verbose=0)
+        assert out.shape == (2, timesteps, 8)
+        assert attention.shape == (2, timesteps, timesteps // 5)
+        assert h.shape == c.shape == (2, 8)
+        np.testing.assert_allclose(h, out[:, -1], atol=1e-6)
+        # Each step attends to at most k_top memories, never to future ones.
+        assert np.all((attention > 0).sum(-1) <= 3)
+        written = np.arange(timesteps)[:, None] // 5
+        unwritten = np.arange(timesteps // 5)[None, :] >= written
+        assert np.all(attention[:, unwritten] == 0)
+
+
+def test_eager_shapes_without_return_sequences():
+    """SPEC §6: eager call shapes; a lone output is a tensor, not a list."""
+    x = np.zeros((2, 7, 3), "float32")
+    assert keras_sab.SAB(4)(x).shape == (2, 4)
+    out, attention = keras_sab.SAB(4, k_att=2, return_attention=True)(x)
+    assert out.shape == (2, 4) and attention.shape == (2, 7, 3)
+
+
+def test_trained_at_short_length_predicts_long():
+    """SPEC §6: a model trained at T=20 predicts at T=500, same model."""
+    x, y = _sequence_task(64, 20, seed=1)
+    model = keras.Sequential([keras.Input((None, 3)),
+                              keras_sab.SAB(8, k_top=2, k_att=4, k_trunc=4),
+                              keras.layers.Dense(4)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=1, verbose=0)
+    long_x = np.random.default_rng(2).normal(size=(3, 500, 3)).astype("float32")
+    predictions = model.predict(long_x, verbose=0)
+    assert predictions.shape == (3, 4) and np.all(np.isfinite(predictions))
+
+
+def test_save_and_load_keras_file(tmp_path):
+    """SPEC §6: .keras save/load gives identical predictions."""
+    model = keras.Sequential([
+        keras.Input((None, 3)),
+        keras_sab.SAB(8, k_top=2, k_att=3, k_trunc=4, attention_units=7,
+                      return_sequences=True),
+        keras.layers.Dense(2),
+    ])
+    x = np.random.default_rng(0).normal(size=(2, 31, 3)).astype("float32")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert loaded.layers[0].k_top == 2 and loaded.layers[0].attention_units == 7
+
+
+def test_config_round_trip():
+    """SPEC §6: get_config/from_config preserve every hyper-parameter."""
+    layer = keras_sab.SAB(9, k_top=4, k_att=7, k_trunc=None, attention="dense",
+                          attention_units=11, dropout=0.25, return_sequences=True,
+                          return_attention=True, kernel_regularizer="l2")
+    clone = keras_sab.SAB.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    assert (clone.units, clone.k_top, clone.k_att, clone.k_trunc, clone.attention) == (
+        9, 4, 7, None, "dense")
+    cell = keras_sab.SABCell(5, k_top=1, k_att=2, k_trunc=3, max_memories=6)
+    assert keras_sab.SABCell.from_config(cell.get_config()).get_config() == cell.get_config()
+
+
+def test_padding_after_a_sequence_does_not_change_its_outputs():
+    """Masking: with a Masking layer, outputs at the real steps, and the
+    final output, do not depend on the padding that follows."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 12, 3)).astype("float32")
+    padded = np.concatenate([x, np.zeros((2, 9, 3), "float32")], axis=1)
+    padded[1, 12:] = 0.0
+    inputs = keras.Input((None, 3))
+    masked = keras.layers.Masking(0.0)(inputs)
+    seq = keras_sab.SAB(6, k_top=2, k_att=5, k_trunc=4, return_sequences=True)
+    last = keras_sab.SAB(6, k_top=2, k_att=5, k_trunc=4)
+    model = keras.Model(inputs, [seq(masked), last(masked)])
+    seq_x, last_x = model.predict(x, verbose=0)
+    seq_p, last_p = model.predict(padded, verbose=0)
+    np.testing.assert_allclose(seq_p[:, :12], seq_x, atol=1e-6)
+    np.testing.assert_allclose(last_p, last_x, atol=1e-6)
+    # Without the mask, the padding would change the final output.
+    unmasked = keras.Model(inputs, last(inputs))
+    assert np.abs(unmasked.predict(padded, verbose=0) - last_x).max() > 1e-4
+
+
+def test_mixed_float16_trains_without_nan():
+    """SPEC §3, §6: under mixed_float16 the layer trains with finite loss."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    x, y = _sequence_task(64, 25, seed=3)
+    model = keras.Sequential([
+        keras.Input((None, 3)),
+        keras_sab.SAB(8, k_top=2, k_att=3, k_trunc=4),
+        keras.layers.Dense(4, dtype="float32"),
+    ])
+    assert model.layers[0].compute_dtype == "float16"
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert np.all(np.isfinite(model.predict(x, verbose=0)))
+
+
+def test_dropout_is_active_in_training_only():
+    """Input dropout: changes training outputs, not inference outputs."""
+    layer = keras_sab.SAB(6, dropout=0.5, seed=1)
+    x = np.ones((4, 9, 3), "float32")
+    np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
+    assert np.abs(layer(x, training=True).numpy() - layer(x).numpy()).max() > 1e-4
