@@ -79,6 +79,26 @@ def initial_sab_state(batch_size, slots, units, attention_units, dtype):
     )
 
 
+def attend(weights, h_hat, memory, keys, weigh):
+    """Adds the attention read of `memory` to the provisional state `ĥ_t`.
+
+    Args:
+        weights: `StepWeights`.
+        h_hat: `(batch, units)`, the LSTM's provisional state.
+        memory: `(batch, slots, units)`, the memories that may be read.
+        keys: `(batch, slots, attention_units)`, their keys.
+        weigh: function mapping scores `(batch, slots)` to weights.
+
+    Returns:
+        `(h, attention, scores)`: `h = ĥ + Σ_i w_i m_i`, the weights `w` and
+        the scores `a`.
+    """
+    query = tf.matmul(h_hat, weights.query_kernel)
+    scores = additive_scores(query, keys, weights.attention_vector)
+    attention = weigh(scores)
+    return h_hat + tf.einsum("bm,bmu->bu", attention, memory), attention, scores
+
+
 def sab_step(weights, settings, projected_input, state, mask=None):
     """One SAB step with its gradient routing, as a pure function.
 
@@ -104,12 +124,15 @@ def sab_step(weights, settings, projected_input, state, mask=None):
     slots = tf.shape(state.memory)[1]
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
-        query = tf.matmul(h_hat, weights.query_kernel)
-        scores = additive_scores(query, state.keys, weights.attention_vector)
-        attention = attention_weights(
-            scores, readable, settings.k_top, settings.attention
+        h, attention, _ = attend(
+            weights,
+            h_hat,
+            state.memory,
+            state.keys,
+            lambda scores: attention_weights(
+                scores, readable, settings.k_top, settings.attention
+            ),
         )
-        h = h_hat + tf.einsum("bm,bmu->bu", attention, state.memory)
     else:
         attention = tf.zeros([tf.shape(h_hat)[0], slots], h_hat.dtype)
         h = h_hat

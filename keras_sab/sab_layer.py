@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from keras_sab import validation
+from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.sab_cell import SABCell
 from keras_sab.sab_cell import initial_sab_state
 from keras_sab.sab_cell import sab_step
@@ -107,6 +108,16 @@ class SAB(keras.layers.Layer):
             to `False`.
         return_attention: Boolean, also return the attention weights.
             Defaults to `False`.
+        use_fused: `"auto"`, `True` or `False`. `True` runs the fused,
+            memory-lean path (one `tf.custom_gradient` over the whole
+            sequence: activation memory linear in T, backward through the
+            selected memories only); `False` the generic loop over
+            `SABCell`'s step, differentiated by autodiff (activation memory
+            quadratic in T). Both compute the same outputs and gradients.
+            `"auto"` picks the fused path unless a mask is passed, which only
+            the generic loop supports; `True` with a mask raises a
+            `ValueError`. The fused path's attention weights carry no
+            gradient. Defaults to `"auto"`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -161,9 +172,16 @@ class SAB(keras.layers.Layer):
         return_sequences=False,
         return_state=False,
         return_attention=False,
+        use_fused="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if use_fused not in ("auto", True, False):
+            raise ValueError(
+                "`use_fused` must be one of 'auto', True, False. "
+                f"Received: use_fused={use_fused!r}"
+            )
+        self.use_fused = use_fused
         self.cell = SABCell(
             units,
             k_top=k_top,
@@ -193,20 +211,25 @@ class SAB(keras.layers.Layer):
         self.cell.build((sequences_shape[0], sequences_shape[-1]))
         self.built = True
 
-    def _run_loop(self, projected, initial_state, mask):
-        """Runs `sab_step` over time; returns outputs, attention, h, c."""
-        cell = self.cell
-        batch = tf.shape(projected)[0]
-        timesteps = projected.shape[1] or tf.shape(projected)[1]
-        slots = memory_slots(timesteps, cell.k_att, cell.k_top)
-        state = initial_sab_state(
-            batch, slots, cell.units, cell.attention_units, self.compute_dtype
+    def _run_fused(self, inputs, state, slots):
+        """The fused path; returns time-major outputs, attention, h, c."""
+        outputs, h, c, attention = fused_sab_sequence(
+            inputs,
+            state.h,
+            state.c,
+            self.cell.step_weights(),
+            self.cell.settings,
+            slots,
+            return_attention=self.return_attention,
         )
-        if initial_state is not None:
-            h, c = (tf.cast(s, self.compute_dtype) for s in initial_state)
-            state = state._replace(h=h, c=c)
+        return outputs, attention, h, c
+
+    def _run_loop(self, inputs, state, slots, mask):
+        """The generic loop of `sab_step`; returns time-major outputs,
+        attention, h, c."""
+        cell = self.cell
+        timesteps = inputs.shape[0] or tf.shape(inputs)[0]
         weights = cell.step_weights()
-        inputs = tf.transpose(projected, [1, 0, 2])
         step_mask = None if mask is None else tf.transpose(tf.cast(mask, tf.bool))
         outputs = tf.TensorArray(self.compute_dtype, size=timesteps)
         attention = tf.TensorArray(self.compute_dtype, size=timesteps)
@@ -227,18 +250,40 @@ class SAB(keras.layers.Layer):
             (tf.constant(0), state, outputs, attention),
             maximum_iterations=timesteps,
         )
-        outputs = tf.transpose(outputs.stack(), [1, 0, 2])
-        attention = tf.transpose(attention.stack(), [1, 0, 2])
-        return outputs, attention[:, :, : timesteps // cell.k_att], state.h, state.c
+        return outputs.stack(), attention.stack(), state.h, state.c
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
-        projected = self.cell.project_inputs(sequences, training)
-        outputs, attention, h, c = self._run_loop(projected, initial_state, mask)
-        self.cell.reset_dropout_mask()
+        if self.use_fused is True and mask is not None:
+            raise ValueError(
+                "`use_fused=True` does not support masking; use "
+                "use_fused='auto' (falls back to the generic loop) or False."
+            )
+        cell = self.cell
+        projected = cell.project_inputs(sequences, training)
+        cell.reset_dropout_mask()
+        timesteps = sequences.shape[1] or tf.shape(sequences)[1]
+        slots = memory_slots(timesteps, cell.k_att, cell.k_top)
+        state = initial_sab_state(
+            tf.shape(sequences)[0],
+            slots,
+            cell.units,
+            cell.attention_units,
+            self.compute_dtype,
+        )
+        if initial_state is not None:
+            h, c = (tf.cast(s, self.compute_dtype) for s in initial_state)
+            state = state._replace(h=h, c=c)
+        inputs = tf.transpose(projected, [1, 0, 2])
+        if self.use_fused is False or mask is not None:
+            outputs, attention, h, c = self._run_loop(inputs, state, slots, mask)
+        else:
+            outputs, attention, h, c = self._run_fused(inputs, state, slots)
+        outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:
-            result.append(attention)
+            attention = tf.transpose(attention, [1, 0, 2])
+            result.append(attention[:, :, : timesteps // cell.k_att])
         if self.return_state:
             result += [h, c]
         return result[0] if len(result) == 1 else result
@@ -270,6 +315,7 @@ class SAB(keras.layers.Layer):
             return_sequences=self.return_sequences,
             return_state=self.return_state,
             return_attention=self.return_attention,
+            use_fused=self.use_fused,
         )
         return {**super().get_config(), **config}
 

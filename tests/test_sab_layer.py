@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import keras_sab
+from tests.numerics import assert_scaled_close
 
 
 def _sequence_task(n, timesteps, seed):
@@ -82,7 +83,7 @@ def test_layer_and_rnn_of_cell_agree(attention):
             loss = tf.reduce_sum(tf.sin(layer(x)))
         results.append([loss] + tape.gradient(loss, [x] + layer.trainable_weights))
     for a, b in zip(*results):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+        assert_scaled_close(a.numpy(), b.numpy())
 
 
 @pytest.mark.parametrize("with_input", [True, False])
