@@ -145,7 +145,7 @@ class _FusedSequence:
                     chosen += tf.range(self.slots)
                 else:
                     chosen_w, chosen = tf.math.top_k(attention, k=self.k_top)
-                    threshold = top_k_threshold(scores, readable, self.k_top)
+                    threshold, _ = top_k_threshold(scores, readable, self.k_top)
                 memory, keys = self.write(t, h_new, memory, keys, weights)
             saved = (h_new, h, c, chosen, chosen_w, threshold)
             arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
@@ -183,12 +183,12 @@ class _FusedSequence:
         if self.dense:
             readable = self.readable_at(t)
             return lambda scores: dense_attention_weights(scores, readable)
+        if self.k_top == 1:
+            return lambda scores: chosen_w
         few = t // self.k_att <= self.k_top
         everything = tf.ones_like(chosen_w, tf.bool)
-        return lambda scores: tf.cond(
-            few,
-            lambda: chosen_w,
-            lambda: weights_from_threshold(scores, threshold, everything),
+        return lambda scores: tf.where(
+            few, chosen_w, weights_from_threshold(scores, threshold, everything)
         )
 
     def backward(self, weights, saved, d_outputs, d_h, d_c):

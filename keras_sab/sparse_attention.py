@@ -23,7 +23,12 @@ def _masked_scores(scores, readable):
 
 
 def top_k_threshold(scores, readable, k_top):
-    """Returns the `(k_top + 1)`-th largest readable score, per row.
+    """The threshold `δ` of the top-k rule, and which rows have too few slots.
+
+    `δ` is the `(k_top + 1)`-th largest readable score of each row. Rows with
+    `k_top` or fewer readable slots have no such score: they are flagged
+    `few` (their weights are uniform) and get `δ = 0`, so that the unused
+    shifted-ReLU branch stays finite (its gradient would otherwise be NaN).
 
     Args:
         scores: float tensor `(batch, slots)`.
@@ -31,11 +36,13 @@ def top_k_threshold(scores, readable, k_top):
         k_top: Python int `>= 1`, smaller than `slots`.
 
     Returns:
-        A `(batch, 1)` tensor, with no gradient (SPEC §3: `δ` is a
-        constant for differentiation).
+        `(threshold, few)`: a `(batch, 1)` tensor with no gradient (SPEC §3:
+        `δ` is a constant for differentiation) and a bool `(batch, 1)`.
     """
+    few = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True) <= k_top
     values, _ = tf.math.top_k(_masked_scores(scores, readable), k=k_top + 1)
-    return tf.stop_gradient(values[:, k_top:])
+    threshold = tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
+    return tf.stop_gradient(threshold), few
 
 
 def weights_from_threshold(scores, threshold, readable):
@@ -99,12 +106,12 @@ def sparse_attention_weights(scores, readable, k_top):
     slots = scores.shape[-1]
     if slots is not None and slots <= k_top:
         return uniform
-    few = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True) <= k_top
-    # Rows with few readable slots have no finite threshold; a zero stands in
-    # so that the unused branch stays finite (its gradient would be NaN).
-    threshold = top_k_threshold(scores, readable, k_top)
-    threshold = tf.where(few, tf.zeros_like(threshold), threshold)
+    threshold, few = top_k_threshold(scores, readable, k_top)
     sparse = weights_from_threshold(scores, threshold, readable)
+    if k_top == 1:
+        # The lone selected weight is the constant 1: its score's gradient
+        # is exactly zero (rather than rounding noise of r/r).
+        sparse = tf.stop_gradient(sparse)
     return tf.where(few, uniform, sparse)
 
 

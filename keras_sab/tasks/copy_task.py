@@ -13,6 +13,7 @@ ten symbols. The loss covers all steps; accuracy is reported over the last
 `RECALL_STEPS` steps only (`copy_recall_accuracy`).
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -118,10 +119,13 @@ def copy_dataset(timesteps, batch_size, num_batches=None, seed=0, one_hot=True):
     return synthetic_dataset(make_batch, num_batches, signature)
 
 
+@keras.saving.register_keras_serializable(package="keras_sab")
 def copy_recall_accuracy(y_true, y_pred):
     """Per-example accuracy over the last `RECALL_STEPS` steps of the copy task.
 
     Usable as a Keras metric: `model.compile(metrics=[copy_recall_accuracy])`.
+    It is a registered Keras serializable, so a model compiled with it loads
+    with `keras.saving.load_model` once `keras_sab.tasks` is imported.
 
     Args:
         y_true: class ids of shape `(batch, T + 20)`.

@@ -1,0 +1,506 @@
+"""The harness behind the example scripts (`examples/`, SPEC §8).
+
+An example script supplies only its data and its task-specific head, loss and
+metrics, as a `Task`; everything else is shared here:
+
+- `parse_args`: the common flags (`--model {sab,lstm,tbptt,self_attention}`,
+  `--units --k-top --k-att --k-trunc --attention-units --batch-size --epochs
+  --steps-per-epoch --lr --clipnorm --seed --out --no-jit --quick`), checked
+  (a bad value raises `ValueError` naming the flag).
+- `recurrent_layer`: the one place where each `--model` becomes a layer: all
+  four are settings of `keras_sab.SAB` (SPEC §5).
+- `run_experiment`: builds, compiles (Adam with gradient clipping, XLA unless
+  `--no-jit`), trains with `keras.callbacks.BackupAndRestore` (a killed run
+  restarted with the same `--out` continues at the next epoch) and a CSV log,
+  evaluates, and writes `metrics.json`, `model.keras` and the plots of
+  `keras_sab.plots` to `--out`.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import time
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from keras_sab import plots
+from keras_sab import validation
+from keras_sab.sab_layer import SAB
+
+MODELS = ("sab", "lstm", "tbptt", "self_attention")
+RUN_CONFIG = "run_config.json"
+METRICS = "metrics.json"
+LOG = "log.csv"
+MODEL = "model.keras"
+LEARNING_CURVES = "learning_curves.png"
+ATTENTION = "attention.png"
+
+# Flags whose value may change between a run and its restart.
+_RESUMABLE_FLAGS = ("epochs", "no_jit", "out", "quick")
+# Shared integer flags and their smallest allowed value (`None` is allowed
+# where it is the default or, for `--k-trunc`, was asked for with `none`).
+_INT_FLAGS = {
+    "units": 1,
+    "k_top": 0,
+    "k_att": 1,
+    "k_trunc": 1,
+    "attention_units": 1,
+    "batch_size": 1,
+    "epochs": 1,
+    "steps_per_epoch": 1,
+    "seed": 0,
+}
+_MODEL_HELP = (
+    "sab: SAB (--k-top, --k-att, --k-trunc); lstm: LSTM with full BPTT; "
+    "tbptt: LSTM with truncated BPTT (--k-trunc); self_attention: LSTM with "
+    "full self-attention (dense attention over every past step, full BPTT)."
+)
+
+
+@dataclasses.dataclass
+class Task:
+    """What an example script hands to `run_experiment`.
+
+    Args:
+        name: task name, written to `metrics.json` (e.g. `"copy"`).
+        train: training `tf.data.Dataset` of `(x, y)` batches. With
+            `--steps-per-epoch` it is repeated, so it may be finite.
+        test: test dataset, evaluated once after training; its first
+            sequence is the one whose attention is plotted.
+        input_shape: `(timesteps, features)` of one sequence; `timesteps`
+            may be `None` (a model for any length).
+        T: the task's length parameter as the paper states it (for the copy
+            task the delay, the sequences having `T + 20` steps).
+        head: function mapping the recurrent features to the model's
+            outputs (e.g. a `Dense` layer).
+        loss: Keras loss.
+        metrics: list of Keras metrics. Defaults to `[]`.
+        return_sequences: whether the head reads every step's output (else
+            only the last). Defaults to `False`.
+        validation: dataset evaluated after every epoch. Defaults to `None`
+            (the test dataset).
+        encoders: extra `--model` choices, as a dict from name to a function
+            `(inputs, args) -> features` building that model's body.
+            Defaults to `{}`.
+
+    Example:
+
+    >>> task = Task(
+    ...     name="adding",
+    ...     train=adding_dataset(50, 32),
+    ...     test=adding_dataset(50, 32, num_batches=4, seed=1),
+    ...     input_shape=(50, 2),
+    ...     T=50,
+    ...     head=keras.layers.Dense(1),
+    ...     loss="mse",
+    ... )
+    """
+
+    name: str
+    train: tf.data.Dataset
+    test: tf.data.Dataset
+    input_shape: tuple
+    T: int
+    head: Callable
+    loss: object
+    metrics: list = dataclasses.field(default_factory=list)
+    return_sequences: bool = False
+    validation: tf.data.Dataset = None
+    encoders: dict = dataclasses.field(default_factory=dict)
+
+
+def int_or_none(text):
+    """Parses a flag value that is an integer or `none` (e.g. `--k-trunc`).
+
+    Args:
+        text: the flag's text.
+
+    Returns:
+        The integer, or `None` for `"none"` (any case).
+
+    Example:
+
+    >>> int_or_none("none"), int_or_none("20")
+    (None, 20)
+    """
+    return None if text.lower() == "none" else int(text)
+
+
+def parse_args(
+    argv,
+    task,
+    description,
+    add_arguments=None,
+    defaults=None,
+    quick=None,
+    models=MODELS,
+    int_flags=None,
+):
+    """Parses the command line of an example script.
+
+    Defaults come from the shared flags, then `defaults`, then (with
+    `--quick`) `quick`; flags given explicitly always win.
+
+    Args:
+        argv: list of strings, or `None` for `sys.argv[1:]`.
+        task: task name; the default `--out` is `runs/<task>`.
+        description: the script's description, shown by `--help`.
+        add_arguments: function adding the script's own flags to an
+            `argparse.ArgumentParser`. Defaults to `None`.
+        defaults: dict from flag destination to the script's default,
+            replacing the shared one. Defaults to `None`.
+        quick: dict from flag destination (`"units"`, `"epochs"`, ...) to its
+            value under `--quick`. Defaults to `None` (no change).
+        models: the allowed values of `--model`. Defaults to `MODELS`.
+        int_flags: the script's own integer flags, as a dict from destination
+            to smallest allowed value. Defaults to `None`.
+
+    Returns:
+        An `argparse.Namespace`.
+
+    Raises:
+        ValueError: a flag has a bad value; the message names the flag.
+
+    Example:
+
+    >>> args = parse_args(["--quick"], "copy", "Copy task.", quick={"units": 32})
+    >>> args.model, args.units, args.k_att
+    ('sab', 32, 10)
+    """
+    quick = dict(quick or {})
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_shared_arguments(parser, task, models, quick)
+    if add_arguments is not None:
+        add_arguments(parser)
+    parser.set_defaults(**(defaults or {}))
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**quick)
+    args = parser.parse_args(argv)
+    for name, minimum in {**_INT_FLAGS, **(int_flags or {})}.items():
+        validation.check_int(_flag(name), getattr(args, name), minimum, allow_none=True)
+    _check_positive(args, "lr")
+    if args.clipnorm is not None:
+        _check_positive(args, "clipnorm")
+    return args
+
+
+def recurrent_layer(
+    model,
+    units,
+    k_top=5,
+    k_att=10,
+    k_trunc=10,
+    attention_units=32,
+    return_sequences=False,
+    name="rnn",
+):
+    """The recurrent layer of one `--model` choice: every one is a `SAB`.
+
+    The baselines are the settings of SPEC §5: `"lstm"` is
+    `SAB(k_top=0, k_trunc=None)`, `"tbptt"` `SAB(k_top=0, k_trunc=k_trunc)`
+    and `"self_attention"` `SAB(attention="dense", k_att=1, k_trunc=None)`.
+    Arguments a baseline does not use are ignored.
+
+    Args:
+        model: one of `MODELS`.
+        units: state width.
+        k_top: memories kept per step (`"sab"`). Defaults to `5`.
+        k_att: steps between memory writes (`"sab"`). Defaults to `10`.
+        k_trunc: truncation length, or `None` (`"sab"`, `"tbptt"`).
+            Defaults to `10`.
+        attention_units: hidden width of the attention scorer. Defaults to
+            `32`.
+        return_sequences: whether to return every step's output. Defaults to
+            `False`.
+        name: layer name. Defaults to `"rnn"`.
+
+    Returns:
+        A `keras_sab.SAB` layer.
+
+    Raises:
+        ValueError: for an unknown `model`.
+
+    Example:
+
+    >>> layer = recurrent_layer("tbptt", 64, k_trunc=20)
+    >>> layer.k_top, layer.k_trunc
+    (0, 20)
+    """
+    settings = {
+        "sab": dict(k_top=k_top, k_att=k_att, k_trunc=k_trunc),
+        "lstm": dict(k_top=0, k_trunc=None),
+        "tbptt": dict(k_top=0, k_trunc=k_trunc),
+        "self_attention": dict(attention="dense", k_att=1, k_trunc=None),
+    }
+    if model not in settings:
+        raise ValueError(
+            f"`model` must be one of {tuple(settings)}. Received: model={model!r}"
+        )
+    return SAB(
+        units,
+        attention_units=attention_units,
+        return_sequences=return_sequences,
+        name=name,
+        **settings[model],
+    )
+
+
+def build_model(args, task):
+    """The functional model of `args.model` for `task`, uncompiled.
+
+    Args:
+        args: parsed flags (`parse_args`).
+        task: a `Task`.
+
+    Returns:
+        A `keras.Model` from one sequence input to `task.head`'s outputs.
+
+    Raises:
+        ValueError: `args.model` is neither in `MODELS` nor in
+            `task.encoders`.
+    """
+    inputs = keras.Input(task.input_shape, name="sequence")
+    if args.model in task.encoders:
+        features = task.encoders[args.model](inputs, args)
+    else:
+        features = recurrent_layer(
+            args.model,
+            args.units,
+            k_top=args.k_top,
+            k_att=args.k_att,
+            k_trunc=args.k_trunc,
+            attention_units=args.attention_units,
+            return_sequences=task.return_sequences,
+        )(inputs)
+    return keras.Model(inputs, task.head(features), name=f"{task.name}_{args.model}")
+
+
+def compile_model(model, args, loss, metrics=()):
+    """Compiles with Adam, gradient-norm clipping and (unless `--no-jit`) XLA.
+
+    Args:
+        model: a `keras.Model`.
+        args: parsed flags (`lr`, `clipnorm`, `no_jit`).
+        loss: Keras loss.
+        metrics: Keras metrics. Defaults to `()`.
+
+    Returns:
+        `model`, compiled.
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(args.lr, clipnorm=args.clipnorm),
+        loss=loss,
+        metrics=list(metrics),
+        jit_compile=not args.no_jit,
+    )
+    return model
+
+
+def run_experiment(args, task, callbacks=()):
+    """Trains and evaluates `args.model` on `task`; writes everything to `--out`.
+
+    Writes `run_config.json` (the flags), `log.csv` (one row per epoch,
+    appended across restarts), the `BackupAndRestore` state under `backup/`
+    (kept after the run, so a finished run can be extended with a larger
+    `--epochs`), `model.keras`, `learning_curves.png`, for models with
+    attention `attention.png`, and `metrics.json`: task, model, flags,
+    `T`, sequence length, final train and test metrics, epochs done, wall
+    time of this invocation and device.
+
+    Args:
+        args: parsed flags (`parse_args`).
+        task: a `Task`.
+        callbacks: extra Keras callbacks for `fit`. Defaults to `()`.
+
+    Returns:
+        A tuple `(model, metrics)`: the trained `keras.Model` and the dict
+        written to `metrics.json`.
+
+    Raises:
+        ValueError: `--out` holds a run with other settings (only `--epochs`
+            and `--no-jit` may change on a restart).
+
+    Example:
+
+    >>> args = parse_args(["--epochs", "2", "--steps-per-epoch", "20"], "adding", "")
+    >>> model, metrics = run_experiment(args, task)
+    >>> metrics["test"]["loss"]
+    """
+    start = time.time()
+    endless = task.train.cardinality() == tf.data.INFINITE_CARDINALITY
+    if endless and args.steps_per_epoch is None:
+        raise ValueError(
+            f"The {task.name} training set is endless: `--steps-per-epoch` must "
+            "be given. Received: --steps-per-epoch=None"
+        )
+    os.makedirs(args.out, exist_ok=True)
+    _check_run_config(args)
+    keras.utils.set_random_seed(args.seed)
+    model = compile_model(build_model(args, task), args, task.loss, task.metrics)
+    train = task.train.repeat() if args.steps_per_epoch else task.train
+    log_path = os.path.join(args.out, LOG)
+    model.fit(
+        train,
+        validation_data=task.test if task.validation is None else task.validation,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(
+                os.path.join(args.out, "backup"), delete_checkpoint=False
+            ),
+            keras.callbacks.CSVLogger(log_path, append=True),
+            *callbacks,
+        ],
+        verbose=2,
+    )
+    log = plots.read_log(log_path)
+    metrics = {
+        "task": task.name,
+        "model": args.model,
+        "T": task.T,
+        "sequence_length": task.test.element_spec[0].shape[1],
+        "hyperparameters": vars(args),
+        "layer": _layer_settings(model),
+        "epochs_done": len(log["epoch"]),
+        "train": {
+            name: float(values[-1])
+            for name, values in log.items()
+            if name != "epoch" and not name.startswith("val_")
+        },
+        "test": {
+            name: float(value)
+            for name, value in model.evaluate(
+                task.test, return_dict=True, verbose=0
+            ).items()
+        },
+        "device": device_description(),
+    }
+    model.save(os.path.join(args.out, MODEL))
+    plots.plot_learning_curves(log, os.path.join(args.out, LEARNING_CURVES), task.name)
+    sab = plots.find_sab_layer(model)
+    if sab is not None and sab.k_top > 0:
+        sequence = next(iter(task.test))[0][:1]
+        attention = plots.attention_weights(model, sequence)[0]
+        plots.plot_attention(
+            attention,
+            os.path.join(args.out, ATTENTION),
+            title=f"{task.name}, {args.model}: attention of test sequence 0",
+            k_att=sab.k_att,
+        )
+    metrics["wall_time_s"] = time.time() - start
+    with open(os.path.join(args.out, METRICS), "w") as stream:
+        json.dump(metrics, stream, indent=2)
+    return model, metrics
+
+
+def device_description():
+    """The accelerator TensorFlow trains on, in words.
+
+    Returns:
+        A string such as `"GPU: NVIDIA H200"` or `"CPU: x86_64, 2 cores"`.
+
+    Example:
+
+    >>> device_description()
+    'CPU: x86_64, 2 cores'
+    """
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [
+            tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+            for gpu in gpus
+        ]
+        return "GPU: " + ", ".join(names)
+    return f"CPU: {platform.machine()}, {os.cpu_count()} cores"
+
+
+def _add_shared_arguments(parser, task, models, quick):
+    """Adds the flags every example shares."""
+    add = parser.add_argument
+    add("--model", choices=models, default="sab", help=_MODEL_HELP)
+    add("--units", type=int, default=128, help="LSTM state width.")
+    add("--k-top", type=int, default=5, help="SAB: memories attended per step.")
+    add("--k-att", type=int, default=10, help="SAB: steps between memory writes.")
+    add(
+        "--k-trunc",
+        type=int_or_none,
+        default=10,
+        help="sab, tbptt: truncation length (`none`: full BPTT).",
+    )
+    add("--attention-units", type=int, default=32, help="Attention scorer width.")
+    add("--batch-size", type=int, default=64)
+    add("--epochs", type=int, default=10)
+    add(
+        "--steps-per-epoch",
+        "--steps",
+        type=int,
+        default=None,
+        help="Batches per epoch (default: one pass over the training data).",
+    )
+    add("--lr", type=float, default=1e-3, help="Adam learning rate.")
+    add("--clipnorm", type=float, default=1.0, help="Gradient-norm clipping.")
+    add("--seed", type=int, default=0, help="Seed of weights and data.")
+    add(
+        "--out",
+        default=os.path.join("runs", task),
+        help="Output directory; restarting with the same one resumes the run.",
+    )
+    add("--no-jit", action="store_true", help="Train without XLA.")
+    setting = " ".join(f"{_flag(name)} {value}" for name, value in quick.items())
+    add(
+        "--quick",
+        action="store_true",
+        help=f"Small CPU setting ({setting or 'the defaults'}); explicit flags win.",
+    )
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _check_positive(args, name):
+    value = getattr(args, name)
+    if not value > 0:
+        raise ValueError(
+            f"`{_flag(name)}` must be a positive number. "
+            f"Received: {_flag(name)}={value!r}"
+        )
+
+
+def _check_run_config(args):
+    """Records the flags in `--out`, or checks them against a recorded run."""
+    path = os.path.join(args.out, RUN_CONFIG)
+    settings = {k: v for k, v in vars(args).items() if k not in _RESUMABLE_FLAGS}
+    if os.path.exists(path):
+        with open(path) as stream:
+            recorded = json.load(stream)
+        changed = sorted(
+            f"{_flag(name)} {settings.get(name)!r} (was {recorded.get(name)!r})"
+            for name in settings.keys() | recorded.keys()
+            if settings.get(name) != recorded.get(name)
+        )
+        if changed:
+            raise ValueError(
+                f"`--out` {args.out} holds a run with other settings; restart it "
+                "with the same flags (only --epochs and --no-jit may change) or "
+                f"choose another --out. Changed: {', '.join(changed)}"
+            )
+    else:
+        with open(path, "w") as stream:
+            json.dump(settings, stream, indent=2)
+
+
+def _layer_settings(model):
+    """The attention settings the model's SAB layer really uses, if any."""
+    sab = plots.find_sab_layer(model)
+    if sab is None:
+        return None
+    names = ("units", "k_top", "k_att", "k_trunc", "attention", "attention_units")
+    return {name: getattr(sab, name) for name in names}

@@ -1,0 +1,175 @@
+"""Plots of a training run: learning curves and SAB's attention (SPEC §8).
+
+Figures are drawn with matplotlib's object API on the Agg canvas (no
+`pyplot`, no display, no global backend change) at a fixed size, so a PNG of
+`figsize=(w, h)` inches is `(h * DPI, w * DPI)` pixels.
+"""
+
+import csv
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+from keras_sab.sab_layer import SAB
+
+DPI = 100
+CURVES_SIZE = (10, 4)
+ATTENTION_SIZE = (8, 6)
+
+
+def read_log(path):
+    """Reads a `keras.callbacks.CSVLogger` file.
+
+    Args:
+        path: path of the CSV file.
+
+    Returns:
+        A dict from column name (`"epoch"`, `"loss"`, `"val_loss"`, ...) to a
+        float numpy array with one value per row.
+
+    Example:
+
+    >>> log = read_log("runs/copy/log.csv")
+    >>> log["epoch"]
+    array([0., 1.])
+    """
+    with open(path, newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    if not rows:
+        raise ValueError(f"The training log {path} has no rows.")
+    return {name: np.array([float(row[name]) for row in rows]) for name in rows[0]}
+
+
+def plot_learning_curves(log, path, title=""):
+    """Saves one panel per quantity (loss, each metric), train and validation.
+
+    Args:
+        log: dict of columns, as returned by `read_log`.
+        path: where to write the PNG.
+        title: figure title. Defaults to `""`.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    >>> plot_learning_curves(read_log("runs/copy/log.csv"), "curves.png", "copy")
+    'curves.png'
+    """
+    names = [name for name in log if name != "epoch" and not name.startswith("val_")]
+    figure = Figure(figsize=CURVES_SIZE, dpi=DPI, layout="constrained")
+    axes = figure.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names):
+        ax.plot(log["epoch"], log[name], "o-", label="train")
+        if "val_" + name in log:
+            ax.plot(log["epoch"], log["val_" + name], "s--", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(title)
+    figure.savefig(path, dpi=DPI)
+    return path
+
+
+def find_sab_layer(model):
+    """The first `keras_sab.SAB` layer of a model, or `None`.
+
+    Args:
+        model: a `keras.Model`.
+
+    Returns:
+        The layer, or `None` if the model has none.
+    """
+    return next((layer for layer in model.layers if isinstance(layer, SAB)), None)
+
+
+def attention_weights(model, inputs):
+    """Attention weights of a trained model's SAB layer on some inputs.
+
+    Builds a second functional model that shares every layer up to the SAB
+    layer and replaces that layer by a copy (same config, same weights) with
+    `return_attention=True`.
+
+    Args:
+        model: a functional `keras.Model` holding a `keras_sab.SAB` layer
+            (the first one is used).
+        inputs: a batch of the model's inputs.
+
+    Returns:
+        float numpy array `(batch, timesteps, timesteps // k_att)`: row `t`
+        holds the weights step `t` gives to each memory slot.
+
+    Raises:
+        ValueError: the model has no SAB layer.
+
+    Example:
+
+    >>> attention_weights(model, x_test[:1])[0].shape
+    (220, 22)
+    """
+    layer = find_sab_layer(model)
+    if layer is None:
+        raise ValueError(f"`model` {model.name!r} has no keras_sab.SAB layer.")
+    twin = SAB.from_config(
+        {
+            **layer.get_config(),
+            "name": layer.name + "_attention",
+            "return_attention": True,
+            "return_state": False,
+        }
+    )
+    attention = twin(layer.input)[1]
+    twin.set_weights(layer.get_weights())
+    probe = keras.Model(model.inputs, attention)
+    return keras.ops.convert_to_numpy(probe(inputs, training=False))
+
+
+def plot_attention(attention, path, title="", k_att=None):
+    """Saves a heatmap of one sequence's attention: steps x memory slots.
+
+    Args:
+        attention: array `(timesteps, slots)`, as one row of
+            `attention_weights`.
+        path: where to write the PNG.
+        title: figure title. Defaults to `""`.
+        k_att: if given, the x axis is labelled with the step at which each
+            slot was written (`(i + 1) * k_att`). Defaults to `None`.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    >>> plot_attention(attention_weights(model, x[:1])[0], "att.png", k_att=10)
+    'att.png'
+    """
+    attention = np.asarray(attention)
+    if attention.ndim != 2 or 0 in attention.shape:
+        raise ValueError(
+            "`attention` must be 2D, (timesteps, slots), with at least one "
+            "step and one slot. "
+            f"Received: attention.shape={attention.shape}"
+        )
+    figure = Figure(figsize=ATTENTION_SIZE, dpi=DPI, layout="constrained")
+    ax = figure.subplots()
+    slots = attention.shape[1]
+    image = ax.imshow(
+        attention,
+        aspect="auto",
+        interpolation="nearest",
+        cmap="viridis",
+        vmin=0.0,
+        vmax=max(float(attention.max()), 1e-6),
+        extent=(-0.5, slots - 0.5, attention.shape[0] + 0.5, 0.5),
+    )
+    figure.colorbar(image, ax=ax, label="attention weight")
+    if k_att is None:
+        ax.set_xlabel("memory slot")
+    else:
+        ax.set_xlabel(f"memory slot (slot i written at step (i + 1) * {k_att})")
+    ax.set_ylabel("step t")
+    ax.set_title(title)
+    figure.savefig(path, dpi=DPI)
+    return path
