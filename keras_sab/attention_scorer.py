@@ -25,6 +25,29 @@ def memory_keys(memories, memory_kernel, attention_bias):
     return tf.matmul(memories, memory_kernel) + attention_bias
 
 
+def scorer_hidden(query, keys):
+    """The scoring MLP's hidden layer `tanh(query + key_i)` for every key.
+
+    Args:
+        query: tensor `(batch, attention_units)`, `W_q ĥ_t`.
+        keys: tensor `(batch, slots, attention_units)`.
+
+    Returns:
+        Tensor `(batch, slots, attention_units)`.
+    """
+    return tf.tanh(query[:, None, :] + keys)
+
+
+def scores_from_hidden(hidden, attention_vector):
+    """The scoring MLP's output `vᵀ hidden_i`, `(batch, slots)`.
+
+    A matrix product rather than a multiply-and-sum: on CPU it is several
+    times faster, and scoring every memory at every step is what SAB's
+    forward cost grows with.
+    """
+    return tf.matmul(hidden, attention_vector[:, None])[..., 0]
+
+
 def additive_scores(query, keys, attention_vector):
     """Scores `vᵀ tanh(query + key_i)` of every key against the query.
 
@@ -44,5 +67,4 @@ def additive_scores(query, keys, attention_vector):
     >>> [round(float(s), 3) for s in scores[0]]
     [0.0, 2.0]
     """
-    hidden = tf.tanh(query[:, None, :] + keys)
-    return tf.reduce_sum(hidden * attention_vector, axis=-1)
+    return scores_from_hidden(scorer_hidden(query, keys), attention_vector)

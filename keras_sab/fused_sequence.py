@@ -4,16 +4,19 @@ Autodiff through a loop that carries the memory as state saves the whole
 memory buffer at every step: activation memory grows quadratically in the
 sequence length. This op runs the whole sequence behind one
 `tf.custom_gradient`. Its forward loop keeps, per step, only what the backward
-needs: `(h_{t-1}, c_{t-1})`, the selected slots and their weights, and the
-top-k threshold; plus the final memory and key buffers (a slot is written
-once, so the final buffer holds every memory's value). Its backward is a
-reverse loop that recomputes each step from those, back-propagates into the
-selected memories only, adds each memory's accumulated gradient to the state
-at its write step, and drops the recurrent gradient at truncation
-boundaries. Memory then grows linearly in T, like a plain LSTM.
+needs: `(h_{t-1}, c_{t-1})`, the selected slots, their weights and the top-k
+threshold; plus the final memory and key buffers (a slot is written once, so
+the final buffer holds every memory's value). Its backward is a reverse loop
+that recomputes each step, back-propagates into the selected memories only,
+adds each memory's accumulated gradient to the state at its write step, and
+drops the recurrent gradient at truncation boundaries. Activation memory then
+grows linearly in T, like a plain LSTM's.
 
-The step math is the same code as `SABCell`'s (`lstm_step`, `read_memory`,
-the sparsifier); only the loop and the bookkeeping are here.
+Both loops run over blocks of `k_att` steps, the unit in which SAB writes
+its memory: within a block the memory is loop-invariant, the number of
+readable slots is fixed, the LSTM gates are recomputed for the whole block
+with one matrix product, memory gradients are flushed to the buffer once,
+and the weight gradients are one matrix product per block.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -22,38 +25,14 @@ References:
 
 import tensorflow as tf
 
+from keras_sab.attention_scorer import additive_scores
 from keras_sab.attention_scorer import memory_keys
+from keras_sab.attention_scorer import scorer_hidden
+from keras_sab.attention_scorer import scores_from_hidden
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sab_cell import StepWeights
-from keras_sab.sab_cell import attend
-from keras_sab.sparse_attention import attention_weights
 from keras_sab.sparse_attention import dense_attention_weights
-from keras_sab.sparse_attention import top_k_threshold
-from keras_sab.sparse_attention import weights_from_threshold
-
-
-def _gather_slots(buffer, slots):
-    """`buffer[b, slots[b, j]]` for `buffer (B, M, D)`, `slots (B, K)`."""
-    return tf.gather(buffer, slots, batch_dims=1)
-
-
-def _scatter_add_slots(buffer, slots, values):
-    """Adds `values (B, K, D)` into `buffer (B, M, D)` at `slots (B, K)`."""
-    one_hot = tf.one_hot(slots, tf.shape(buffer)[1], dtype=buffer.dtype)
-    return tf.ensure_shape(
-        buffer + tf.einsum("bkm,bkd->bmd", one_hot, values), buffer.shape
-    )
-
-
-def _write_slot(buffer, slot, value):
-    """`buffer[:, slot] = value` for a scalar `slot`."""
-    batch = tf.shape(buffer)[0]
-    indices = tf.stack([tf.range(batch), tf.fill([batch], slot)], axis=-1)
-    return tf.tensor_scatter_nd_update(buffer, indices, value)
-
-
-def _zero_unless(condition, tensor):
-    return tf.where(condition, tensor, tf.zeros_like(tensor))
+from keras_sab.sparse_attention import sparse_top_k
 
 
 def fused_sab_sequence(
@@ -78,190 +57,330 @@ def fused_sab_sequence(
         weights `(timesteps, batch, slots)` (without gradient), or `None`
         unless `return_attention`.
     """
-    k_top, k_att, k_trunc, mode = settings
-    if k_top == 0:
-        weights = StepWeights(weights.recurrent_kernel, *[None] * 4)
-    sequence = _FusedSequence(
-        k_top, k_att, k_trunc, mode, slots, tf.shape(projected)[1]
-    )
-    present = [w for w in weights if w is not None]
+    sequence = _FusedSequence(settings, slots, tf.shape(projected)[1])
+    present = [weights.recurrent_kernel]
+    if sequence.attend:
+        present += list(weights[1:])
     outputs, h, c, chosen, chosen_w = tf.custom_gradient(sequence.forward)(
         projected, h0, c0, *present
     )
     attention = None
     if return_attention:
-        one_hot = tf.one_hot(chosen, slots, dtype=chosen_w.dtype)
-        attention = tf.stop_gradient(tf.einsum("tbk,tbkm->tbm", chosen_w, one_hot))
+        if sequence.dense:
+            attention = chosen_w
+        else:
+            one_hot = tf.one_hot(chosen, slots, dtype=chosen_w.dtype)
+            attention = tf.einsum("tbk,tbkm->tbm", chosen_w, one_hot)
+        attention = tf.stop_gradient(attention)
     return outputs, h, c, attention
+
+
+def _gates(projected, h_prev, c_prev, recurrent_kernel):
+    """LSTM gates and states for many steps at once (all arguments `(n, ...)`)."""
+    z = projected + tf.einsum("tbu,uv->tbv", h_prev, recurrent_kernel)
+    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
+    i, f, g, o = tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
+    c = f * c_prev + i * g
+    tanh_c = tf.tanh(c)
+    return (i, f, g, o), tanh_c, o * tanh_c
+
+
+def _lstm_backward(d_h, d_c, gates, tanh_c, c_prev):
+    """Gradients of one LSTM step: pre-activations `dz` and `dc_{t-1}`."""
+    i, f, g, o = gates
+    d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
+    d_z = tf.concat(
+        [
+            d_c * g * i * (1.0 - i),
+            d_c * c_prev * f * (1.0 - f),
+            d_c * i * (1.0 - g * g),
+            d_h * tanh_c * o * (1.0 - o),
+        ],
+        axis=-1,
+    )
+    return d_z, d_c * f
+
+
+def _pad_time(tensor, length):
+    """Zero-pads a time-major tensor to `length` steps."""
+    padding = [[0, length - tf.shape(tensor)[0]]] + [[0, 0]] * (len(tensor.shape) - 1)
+    return tf.pad(tensor, padding)
 
 
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
-    def __init__(self, k_top, k_att, k_trunc, mode, slots, batch):
-        self.k_top, self.k_att, self.k_trunc = k_top, k_att, k_trunc
-        self.attend = k_top > 0
+    def __init__(self, settings, slots, batch):
+        self.k_top, self.k_att, self.k_trunc, mode = settings
+        self.attend = self.k_top > 0
         self.dense = mode == "dense"
-        self.mode = mode
         self.slots = slots
         self.batch = batch
 
-    def readable_at(self, t):
-        """Slots readable at (0-based) step `t`, `(batch, slots)`."""
-        readable = tf.range(self.slots) < t // self.k_att
-        return tf.broadcast_to(readable, [self.batch, self.slots])
+    def readable(self, block):
+        """Slots readable in block `block`: those written before it."""
+        return (tf.range(self.slots) < block)[None, :]
 
-    def forward(self, projected, h0, c0, recurrent_kernel, *attention_weights_):
-        weights = StepWeights(recurrent_kernel, *(attention_weights_ or [None] * 4))
+    def forward(self, projected, h0, c0, recurrent_kernel, *attention_tensors):
+        weights = StepWeights(recurrent_kernel, *(attention_tensors or [None] * 4))
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         dtype = projected.dtype
         key_units = weights.memory_kernel.shape[-1] if self.attend else 1
+        kept = self.slots if self.dense else self.k_top
         memory = tf.zeros([self.batch, self.slots, h0.shape[-1]], dtype)
         keys = tf.zeros([self.batch, self.slots, key_units], dtype)
-        kept = self.slots if self.dense else self.k_top
-        arrays = (
-            [tf.TensorArray(dtype, size=timesteps) for _ in range(3)]
-            + [tf.TensorArray(tf.int32, size=timesteps)]
-            + [tf.TensorArray(dtype, size=timesteps) for _ in range(2)]
-        )
+        arrays = [tf.TensorArray(dtype, size=timesteps) for _ in range(3)]
+        if self.attend:
+            arrays += [
+                tf.TensorArray(tf.int32, size=timesteps),
+                tf.TensorArray(dtype, size=timesteps),
+                tf.TensorArray(dtype, size=timesteps),
+            ]
 
-        def body(t, h, c, memory, keys, arrays):
+        def step(t, h, c, arrays, block, memory, keys):
             h_hat, c_new = lstm_step(projected[t], h, c, recurrent_kernel)
-            chosen = tf.zeros([self.batch, kept], tf.int32)
-            chosen_w = tf.zeros([self.batch, kept], dtype)
-            threshold = tf.zeros([self.batch, 1], dtype)
-            h_new = h_hat
+            h_new, saved = h_hat, [h_hat, h, c]
             if self.attend:
-                readable = self.readable_at(t)
-                h_new, attention, scores = attend(
-                    weights,
-                    h_hat,
-                    memory,
-                    keys,
-                    lambda s: attention_weights(s, readable, self.k_top, self.mode),
-                )
+                query = tf.matmul(h_hat, weights.query_kernel)
+                scores = additive_scores(query, keys, weights.attention_vector)
+                readable = self.readable(block)
                 if self.dense:
-                    chosen_w = attention
-                    chosen += tf.range(self.slots)
+                    chosen_w = dense_attention_weights(
+                        scores, tf.broadcast_to(readable, tf.shape(scores))
+                    )
+                    chosen = tf.zeros([self.batch, 1], tf.int32)
+                    threshold = tf.zeros([self.batch, 1], dtype)
+                    read = tf.matmul(chosen_w[:, None, :], memory)[:, 0]
                 else:
-                    chosen_w, chosen = tf.math.top_k(attention, k=self.k_top)
-                    threshold, _ = top_k_threshold(scores, readable, self.k_top)
-                memory, keys = self.write(t, h_new, memory, keys, weights)
-            saved = (h_new, h, c, chosen, chosen_w, threshold)
+                    chosen, chosen_w, threshold, _ = sparse_top_k(
+                        scores, readable, self.k_top
+                    )
+                    read = tf.reduce_sum(
+                        chosen_w[:, :, None] * self.gather(memory, chosen), axis=1
+                    )
+                h_new = h_hat + read
+                saved = [h_new, h, c, chosen, chosen_w, threshold]
             arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
-            return t + 1, h_new, c_new, memory, keys, arrays
+            return h_new, c_new, arrays
 
+        def block_body(block, h, c, memory, keys, arrays):
+            start = block * self.k_att
+            stop = tf.minimum(start + self.k_att, timesteps)
+
+            def inner(t, h, c, arrays):
+                h, c, arrays = step(t, h, c, arrays, block, memory, keys)
+                return t + 1, h, c, arrays
+
+            _, h, c, arrays = tf.while_loop(
+                lambda t, *_: t < stop, inner, (start, h, c, arrays),
+                maximum_iterations=self.k_att,
+            )
+            if self.attend:
+                memory, keys = tf.cond(
+                    stop - start == self.k_att,
+                    lambda: (
+                        _write_slot(memory, block, h),
+                        _write_slot(
+                            keys,
+                            block,
+                            memory_keys(h, weights.memory_kernel, weights.attention_bias),
+                        ),
+                    ),
+                    lambda: (memory, keys),
+                )
+            return block + 1, h, c, memory, keys, arrays
+
+        blocks = (timesteps + self.k_att - 1) // self.k_att
         _, h, c, memory, keys, arrays = tf.while_loop(
-            lambda t, *_: t < timesteps,
-            body,
+            lambda block, *_: block < blocks,
+            block_body,
             (tf.constant(0), h0, c0, memory, keys, arrays),
-            maximum_iterations=timesteps,
+            maximum_iterations=blocks,
         )
-        outputs, h_prev, c_prev, chosen, chosen_w, thresholds = [
-            a.stack() for a in arrays
-        ]
-        saved = (projected, h_prev, c_prev, chosen, chosen_w, thresholds, memory, keys)
+        stacked = [a.stack() for a in arrays]
+        outputs = stacked[0]
+        if self.attend:
+            chosen, chosen_w = stacked[3], stacked[4]
+        else:
+            chosen = tf.zeros([timesteps, self.batch, 0], tf.int32)
+            chosen_w = tf.zeros([timesteps, self.batch, kept], dtype)
+        saved = stacked[1:] + [memory, keys, projected]
 
         def backward(d_outputs, d_h, d_c, *_):
             return self.backward(weights, saved, d_outputs, d_h, d_c)
 
         return (outputs, h, c, chosen, chosen_w), backward
 
-    def write(self, t, h, memory, keys, weights):
-        """Writes `h` and its key into the memory at write steps."""
-        slot = (t + 1) // self.k_att - 1
-        key = memory_keys(h, weights.memory_kernel, weights.attention_bias)
-        return tf.cond(
-            (t + 1) % self.k_att == 0,
-            lambda: (_write_slot(memory, slot, h), _write_slot(keys, slot, key)),
-            lambda: (memory, keys),
-        )
+    def attention_backward(self, weights, d_h, query, memory, keys, chosen,
+                           chosen_w, threshold, few):
+        """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
 
-    def recomputed_weights(self, t, chosen_w, threshold):
-        """The weights of step `t` as a function of the chosen slots' scores,
-        differentiable exactly as in the forward pass."""
+        Returns `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`,
+        the memory and key gradients for the read slots only.
+        """
         if self.dense:
-            readable = self.readable_at(t)
-            return lambda scores: dense_attention_weights(scores, readable)
-        if self.k_top == 1:
-            return lambda scores: chosen_w
-        few = t // self.k_att <= self.k_top
-        everything = tf.ones_like(chosen_w, tf.bool)
-        return lambda scores: tf.where(
-            few, chosen_w, weights_from_threshold(scores, threshold, everything)
+            read_m, read_k = memory, keys
+        else:
+            read_m = self.gather(memory, chosen)
+            read_k = self.gather(keys, chosen)
+        d_read_m = chosen_w[:, :, None] * d_h[:, None, :]
+        if self.k_top == 1 and not self.dense:
+            # The lone weight is the constant 1: scores get no gradient.
+            zeros = tf.zeros_like(read_k)
+            return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
+        d_w = tf.reduce_sum(read_m * d_h[:, None, :], axis=-1)
+        centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
+        hidden = scorer_hidden(query, read_k)
+        if self.dense:
+            d_scores = chosen_w * centred
+        else:
+            scores = scores_from_hidden(hidden, weights.attention_vector)
+            shifted = tf.nn.relu(scores - threshold)
+            total = tf.reduce_sum(shifted, axis=-1, keepdims=True)
+            d_scores = tf.math.divide_no_nan(centred, total)
+            d_scores = tf.where((shifted > 0) & ~few, d_scores, tf.zeros_like(d_scores))
+        d_hidden = (
+            d_scores[:, :, None] * weights.attention_vector * (1.0 - hidden * hidden)
         )
+        d_query = tf.reduce_sum(d_hidden, axis=1)
+        d_vector = tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
+        d_h_hat = d_h + tf.matmul(d_query, weights.query_kernel, transpose_b=True)
+        return d_h_hat, d_query, d_read_m, d_hidden, d_vector
 
-    def backward(self, weights, saved, d_outputs, d_h, d_c):
-        projected, h_prev, c_prev, chosen, chosen_w, thresholds, memory, keys = saved
+    def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
+        attend, k_att = self.attend, self.k_att
+        if attend:
+            h_prev, c_prev, chosen, chosen_w, thresholds, memory, keys, projected = saved
+        else:
+            h_prev, c_prev, memory, keys, projected = saved
         timesteps = projected.shape[0] or tf.shape(projected)[0]
-        trainable = [w for w in weights if w is not None]
-        # Gradients of W_m and b enter at write steps, not through the tape.
-        taped = [0, 1, 4] if self.attend else [0]
+        blocks = (timesteps + k_att - 1) // k_att
+        padded = blocks * k_att
+        d_outputs, d_h_final, d_c_final = [
+            tf.zeros_like(like) if grad is None else grad
+            for grad, like in ((d_outputs, h_prev), (d_h_final, h_prev[0]), (d_c_final, c_prev[0]))
+        ]
+        # The final state's gradient enters at the last real step: h's with
+        # the output's, c's through `final_c` (padded steps see zeros).
+        d_outputs = tf.tensor_scatter_nd_add(
+            d_outputs, [[timesteps - 1]], d_h_final[None]
+        )
+        per_step = [projected, h_prev, c_prev, d_outputs]
+        if attend:
+            per_step += [chosen, chosen_w, thresholds]
+        per_step = [_pad_time(x, padded) for x in per_step]
+        dtype = projected.dtype
+        units = h_prev.shape[-1]
 
-        def body(t, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
-            if self.k_trunc is not None:
-                kept = (t + 1) % self.k_trunc != 0
-                d_h, d_c = _zero_unless(kept, d_h), _zero_unless(kept, d_c)
-            d_h += d_outputs[t]
+        def block_slice(tensor, block):
+            size = [k_att] + [-1] * (len(tensor.shape) - 1)
+            return tf.slice(tensor, [block * k_att] + [0] * (len(tensor.shape) - 1), size)
+
+        def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
+            start = block * k_att
+            pieces = [block_slice(x, block) for x in per_step]
+            proj_b, h_prev_b, c_prev_b, d_out_b = pieces[:4]
+            gates, tanh_c, h_hat = _gates(
+                proj_b, h_prev_b, c_prev_b, weights.recurrent_kernel
+            )
             d_weights = list(d_weights)
-            if self.attend:
-                write = (t + 1) % self.k_att == 0
-                slot = tf.maximum((t + 1) // self.k_att - 1, 0)
-                key_grad = _zero_unless(write, d_keys[:, slot])
-                d_h += _zero_unless(write, d_memory[:, slot]) + tf.matmul(
+            written = start + k_att <= timesteps
+            extra = tf.zeros_like(d_h)
+            if attend:
+                query = tf.einsum("tbu,ua->tba", h_hat, weights.query_kernel)
+                chosen_b, chosen_w_b, thresholds_b = pieces[4:]
+                few = tf.fill([1, 1], block <= self.k_top)
+                slot = tf.minimum(block, self.slots - 1)
+                key_grad = tf.where(written, d_keys[:, slot], tf.zeros_like(d_keys[:, 0]))
+                extra = tf.where(written, d_memory[:, slot], extra) + tf.matmul(
                     key_grad, weights.memory_kernel, transpose_b=True
                 )
                 d_weights[2] += tf.matmul(memory[:, slot], key_grad, transpose_a=True)
                 d_weights[3] += tf.reduce_sum(key_grad, axis=0)
-            with tf.GradientTape() as tape:
-                sources = [projected[t], h_prev[t], c_prev[t]]
-                sources += [trainable[i] for i in taped]
-                if self.attend:
-                    sources += [
-                        _gather_slots(memory, chosen[t]),
-                        _gather_slots(keys, chosen[t]),
-                    ]
-                tape.watch(sources)
-                h_new, c_new = lstm_step(*sources[:3], sources[3])
-                if self.attend:
-                    step_weights = weights._replace(
-                        query_kernel=sources[4], attention_vector=sources[5]
-                    )
-                    h_new, _, _ = attend(
-                        step_weights,
-                        h_new,
-                        sources[6],
-                        sources[7],
-                        self.recomputed_weights(t, chosen_w[t], thresholds[t]),
-                    )
-            grads = tape.gradient(
-                [h_new, c_new],
-                sources,
-                output_gradients=[d_h, d_c],
-                unconnected_gradients=tf.UnconnectedGradients.ZERO,
-            )
-            d_x, d_h, d_c = grads[:3]
-            for i, g in zip(taped, grads[3 : 3 + len(taped)]):
-                d_weights[i] += g
-            if self.attend:
-                d_memory = _scatter_add_slots(d_memory, chosen[t], grads[-2])
-                d_keys = _scatter_add_slots(d_keys, chosen[t], grads[-1])
-            return t - 1, d_h, d_c, d_memory, d_keys, d_projected.write(t, d_x), d_weights
+            arrays = [tf.TensorArray(dtype, size=k_att) for _ in range(4 if attend else 1)]
 
-        d_h = tf.zeros_like(h_prev[0]) if d_h is None else d_h
-        d_c = tf.zeros_like(c_prev[0]) if d_c is None else d_c
+            def inner(i, d_h, d_c, d_vector, arrays):
+                t = start + i
+                if self.k_trunc is not None:
+                    kept = (t + 1) % self.k_trunc != 0
+                    d_h = tf.where(kept, d_h, tf.zeros_like(d_h))
+                    d_c = tf.where(kept, d_c, tf.zeros_like(d_c))
+                d_h += d_out_b[i] + tf.where(i == k_att - 1, extra, tf.zeros_like(extra))
+                d_c += tf.where(t == timesteps - 1, d_c_final, tf.zeros_like(d_c))
+                outputs = []
+                if attend:
+                    d_h, d_query, d_read_m, d_read_k, d_v = self.attention_backward(
+                        weights, d_h, query[i], memory, keys, chosen_b[i],
+                        chosen_w_b[i], thresholds_b[i], few,
+                    )
+                    d_vector += d_v
+                    outputs = [d_query, d_read_m, d_read_k]
+                step_gates = [gate[i] for gate in gates]
+                d_z, d_c = _lstm_backward(d_h, d_c, step_gates, tanh_c[i], c_prev_b[i])
+                d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
+                arrays = [a.write(i, v) for a, v in zip(arrays, [d_z] + outputs)]
+                return i - 1, d_h, d_c, d_vector, arrays
+
+            _, d_h, d_c, d_vector, arrays = tf.while_loop(
+                lambda i, *_: i >= 0,
+                inner,
+                (tf.constant(k_att - 1), d_h, d_c, tf.zeros_like(d_weights[-1]), arrays),
+                maximum_iterations=k_att,
+            )
+            stacked = [a.stack() for a in arrays]
+            d_z = stacked[0]
+            d_weights[0] += tf.einsum("tbu,tbv->uv", h_prev_b, d_z)
+            if attend:
+                d_query, d_read_m, d_read_k = stacked[1:]
+                d_weights[1] += tf.einsum("tbu,tba->ua", h_hat, d_query)
+                d_weights[4] += d_vector
+                d_memory = self.flush(d_memory, chosen_b, d_read_m)
+                d_keys = self.flush(d_keys, chosen_b, d_read_k)
+            return (block - 1, d_h, d_c, d_memory, d_keys,
+                    d_projected.write(block, d_z), d_weights)
+
+        trainable = [w for w in weights if w is not None]
+        d_h = tf.zeros([self.batch, units], dtype)
         _, d_h0, d_c0, _, _, d_projected, d_weights = tf.while_loop(
-            lambda t, *_: t >= 0,
-            body,
+            lambda block, *_: block >= 0,
+            block_body,
             (
-                timesteps - 1,
+                blocks - 1,
                 d_h,
-                d_c,
+                tf.zeros_like(d_h),
                 tf.zeros_like(memory),
                 tf.zeros_like(keys),
-                tf.TensorArray(projected.dtype, size=timesteps),
+                tf.TensorArray(dtype, size=blocks),
                 [tf.zeros_like(w) for w in trainable],
             ),
-            maximum_iterations=timesteps,
+            maximum_iterations=blocks,
         )
-        return [d_projected.stack(), d_h0, d_c0] + list(d_weights)
+        d_projected = tf.reshape(
+            d_projected.stack(), [padded, self.batch, 4 * units]
+        )[:timesteps]
+        return [d_projected, d_h0, d_c0] + list(d_weights)
+
+    def gather(self, buffer, chosen):
+        """`buffer[b, chosen[b, j]]` for `buffer (B, M, D)`, `chosen (B, K)`."""
+        batch_index = tf.broadcast_to(tf.range(self.batch)[:, None], tf.shape(chosen))
+        return tf.gather_nd(buffer, tf.stack([batch_index, chosen], axis=-1))
+
+    def flush(self, buffer, chosen, values):
+        """Adds a block's per-step gradients `values (k_att, B, K, D)` for the
+        slots `chosen (k_att, B, K)` into `buffer (B, M, D)`."""
+        if self.dense:
+            return buffer + tf.reduce_sum(values, axis=0)
+        batch_index = tf.broadcast_to(tf.range(self.batch)[None, :, None], tf.shape(chosen))
+        indices = tf.stack([batch_index, chosen], axis=-1)
+        return tf.tensor_scatter_nd_add(
+            buffer,
+            tf.reshape(indices, [-1, 2]),
+            tf.reshape(values, [-1, tf.shape(values)[-1]]),
+        )
+
+
+def _write_slot(buffer, slot, value):
+    """`buffer[:, slot] = value` for a scalar `slot`."""
+    batch = tf.shape(buffer)[0]
+    indices = tf.stack([tf.range(batch), tf.fill([batch], slot)], axis=-1)
+    return tf.tensor_scatter_nd_update(buffer, indices, value)

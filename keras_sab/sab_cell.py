@@ -96,7 +96,8 @@ def attend(weights, h_hat, memory, keys, weigh):
     query = tf.matmul(h_hat, weights.query_kernel)
     scores = additive_scores(query, keys, weights.attention_vector)
     attention = weigh(scores)
-    return h_hat + tf.einsum("bm,bmu->bu", attention, memory), attention, scores
+    read = tf.matmul(attention[:, None, :], memory)[:, 0]
+    return h_hat + read, attention, scores
 
 
 def sab_step(weights, settings, projected_input, state, mask=None):
@@ -118,9 +119,15 @@ def sab_step(weights, settings, projected_input, state, mask=None):
     """
     counters = tf.cast(state.counters, tf.int32)
     since_write, since_cut, written = tf.unstack(counters, axis=-1)
-    h_hat, c = lstm_step(
-        projected_input, state.h, state.c, weights.recurrent_kernel
-    )
+    h_in, c_in = state.h, state.c
+    if settings.k_trunc is not None:
+        # A state that has crossed `k_trunc` steps since the last cut enters
+        # this step without gradient (the cut falls between two blocks).
+        cut = since_cut >= settings.k_trunc
+        since_cut = tf.where(cut, 0, since_cut) + 1
+        h_in = tf.where(cut[:, None], tf.stop_gradient(h_in), h_in)
+        c_in = tf.where(cut[:, None], tf.stop_gradient(c_in), c_in)
+    h_hat, c = lstm_step(projected_input, h_in, c_in, weights.recurrent_kernel)
     slots = tf.shape(state.memory)[1]
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
@@ -149,18 +156,10 @@ def sab_step(weights, settings, projected_input, state, mask=None):
         keys = keys + slot[:, :, None] * new_keys[:, None, :]
     written += tf.cast(write, tf.int32)
 
-    carried_h, carried_c = h, c
-    if settings.k_trunc is not None:
-        since_cut += 1
-        cut = since_cut >= settings.k_trunc
-        since_cut = tf.where(cut, 0, since_cut)
-        carried_h = tf.where(cut[:, None], tf.stop_gradient(h), h)
-        carried_c = tf.where(cut[:, None], tf.stop_gradient(c), c)
-
     counters = tf.stack([since_write, since_cut, written], axis=-1)
     new_state = SABState(
-        carried_h,
-        carried_c,
+        h,
+        c,
         memory,
         keys,
         tf.cast(counters, state.counters.dtype),

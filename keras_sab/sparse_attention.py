@@ -22,47 +22,45 @@ def _masked_scores(scores, readable):
     return tf.where(readable, scores, lowest)
 
 
-def top_k_threshold(scores, readable, k_top):
-    """The threshold `δ` of the top-k rule, and which rows have too few slots.
+def sparse_top_k(scores, readable, k_top):
+    """The top-k rule of SPEC §3, in compact form: which slots, what weights.
 
-    `δ` is the `(k_top + 1)`-th largest readable score of each row. Rows with
-    `k_top` or fewer readable slots have no such score: they are flagged
-    `few` (their weights are uniform) and get `δ = 0`, so that the unused
-    shifted-ReLU branch stays finite (its gradient would otherwise be NaN).
-
-    Args:
-        scores: float tensor `(batch, slots)`.
-        readable: bool tensor `(batch, slots)`, which slots may be read.
-        k_top: Python int `>= 1`, smaller than `slots`.
-
-    Returns:
-        `(threshold, few)`: a `(batch, 1)` tensor with no gradient (SPEC §3:
-        `δ` is a constant for differentiation) and a bool `(batch, 1)`.
-    """
-    few = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True) <= k_top
-    values, _ = tf.math.top_k(_masked_scores(scores, readable), k=k_top + 1)
-    threshold = tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
-    return tf.stop_gradient(threshold), few
-
-
-def weights_from_threshold(scores, threshold, readable):
-    """Normalised shifted-ReLU weights `max(a - δ, 0) / Σ max(a - δ, 0)`.
-
-    Slots that are not readable get weight 0, and a row whose shifted scores
-    are all zero (tied scores) gets all-zero weights rather than NaN.
+    With `n` readable slots in a row and `n > k_top`, `δ` is the
+    `(k_top + 1)`-th largest readable score and the `k_top` best slots get
+    `max(a_i - δ, 0) / Σ_j max(a_j - δ, 0)` (all zero if the shifted scores
+    are all zero: tied scores). With `n <= k_top` the row is *few*: its `n`
+    readable slots get `1 / n` and `δ` is reported as 0. `δ` carries no
+    gradient, so the `(k_top + 1)`-th slot gets none; with `k_top = 1` the
+    lone weight is the constant 1 and its score gets none either.
 
     Args:
-        scores: float tensor `(batch, slots)`.
-        threshold: `(batch, 1)` tensor `δ`, treated as given.
-        readable: bool tensor `(batch, slots)`.
+        scores: float tensor `(batch, slots)`, `slots > k_top`.
+        readable: bool tensor broadcastable to `(batch, slots)`.
+        k_top: Python int `>= 1`.
 
     Returns:
-        Weights of the shape and dtype of `scores`.
+        `(indices, weights, threshold, few)`: the selected slots
+        `(batch, k_top)` int32 (best first; slots beyond the readable ones
+        have weight 0), their weights `(batch, k_top)`, `δ` `(batch, 1)`,
+        and the bool `(batch, 1)` flag of few rows.
     """
-    shifted = tf.nn.relu(scores - threshold)
-    shifted = tf.where(readable, shifted, tf.zeros_like(shifted))
-    total = tf.reduce_sum(shifted, axis=-1, keepdims=True)
-    return tf.math.divide_no_nan(shifted, total)
+    readable = tf.broadcast_to(readable, tf.shape(scores))
+    values, indices = tf.math.top_k(_masked_scores(scores, readable), k=k_top + 1)
+    count = tf.reduce_sum(tf.cast(readable, scores.dtype), -1, keepdims=True)
+    few = count <= k_top
+    threshold = tf.stop_gradient(
+        tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
+    )
+    shifted = tf.nn.relu(values[:, :k_top] - threshold)
+    weights = tf.math.divide_no_nan(
+        shifted, tf.reduce_sum(shifted, axis=-1, keepdims=True)
+    )
+    if k_top == 1:
+        weights = tf.stop_gradient(weights)
+    position = tf.range(k_top, dtype=scores.dtype)[None, :]
+    uniform = tf.math.divide_no_nan(tf.cast(position < count, scores.dtype), count)
+    weights = tf.where(few, uniform, weights)
+    return indices[:, :k_top], weights, threshold, few
 
 
 def uniform_weights(readable, dtype):
@@ -73,14 +71,14 @@ def uniform_weights(readable, dtype):
 
 
 def sparse_attention_weights(scores, readable, k_top):
-    """Top-k sparse attention weights (SPEC §3).
+    """Top-k sparse attention weights over all slots (SPEC §3).
 
     When a row has more than `k_top` readable slots, with `δ` the
     `(k_top + 1)`-th largest readable score, slot `i` gets
     `max(a_i - δ, 0) / Σ_j max(a_j - δ, 0)`: exactly the `k_top` best slots
     are non-zero (ties aside), and every other slot, the `(k_top + 1)`-th
     included, gets zero weight and exactly zero gradient. With `k_top` or
-    fewer readable slots, each gets `1 / n`.
+    fewer readable slots, each gets `1 / n`. See `sparse_top_k`.
 
     Args:
         scores: float tensor `(batch, slots)`.
@@ -102,17 +100,12 @@ def sparse_attention_weights(scores, readable, k_top):
     """
     if k_top == 0:
         return tf.zeros_like(scores)
-    uniform = uniform_weights(readable, scores.dtype)
     slots = scores.shape[-1]
     if slots is not None and slots <= k_top:
-        return uniform
-    threshold, few = top_k_threshold(scores, readable, k_top)
-    sparse = weights_from_threshold(scores, threshold, readable)
-    if k_top == 1:
-        # The lone selected weight is the constant 1: its score's gradient
-        # is exactly zero (rather than rounding noise of r/r).
-        sparse = tf.stop_gradient(sparse)
-    return tf.where(few, uniform, sparse)
+        return uniform_weights(readable, scores.dtype)
+    indices, weights, _, _ = sparse_top_k(scores, readable, k_top)
+    one_hot = tf.one_hot(indices, tf.shape(scores)[-1], dtype=scores.dtype)
+    return tf.einsum("bk,bkm->bm", weights, one_hot)
 
 
 def dense_attention_weights(scores, readable):

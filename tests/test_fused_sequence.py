@@ -30,6 +30,7 @@ CONFIGS = [
     (2, 5, 4, "sparse", 4, 3),  # T < k_att: nothing is ever read
     (2, 3, 4, "sparse", 1, 2),  # T = 1
     (2, 3, 5, "sparse", 17, 1),  # batch 1
+    (2, 3, 4, "sparse", 24, 2),  # T a multiple of k_att and k_trunc
 ]
 
 
