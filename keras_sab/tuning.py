@@ -31,6 +31,19 @@ if importlib.util.find_spec("tensorboard") is None:
     raise ImportError(_INSTALL_HINT)
 
 SAB_LAYER_NAME = "sab"
+_RESERVED_LAYER_ARGUMENTS = (
+    "units",
+    "k_top",
+    "k_att",
+    "k_trunc",
+    "attention",
+    "attention_units",
+    "dropout",
+    "return_sequences",
+    "return_state",
+    "return_attention",
+    "name",
+)
 
 
 def _is_int(value):
@@ -143,6 +156,12 @@ class SABHyperModel(keras_tuner.HyperModel):
             `"sparse"`.
         attention_units: Integer `>= 1`, passed to `SAB`. Defaults to `32`.
         dropout: Float in `[0, 1)`, passed to `SAB`. Defaults to `0.0`.
+        layer_kwargs: Dict of further keyword arguments for `SAB` (such as
+            initializers or regularizers), or `None`. It may not hold the
+            arguments set here (`units`, `k_top`, `k_att`, `k_trunc`,
+            `attention`, `attention_units`, `dropout`, `return_sequences`,
+            `name`) nor `return_state`/`return_attention` (the model has one
+            output). Defaults to `None`.
         output_activation: Activation of the output `Dense` layer. Defaults
             to `None` (logits).
         clipnorm: Positive float or `None`, Adam's gradient clipping norm.
@@ -190,6 +209,7 @@ class SABHyperModel(keras_tuner.HyperModel):
         attention="sparse",
         attention_units=32,
         dropout=0.0,
+        layer_kwargs=None,
         output_activation=None,
         clipnorm=1.0,
         jit_compile="auto",
@@ -212,6 +232,18 @@ class SABHyperModel(keras_tuner.HyperModel):
             "attention_units", attention_units, 1
         )
         self.dropout = validation.check_rate("dropout", dropout)
+        if layer_kwargs is not None and not isinstance(layer_kwargs, dict):
+            raise ValueError(
+                "`layer_kwargs` must be a dict of keyword arguments for SAB "
+                f"or None. Received: layer_kwargs={layer_kwargs!r}"
+            )
+        self.layer_kwargs = dict(layer_kwargs or {})
+        reserved = sorted(set(self.layer_kwargs) & set(_RESERVED_LAYER_ARGUMENTS))
+        if reserved:
+            raise ValueError(
+                f"`layer_kwargs` may not set {reserved}: SABHyperModel sets "
+                f"them. Received: layer_kwargs={layer_kwargs!r}"
+            )
         self.output_activation = output_activation
         if clipnorm is not None and not _is_positive_float(clipnorm):
             raise ValueError(
@@ -266,6 +298,7 @@ class SABHyperModel(keras_tuner.HyperModel):
                     dropout=self.dropout,
                     return_sequences=self.return_sequences,
                     name=SAB_LAYER_NAME,
+                    **self.layer_kwargs,
                 ),
                 keras.layers.Dense(
                     self.num_outputs, activation=self.output_activation
