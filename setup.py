@@ -21,7 +21,12 @@ setup(
         "numpy",
     ],
     extras_require={
-        "examples": ["matplotlib"],
+        "examples": [
+            "matplotlib",
+            "tensorflow-datasets==4.9.10",
+            "scikit-learn",
+            "gensim",
+        ],
         "datasets": ["tensorflow-datasets==4.9.10", "scikit-learn", "gensim"],
         "tuning": ["keras-tuner==1.4.8", "tensorboard>=2.21,<2.22", "scipy", "scikit-learn"],
         "tests": [

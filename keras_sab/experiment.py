@@ -41,8 +41,8 @@ ATTENTION = "attention.png"
 
 # Flags whose value may change between a run and its restart.
 _RESUMABLE_FLAGS = ("epochs", "no_jit", "out", "quick")
-# Shared integer flags and their smallest allowed value (`None` is allowed
-# where it is the default or, for `--k-trunc`, was asked for with `none`).
+# Shared integer flags and their smallest allowed value. `None` passes: it
+# comes only from a default or from `--k-trunc none`.
 _INT_FLAGS = {
     "units": 1,
     "k_top": 0,
@@ -59,6 +59,12 @@ _MODEL_HELP = (
     "tbptt: LSTM with truncated BPTT (--k-trunc); self_attention: LSTM with "
     "full self-attention (dense attention over every past step, full BPTT)."
 )
+
+
+class _HelpFormatter(
+    argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter
+):
+    """Shows the defaults and keeps the description's line breaks."""
 
 
 @dataclasses.dataclass
@@ -173,8 +179,7 @@ def parse_args(
     """
     quick = dict(quick or {})
     parser = argparse.ArgumentParser(
-        description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=description, formatter_class=_HelpFormatter
     )
     _add_shared_arguments(parser, task, models, quick)
     if add_arguments is not None:
@@ -186,8 +191,7 @@ def parse_args(
     for name, minimum in {**_INT_FLAGS, **(int_flags or {})}.items():
         validation.check_int(_flag(name), getattr(args, name), minimum, allow_none=True)
     _check_positive(args, "lr")
-    if args.clipnorm is not None:
-        _check_positive(args, "clipnorm")
+    _check_positive(args, "clipnorm")
     return args
 
 
@@ -303,7 +307,7 @@ def compile_model(model, args, loss, metrics=()):
     return model
 
 
-def run_experiment(args, task, callbacks=()):
+def run_experiment(args, task, callbacks=(), restart_flags=()):
     """Trains and evaluates `args.model` on `task`; writes everything to `--out`.
 
     Writes `run_config.json` (the flags), `log.csv` (one row per epoch,
@@ -318,6 +322,9 @@ def run_experiment(args, task, callbacks=()):
         args: parsed flags (`parse_args`).
         task: a `Task`.
         callbacks: extra Keras callbacks for `fit`. Defaults to `()`.
+        restart_flags: destinations of the script's flags that do not affect
+            training and so may change on a restart (besides `--epochs` and
+            `--no-jit`). Defaults to `()`.
 
     Returns:
         A tuple `(model, metrics)`: the trained `keras.Model` and the dict
@@ -329,9 +336,10 @@ def run_experiment(args, task, callbacks=()):
 
     Example:
 
-    >>> args = parse_args(["--epochs", "2", "--steps-per-epoch", "20"], "adding", "")
-    >>> model, metrics = run_experiment(args, task)
-    >>> metrics["test"]["loss"]
+    >>> args = parse_args(["--epochs", "2", "--steps", "20"], "adding", "")
+    >>> model, metrics = run_experiment(args, task)  # `task`: see `Task`.
+    >>> sorted(metrics["test"])
+    ['loss']
     """
     start = time.time()
     endless = task.train.cardinality() == tf.data.INFINITE_CARDINALITY
@@ -341,7 +349,7 @@ def run_experiment(args, task, callbacks=()):
             "be given. Received: --steps-per-epoch=None"
         )
     os.makedirs(args.out, exist_ok=True)
-    _check_run_config(args)
+    _check_run_config(args, restart_flags)
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     train = task.train.repeat() if args.steps_per_epoch else task.train
@@ -351,6 +359,7 @@ def run_experiment(args, task, callbacks=()):
         validation_data=task.test if task.validation is None else task.validation,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
+        shuffle=False,  # The tasks' datasets shuffle themselves.
         callbacks=[
             keras.callbacks.BackupAndRestore(
                 os.path.join(args.out, "backup"), delete_checkpoint=False
@@ -361,39 +370,9 @@ def run_experiment(args, task, callbacks=()):
         verbose=2,
     )
     log = plots.read_log(log_path)
-    metrics = {
-        "task": task.name,
-        "model": args.model,
-        "T": task.T,
-        "sequence_length": task.test.element_spec[0].shape[1],
-        "hyperparameters": vars(args),
-        "layer": _layer_settings(model),
-        "epochs_done": len(log["epoch"]),
-        "train": {
-            name: float(values[-1])
-            for name, values in log.items()
-            if name != "epoch" and not name.startswith("val_")
-        },
-        "test": {
-            name: float(value)
-            for name, value in model.evaluate(
-                task.test, return_dict=True, verbose=0
-            ).items()
-        },
-        "device": device_description(),
-    }
+    metrics = _metrics(args, task, model, log)
     model.save(os.path.join(args.out, MODEL))
-    plots.plot_learning_curves(log, os.path.join(args.out, LEARNING_CURVES), task.name)
-    sab = plots.find_sab_layer(model)
-    if sab is not None and sab.k_top > 0:
-        sequence = next(iter(task.test))[0][:1]
-        attention = plots.attention_weights(model, sequence)[0]
-        plots.plot_attention(
-            attention,
-            os.path.join(args.out, ATTENTION),
-            title=f"{task.name}, {args.model}: attention of test sequence 0",
-            k_att=sab.k_att,
-        )
+    _plot(args, task, model, log)
     metrics["wall_time_s"] = time.time() - start
     with open(os.path.join(args.out, METRICS), "w") as stream:
         json.dump(metrics, stream, indent=2)
@@ -421,6 +400,41 @@ def device_description():
     return f"CPU: {platform.machine()}, {os.cpu_count()} cores"
 
 
+def _metrics(args, task, model, log):
+    """The content of `metrics.json`, less the wall time."""
+    test = model.evaluate(task.test, return_dict=True, verbose=0)
+    return {
+        "task": task.name,
+        "model": args.model,
+        "T": task.T,
+        "sequence_length": task.test.element_spec[0].shape[1],
+        "hyperparameters": vars(args),
+        "layer": _layer_settings(model),
+        "epochs_done": len(log["epoch"]),
+        "train": {
+            name: float(values[-1])
+            for name, values in log.items()
+            if name != "epoch" and not name.startswith("val_")
+        },
+        "test": {name: float(value) for name, value in test.items()},
+        "device": device_description(),
+    }
+
+
+def _plot(args, task, model, log):
+    """Writes the learning curves and, for a model with attention, the heatmap."""
+    plots.plot_learning_curves(log, os.path.join(args.out, LEARNING_CURVES), task.name)
+    sab = plots.find_sab_layer(model)
+    if sab is not None and sab.k_top > 0:
+        sequence = next(iter(task.test))[0][:1]
+        plots.plot_attention(
+            plots.attention_weights(model, sequence)[0],
+            os.path.join(args.out, ATTENTION),
+            title=f"{task.name}, {args.model}: attention of test sequence 0",
+            k_att=sab.k_att,
+        )
+
+
 def _add_shared_arguments(parser, task, models, quick):
     """Adds the flags every example shares."""
     add = parser.add_argument
@@ -442,7 +456,7 @@ def _add_shared_arguments(parser, task, models, quick):
         "--steps",
         type=int,
         default=None,
-        help="Batches per epoch (default: one pass over the training data).",
+        help="Batches per epoch (None: one pass over the training data).",
     )
     add("--lr", type=float, default=1e-3, help="Adam learning rate.")
     add("--clipnorm", type=float, default=1.0, help="Gradient-norm clipping.")
@@ -474,10 +488,11 @@ def _check_positive(args, name):
         )
 
 
-def _check_run_config(args):
+def _check_run_config(args, restart_flags):
     """Records the flags in `--out`, or checks them against a recorded run."""
     path = os.path.join(args.out, RUN_CONFIG)
-    settings = {k: v for k, v in vars(args).items() if k not in _RESUMABLE_FLAGS}
+    free = set(_RESUMABLE_FLAGS) | set(restart_flags)
+    settings = {k: v for k, v in vars(args).items() if k not in free}
     if os.path.exists(path):
         with open(path) as stream:
             recorded = json.load(stream)

@@ -4,8 +4,8 @@ Autodiff through a loop that carries the memory as state saves the whole
 memory buffer at every step: activation memory grows quadratically in the
 sequence length. This op runs the whole sequence behind one
 `tf.custom_gradient`. Its forward loop keeps, per step, only what the backward
-needs: `(h_{t-1}, c_{t-1})`, the selected slots, their weights and the top-k
-threshold; plus the final memory and key buffers (a slot is written once, so
+needs: `c_{t-1}` (`h_{t-1}` is the previous output), the selected slots,
+their weights and the top-k normaliser; plus the final memory and key buffers (a slot is written once, so
 the final buffer holds every memory's value). Its backward is a reverse loop
 that recomputes each step, back-propagates into the selected memories only,
 adds each memory's accumulated gradient to the state at its write step, and
@@ -28,7 +28,6 @@ import tensorflow as tf
 from keras_sab.attention_scorer import additive_scores
 from keras_sab.attention_scorer import memory_keys
 from keras_sab.attention_scorer import scorer_hidden
-from keras_sab.attention_scorer import scores_from_hidden
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sab_cell import StepWeights
 from keras_sab.sparse_attention import dense_attention_weights
@@ -101,12 +100,6 @@ def _lstm_backward(d_h, d_c, gates, tanh_c, c_prev):
     return d_z, d_c * f
 
 
-def _pad_time(tensor, length):
-    """Zero-pads a time-major tensor to `length` steps."""
-    padding = [[0, length - tf.shape(tensor)[0]]] + [[0, 0]] * (len(tensor.shape) - 1)
-    return tf.pad(tensor, padding)
-
-
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
@@ -129,7 +122,7 @@ class _FusedSequence:
         kept = self.slots if self.dense else self.k_top
         memory = tf.zeros([self.batch, self.slots, h0.shape[-1]], dtype)
         keys = tf.zeros([self.batch, self.slots, key_units], dtype)
-        arrays = [tf.TensorArray(dtype, size=timesteps) for _ in range(3)]
+        arrays = [tf.TensorArray(dtype, size=timesteps) for _ in range(2)]
         if self.attend:
             arrays += [
                 tf.TensorArray(tf.int32, size=timesteps),
@@ -139,7 +132,7 @@ class _FusedSequence:
 
         def step(t, h, c, arrays, block, memory, keys):
             h_hat, c_new = lstm_step(projected[t], h, c, recurrent_kernel)
-            h_new, saved = h_hat, [h_hat, h, c]
+            h_new, saved = h_hat, [h_hat, c]
             if self.attend:
                 query = tf.matmul(h_hat, weights.query_kernel)
                 scores = additive_scores(query, keys, weights.attention_vector)
@@ -149,17 +142,16 @@ class _FusedSequence:
                         scores, tf.broadcast_to(readable, tf.shape(scores))
                     )
                     chosen = tf.zeros([self.batch, 1], tf.int32)
-                    threshold = tf.zeros([self.batch, 1], dtype)
+                    total = tf.zeros([self.batch, 1], dtype)
                     read = tf.matmul(chosen_w[:, None, :], memory)[:, 0]
                 else:
-                    chosen, chosen_w, threshold, _ = sparse_top_k(
-                        scores, readable, self.k_top
-                    )
+                    top = sparse_top_k(scores, readable, self.k_top)
+                    chosen, chosen_w, total = top.indices, top.weights, top.total
                     read = tf.reduce_sum(
                         chosen_w[:, :, None] * self.gather(memory, chosen), axis=1
                     )
                 h_new = h_hat + read
-                saved = [h_new, h, c, chosen, chosen_w, threshold]
+                saved = [h_new, c, chosen, chosen_w, total]
             arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
             return h_new, c_new, arrays
 
@@ -200,11 +192,11 @@ class _FusedSequence:
         stacked = [a.stack() for a in arrays]
         outputs = stacked[0]
         if self.attend:
-            chosen, chosen_w = stacked[3], stacked[4]
+            chosen, chosen_w = stacked[2], stacked[3]
         else:
             chosen = tf.zeros([timesteps, self.batch, 0], tf.int32)
             chosen_w = tf.zeros([timesteps, self.batch, kept], dtype)
-        saved = stacked[1:] + [memory, keys, projected]
+        saved = [h0] + stacked + [memory, keys, projected]
 
         def backward(d_outputs, d_h, d_c, *_):
             return self.backward(weights, saved, d_outputs, d_h, d_c)
@@ -212,7 +204,7 @@ class _FusedSequence:
         return (outputs, h, c, chosen, chosen_w), backward
 
     def attention_backward(self, weights, d_h, query, memory, keys, chosen,
-                           chosen_w, threshold, few):
+                           chosen_w, total, few):
         """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
 
         Returns `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`,
@@ -234,11 +226,10 @@ class _FusedSequence:
         if self.dense:
             d_scores = chosen_w * centred
         else:
-            scores = scores_from_hidden(hidden, weights.attention_vector)
-            shifted = tf.nn.relu(scores - threshold)
-            total = tf.reduce_sum(shifted, axis=-1, keepdims=True)
+            # w = r / Σr with r = max(a - δ, 0): selected slots (w > 0) get
+            # (d_w - Σ w d_w) / Σr; uniform (few) weights do not depend on a.
             d_scores = tf.math.divide_no_nan(centred, total)
-            d_scores = tf.where((shifted > 0) & ~few, d_scores, tf.zeros_like(d_scores))
+            d_scores = tf.where((chosen_w > 0) & ~few, d_scores, tf.zeros_like(d_scores))
         d_hidden = (
             d_scores[:, :, None] * weights.attention_vector * (1.0 - hidden * hidden)
         )
@@ -250,35 +241,39 @@ class _FusedSequence:
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
         attend, k_att = self.attend, self.k_att
         if attend:
-            h_prev, c_prev, chosen, chosen_w, thresholds, memory, keys, projected = saved
+            h0, outputs, c_prev, chosen, chosen_w, totals, memory, keys, projected = saved
         else:
-            h_prev, c_prev, memory, keys, projected = saved
+            h0, outputs, c_prev, memory, keys, projected = saved
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         blocks = (timesteps + k_att - 1) // k_att
-        padded = blocks * k_att
         d_outputs, d_h_final, d_c_final = [
             tf.zeros_like(like) if grad is None else grad
-            for grad, like in ((d_outputs, h_prev), (d_h_final, h_prev[0]), (d_c_final, c_prev[0]))
+            for grad, like in ((d_outputs, outputs), (d_h_final, h0), (d_c_final, h0))
         ]
-        # The final state's gradient enters at the last real step: h's with
-        # the output's, c's through `final_c` (padded steps see zeros).
-        d_outputs = tf.tensor_scatter_nd_add(
-            d_outputs, [[timesteps - 1]], d_h_final[None]
-        )
-        per_step = [projected, h_prev, c_prev, d_outputs]
+        per_step = [projected, c_prev, d_outputs]
         if attend:
-            per_step += [chosen, chosen_w, thresholds]
-        per_step = [_pad_time(x, padded) for x in per_step]
+            per_step += [chosen, chosen_w, totals]
         dtype = projected.dtype
-        units = h_prev.shape[-1]
+        units = h0.shape[-1]
 
-        def block_slice(tensor, block):
-            size = [k_att] + [-1] * (len(tensor.shape) - 1)
-            return tf.slice(tensor, [block * k_att] + [0] * (len(tensor.shape) - 1), size)
+        def block_slices(block):
+            """Every per-step tensor for the `k_att` steps of `block`. The last
+            block may run past T: those steps repeat step T-1's values but
+            receive no gradient, so they contribute nothing."""
+            steps = block * k_att + tf.range(k_att)
+            clamped = tf.minimum(steps, timesteps - 1)
+            pieces = [tf.gather(x, clamped) for x in per_step]
+            real = (steps < timesteps)[:, None, None]
+            last = (steps == timesteps - 1)[:, None, None]
+            zeros = tf.zeros_like(pieces[2])
+            pieces[2] = tf.where(real, pieces[2], zeros) + tf.where(last, d_h_final, zeros)
+            h_prev = tf.gather(outputs, tf.maximum(clamped - 1, 0))
+            h_prev = tf.where((steps == 0)[:, None, None], h0, h_prev)
+            return [pieces[0], h_prev] + pieces[1:]
 
         def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
             start = block * k_att
-            pieces = [block_slice(x, block) for x in per_step]
+            pieces = block_slices(block)
             proj_b, h_prev_b, c_prev_b, d_out_b = pieces[:4]
             gates, tanh_c, h_hat = _gates(
                 proj_b, h_prev_b, c_prev_b, weights.recurrent_kernel
@@ -288,7 +283,7 @@ class _FusedSequence:
             extra = tf.zeros_like(d_h)
             if attend:
                 query = tf.einsum("tbu,ua->tba", h_hat, weights.query_kernel)
-                chosen_b, chosen_w_b, thresholds_b = pieces[4:]
+                chosen_b, chosen_w_b, totals_b = pieces[4:]
                 few = tf.fill([1, 1], block <= self.k_top)
                 slot = tf.minimum(block, self.slots - 1)
                 key_grad = tf.where(written, d_keys[:, slot], tf.zeros_like(d_keys[:, 0]))
@@ -311,7 +306,7 @@ class _FusedSequence:
                 if attend:
                     d_h, d_query, d_read_m, d_read_k, d_v = self.attention_backward(
                         weights, d_h, query[i], memory, keys, chosen_b[i],
-                        chosen_w_b[i], thresholds_b[i], few,
+                        chosen_w_b[i], totals_b[i], few,
                     )
                     d_vector += d_v
                     outputs = [d_query, d_read_m, d_read_k]
@@ -356,7 +351,7 @@ class _FusedSequence:
             maximum_iterations=blocks,
         )
         d_projected = tf.reshape(
-            d_projected.stack(), [padded, self.batch, 4 * units]
+            d_projected.stack(), [blocks * k_att, self.batch, 4 * units]
         )[:timesteps]
         return [d_projected, d_h0, d_c0] + list(d_weights)
 
@@ -369,14 +364,15 @@ class _FusedSequence:
         """Adds a block's per-step gradients `values (k_att, B, K, D)` for the
         slots `chosen (k_att, B, K)` into `buffer (B, M, D)`."""
         if self.dense:
-            return buffer + tf.reduce_sum(values, axis=0)
+            return tf.ensure_shape(buffer + tf.reduce_sum(values, axis=0), buffer.shape)
         batch_index = tf.broadcast_to(tf.range(self.batch)[None, :, None], tf.shape(chosen))
         indices = tf.stack([batch_index, chosen], axis=-1)
-        return tf.tensor_scatter_nd_add(
+        flushed = tf.tensor_scatter_nd_add(
             buffer,
             tf.reshape(indices, [-1, 2]),
             tf.reshape(values, [-1, tf.shape(values)[-1]]),
         )
+        return tf.ensure_shape(flushed, buffer.shape)
 
 
 def _write_slot(buffer, slot, value):

@@ -122,7 +122,7 @@ def attention_weights(model, inputs):
     )
     attention = twin(layer.input)[1]
     twin.set_weights(layer.get_weights())
-    probe = keras.Model(model.inputs, attention)
+    probe = keras.Model(model.input, attention)
     return keras.ops.convert_to_numpy(probe(inputs, training=False))
 
 

@@ -11,9 +11,24 @@ References:
     Through Reminding", NeurIPS 2018. https://arxiv.org/abs/1809.03702
 """
 
+import collections
+
 import tensorflow as tf
 
 ATTENTION_MODES = ("sparse", "dense")
+
+TopK = collections.namedtuple(
+    "TopK", ["indices", "weights", "threshold", "total", "few"]
+)
+TopK.__doc__ = """The top-k selection of one step (see `sparse_top_k`).
+
+Fields:
+    indices: int32 `(batch, k_top)`, the selected slots, best first.
+    weights: `(batch, k_top)`, their weights.
+    threshold: `(batch, 1)`, `δ`, without gradient (0 in few rows).
+    total: `(batch, 1)`, the normaliser `Σ_j max(a_j - δ, 0)`.
+    few: bool `(batch, 1)`, rows with `k_top` or fewer readable slots.
+"""
 
 
 def _masked_scores(scores, readable):
@@ -39,10 +54,8 @@ def sparse_top_k(scores, readable, k_top):
         k_top: Python int `>= 1`.
 
     Returns:
-        `(indices, weights, threshold, few)`: the selected slots
-        `(batch, k_top)` int32 (best first; slots beyond the readable ones
-        have weight 0), their weights `(batch, k_top)`, `δ` `(batch, 1)`,
-        and the bool `(batch, 1)` flag of few rows.
+        A `TopK`; in few rows the selected slots beyond the readable ones
+        have weight 0.
     """
     readable = tf.broadcast_to(readable, tf.shape(scores))
     values, indices = tf.math.top_k(_masked_scores(scores, readable), k=k_top + 1)
@@ -52,15 +65,14 @@ def sparse_top_k(scores, readable, k_top):
         tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
     )
     shifted = tf.nn.relu(values[:, :k_top] - threshold)
-    weights = tf.math.divide_no_nan(
-        shifted, tf.reduce_sum(shifted, axis=-1, keepdims=True)
-    )
+    total = tf.reduce_sum(shifted, axis=-1, keepdims=True)
+    weights = tf.math.divide_no_nan(shifted, total)
     if k_top == 1:
         weights = tf.stop_gradient(weights)
-    position = tf.range(k_top, dtype=scores.dtype)[None, :]
+    position = tf.cast(tf.range(k_top), scores.dtype)[None, :]
     uniform = tf.math.divide_no_nan(tf.cast(position < count, scores.dtype), count)
     weights = tf.where(few, uniform, weights)
-    return indices[:, :k_top], weights, threshold, few
+    return TopK(indices[:, :k_top], weights, threshold, total, few)
 
 
 def uniform_weights(readable, dtype):
@@ -103,9 +115,9 @@ def sparse_attention_weights(scores, readable, k_top):
     slots = scores.shape[-1]
     if slots is not None and slots <= k_top:
         return uniform_weights(readable, scores.dtype)
-    indices, weights, _, _ = sparse_top_k(scores, readable, k_top)
-    one_hot = tf.one_hot(indices, tf.shape(scores)[-1], dtype=scores.dtype)
-    return tf.einsum("bk,bkm->bm", weights, one_hot)
+    top = sparse_top_k(scores, readable, k_top)
+    one_hot = tf.one_hot(top.indices, tf.shape(scores)[-1], dtype=scores.dtype)
+    return tf.matmul(top.weights[:, None, :], one_hot)[:, 0]
 
 
 def dense_attention_weights(scores, readable):

@@ -102,9 +102,9 @@ def test_sequential_fit_reduces_loss(with_input, jit_compile):
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile=jit_compile,
     )
-    history = model.fit(x, y, batch_size=32, epochs=8, verbose=0)
+    history = model.fit(x, y, batch_size=32, epochs=20, verbose=0)
     losses = history.history["loss"]
-    assert losses[-1] < 0.8 * losses[0]
+    assert losses[-1] < 0.7 * losses[0]
     assert all(np.isfinite(losses))
 
 

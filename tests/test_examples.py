@@ -1,0 +1,174 @@
+"""Every example script runs end to end in `--quick` mode and writes its
+outputs (issue 4); TFDS-backed ones under `tfds.testing.mock_data`."""
+
+import csv
+import importlib
+import json
+import math
+import os
+
+import matplotlib.image
+import pytest
+import tensorflow_datasets as tfds
+
+from keras_sab import experiment
+from keras_sab import plots
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
+ATTENTION_PIXELS = tuple(inches * plots.DPI for inches in plots.ATTENTION_SIZE[::-1])
+CURVES_PIXELS = tuple(inches * plots.DPI for inches in plots.CURVES_SIZE[::-1])
+METRICS_KEYS = {
+    "task", "model", "T", "sequence_length", "hyperparameters", "layer",
+    "epochs_done", "train", "test", "device", "wall_time_s",
+}
+
+
+@pytest.fixture
+def example(monkeypatch):
+    """Imports an example script as a module (the examples import each other)."""
+    monkeypatch.syspath_prepend(EXAMPLES)
+    return importlib.import_module
+
+
+def _check_outputs(out, task, model, T, attention=True):
+    """Checks `metrics.json`, the log and the PNGs in `out`; returns the metrics."""
+    with open(out / experiment.METRICS) as stream:
+        metrics = json.load(stream)
+    assert set(metrics) == METRICS_KEYS
+    assert (metrics["task"], metrics["model"], metrics["T"]) == (task, model, T)
+    assert metrics["hyperparameters"]["model"] == model
+    with open(out / experiment.LOG, newline="") as stream:
+        epochs = [int(row["epoch"]) for row in csv.DictReader(stream)]
+    assert epochs == list(range(metrics["epochs_done"]))
+    curves = matplotlib.image.imread(out / experiment.LEARNING_CURVES)
+    assert curves.shape[:2] == CURVES_PIXELS
+    if attention:
+        heatmap = matplotlib.image.imread(out / experiment.ATTENTION)
+        assert heatmap.shape[:2] == ATTENTION_PIXELS
+        assert heatmap[..., :3].std() > 0.01
+    else:
+        assert not (out / experiment.ATTENTION).exists()
+    return metrics
+
+
+def test_copy_quick(example, tmp_path, capsys):
+    copy_task = example("copy_task")
+    metrics = copy_task.main(
+        ["--quick", "--epochs", "1", "--steps", "4", "--out", str(tmp_path)]
+    )
+    T = copy_task.QUICK["timesteps"]
+    _check_outputs(tmp_path, "copy", "sab", T)
+    assert metrics["sequence_length"] == T + 20
+    assert metrics["layer"]["k_top"] == copy_task.QUICK["k_top"]
+    assert 0.0 <= metrics["test"]["copy_recall_accuracy"] <= 1.0
+    assert "recall accuracy" in capsys.readouterr().out
+
+
+def test_copy_restarted_with_more_epochs_continues(example, tmp_path):
+    """Issue 4 (resume): the second invocation trains only epoch 1."""
+    copy_task = example("copy_task")
+    flags = ["--quick", "-T", "5", "--steps", "3", "--no-jit", "--out", str(tmp_path)]
+    copy_task.main(flags + ["--epochs", "1"])
+    first = os.path.getmtime(tmp_path / "backup" / "latest.weights.h5")
+    metrics = copy_task.main(flags + ["--epochs", "2"])
+    _check_outputs(tmp_path, "copy", "sab", 5)
+    assert metrics["epochs_done"] == 2
+    assert os.path.getmtime(tmp_path / "backup" / "latest.weights.h5") > first
+
+
+def test_adding_quick_lstm_has_no_heatmap(example, tmp_path):
+    adding = example("adding")
+    metrics = adding.main(
+        ["--quick", "--model", "lstm", "--epochs", "1", "--steps", "3"]
+        + ["--out", str(tmp_path)]
+    )
+    T = adding.QUICK["timesteps"]
+    _check_outputs(tmp_path, "adding", "lstm", T, attention=False)
+    assert metrics["layer"]["k_top"] == 0 and metrics["layer"]["k_trunc"] is None
+    assert {"loss", "mae"} <= set(metrics["test"])
+
+
+def test_pixel_digits_quick(example, tmp_path):
+    metrics = example("pixel_mnist").main(
+        ["--quick", "--steps", "3", "--epochs", "1", "--no-jit", "--out", str(tmp_path)]
+    )
+    _check_outputs(tmp_path, "pixel_digits", "sab", 64)
+    assert metrics["hyperparameters"]["permute"] is True
+    assert (metrics["layer"]["k_top"], metrics["layer"]["k_trunc"]) == (10, 20)
+
+
+def test_pixel_mnist_under_mock_data(example, tmp_path):
+    with tfds.testing.mock_data(num_examples=4):
+        example("pixel_mnist").main(
+            [
+                "--quick", "--source", "mnist", "--units", "4", "--batch-size", "2",
+                "--epochs", "1", "--steps", "1", "--limit", "2", "--no-jit",
+                "--out", str(tmp_path),
+            ]
+        )
+    _check_outputs(tmp_path, "pixel_mnist", "sab", 784)
+
+
+@pytest.mark.parametrize("model", ["sab", "transformer"])
+def test_cifar10_under_mock_data(example, tmp_path, model):
+    with tfds.testing.mock_data(num_examples=4):
+        metrics = example("cifar10").main(
+            [
+                "--quick", "--model", model, "--units", "4", "--heads", "2",
+                "--k-att", "32", "--batch-size", "2", "--steps", "1", "--limit",
+                "2", "--no-jit", "--out", str(tmp_path),
+            ]
+        )
+    _check_outputs(tmp_path, "cifar10", model, 1024, attention=model != "transformer")
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
+
+
+def test_text8_quick_reports_bits_per_character(example, tmp_path):
+    metrics = example("text8").main(
+        [
+            "--quick", "--max-chars", "20000", "--seq-len", "20", "--epochs", "1",
+            "--steps", "3", "--no-jit", "--out", str(tmp_path),
+        ]
+    )
+    _check_outputs(tmp_path, "text8", "sab", 20)
+    test = metrics["test"]
+    bits = test["loss"] / math.log(2.0)
+    assert test["bits_per_character"] == pytest.approx(bits, rel=1e-4)
+
+
+def test_transfer_trains_then_evaluates_a_saved_model(example, tmp_path):
+    transfer = example("transfer")
+    quick = ["--quick", "--epochs", "1", "--steps", "3", "--no-jit"]
+    trained = transfer.main(quick + ["--out", str(tmp_path / "train")])
+    _check_outputs(tmp_path / "train", "copy", "sab", 10)
+    assert [row["T"] for row in trained["rows"]] == transfer.QUICK["eval_t"]
+    loaded = transfer.main(
+        quick
+        + [
+            "--eval-t", "20", "60",
+            "--model-path", str(tmp_path / "train" / experiment.MODEL),
+            "--out", str(tmp_path / "loaded"),
+        ]
+    )
+    trained_at = {row["T"]: row for row in trained["rows"]}
+    assert loaded["rows"][0] == pytest.approx(trained_at[20], rel=1e-5)
+    assert loaded["rows"][1]["T"] == 60
+    with open(tmp_path / "loaded" / transfer.TABLE_JSON) as stream:
+        assert json.load(stream)["rows"] == loaded["rows"]
+    table = (tmp_path / "loaded" / transfer.TABLE_MD).read_text()
+    assert "| 60 |" in table and f"{loaded['rows'][1]['recall_accuracy']:.3f}" in table
+
+
+@pytest.mark.parametrize(
+    "script, flags, named",
+    [
+        ("copy_task", ["-T", "0"], "--timesteps"),
+        ("transfer", ["--eval-t", "100", "0"], "--eval-t"),
+        ("text8", ["--seq-len", "0"], "--seq-len"),
+        ("cifar10", ["--model", "transformer", "--units", "6", "--heads", "4"], "heads"),
+    ],
+)
+def test_bad_example_flag_raises_value_error(example, tmp_path, script, flags, named):
+    with pytest.raises(ValueError, match=named):
+        example(script).main(flags + ["--out", str(tmp_path)])
+    assert not os.listdir(tmp_path)  # Refused before writing anything.

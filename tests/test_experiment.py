@@ -1,0 +1,217 @@
+"""The example harness `keras_sab.experiment` (issue 4): flags, the models of
+SPEC §5, outputs and resuming a killed run."""
+
+import csv
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_sab import SAB
+from keras_sab import experiment
+from keras_sab import tasks
+
+T = 12
+
+
+def _args(out, *flags):
+    return experiment.parse_args(
+        [
+            "--units", "8", "--k-att", "3", "--k-top", "2", "--k-trunc", "4",
+            "--batch-size", "4", "--epochs", "2", "--steps-per-epoch", "3",
+            "--out", str(out), *flags,
+        ],
+        "adding",
+        "test",
+    )
+
+
+def _adding_task():
+    return experiment.Task(
+        name="adding",
+        train=tasks.adding_dataset(T, 4, seed=0),
+        test=tasks.adding_dataset(T, 4, num_batches=2, seed=1),
+        input_shape=(T, 2),
+        T=T,
+        head=keras.layers.Dense(1),
+        loss="mse",
+        metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
+    )
+
+
+def _log_epochs(out):
+    with open(os.path.join(out, experiment.LOG), newline="") as stream:
+        return [int(row["epoch"]) for row in csv.DictReader(stream)]
+
+
+class _CountBatches(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillAtEpoch(keras.callbacks.Callback):
+    """Stands in for a killed process: raises when `epoch` begins."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise _Killed(f"killed at epoch {epoch}")
+
+
+def test_defaults_quick_and_explicit_flags():
+    """`--quick` replaces the defaults; an explicit flag beats both."""
+    quick = {"units": 16, "epochs": 1}
+    plain = experiment.parse_args([], "copy", "", defaults={"epochs": 7}, quick=quick)
+    assert (plain.model, plain.units, plain.epochs) == ("sab", 128, 7)
+    assert plain.k_trunc == 10
+    assert plain.out == os.path.join("runs", "copy") and not plain.no_jit
+    fast = experiment.parse_args(
+        ["--quick"], "copy", "", defaults={"epochs": 7}, quick=quick
+    )
+    assert (fast.units, fast.epochs) == (16, 1)
+    mixed = experiment.parse_args(["--quick", "--units", "24"], "copy", "", quick=quick)
+    assert (mixed.units, mixed.epochs) == (24, 1)
+
+
+def test_k_trunc_none_means_full_bptt():
+    args = experiment.parse_args(["--k-trunc", "none", "--no-jit"], "copy", "")
+    assert args.k_trunc is None and args.no_jit
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--units", "0"], "--units"),
+        (["--k-att", "0"], "--k-att"),
+        (["--k-top", "-1"], "--k-top"),
+        (["--k-trunc", "0"], "--k-trunc"),
+        (["--epochs", "0"], "--epochs"),
+        (["--lr", "0"], "--lr"),
+        (["--clipnorm", "-1"], "--clipnorm"),
+        (["--timesteps", "0"], "--timesteps"),
+    ],
+)
+def test_bad_flag_values_raise_value_error_naming_the_flag(flags, named):
+    with pytest.raises(ValueError, match=named):
+        experiment.parse_args(
+            flags,
+            "copy",
+            "",
+            add_arguments=lambda p: p.add_argument("--timesteps", type=int, default=5),
+            int_flags={"timesteps": 1},
+        )
+
+
+@pytest.mark.parametrize(
+    "model, k_top, k_att, k_trunc, attention",
+    [
+        ("sab", 3, 4, 6, "sparse"),
+        ("lstm", 0, 10, None, "sparse"),
+        ("tbptt", 0, 10, 6, "sparse"),
+        ("self_attention", 5, 1, None, "dense"),
+    ],
+)
+def test_each_model_is_its_spec_section_5_setting_of_sab(
+    model, k_top, k_att, k_trunc, attention
+):
+    """SPEC §5: the baselines are settings of one layer."""
+    layer = experiment.recurrent_layer(model, 8, k_top=3, k_att=4, k_trunc=6)
+    assert isinstance(layer, SAB)
+    assert (layer.k_top, layer.k_att, layer.k_trunc, layer.attention) == (
+        k_top, k_att, k_trunc, attention
+    )
+
+
+def test_unknown_model_raises_value_error():
+    with pytest.raises(ValueError, match="model"):
+        experiment.recurrent_layer("gru", 8)
+
+
+def test_extra_encoder_replaces_the_recurrent_layer():
+    args = experiment.parse_args(["--model", "mean"], "x", "", models=("sab", "mean"))
+    task = experiment.Task(
+        name="x", train=None, test=None, input_shape=(5, 3), T=5,
+        head=keras.layers.Dense(2), loss="mse",
+        encoders={"mean": lambda inputs, args: keras.ops.mean(inputs, axis=1)},
+    )
+    model = experiment.build_model(args, task)
+    assert not any(isinstance(layer, SAB) for layer in model.layers)
+    x = np.arange(30, dtype="float32").reshape(2, 5, 3)
+    dense = model.layers[-1]
+    expected = x.mean(1) @ dense.kernel.numpy() + dense.bias.numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5)
+
+
+def test_run_writes_metrics_log_model_and_plots(tmp_path):
+    args = _args(tmp_path)
+    model, metrics = experiment.run_experiment(args, _adding_task())
+    with open(tmp_path / experiment.METRICS) as stream:
+        assert json.load(stream) == json.loads(json.dumps(metrics))
+    assert metrics["task"] == "adding" and metrics["model"] == "sab"
+    assert metrics["T"] == T and metrics["sequence_length"] == T
+    assert metrics["hyperparameters"]["units"] == 8
+    assert metrics["layer"] == {
+        "units": 8, "k_top": 2, "k_att": 3, "k_trunc": 4,
+        "attention": "sparse", "attention_units": 32,
+    }
+    assert metrics["epochs_done"] == 2 and _log_epochs(tmp_path) == [0, 1]
+    assert set(metrics["train"]) == {"loss", "mae"} == set(metrics["test"])
+    evaluated = model.evaluate(_adding_task().test, return_dict=True, verbose=0)
+    assert metrics["test"]["loss"] == pytest.approx(evaluated["loss"], rel=1e-5)
+    assert metrics["wall_time_s"] > 0 and metrics["device"].startswith(("CPU", "GPU"))
+    for name in (experiment.MODEL, experiment.LEARNING_CURVES, experiment.ATTENTION):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_models_without_attention_get_no_heatmap(tmp_path):
+    args = _args(tmp_path, "--model", "tbptt", "--no-jit")
+    _, metrics = experiment.run_experiment(args, _adding_task())
+    assert metrics["layer"]["k_top"] == 0
+    assert (tmp_path / experiment.LEARNING_CURVES).exists()
+    assert not (tmp_path / experiment.ATTENTION).exists()
+
+
+def test_killed_run_resumes_at_the_next_epoch(tmp_path):
+    """Issue 4: a run killed after its first epoch continues at the second,
+    with the first epoch's weights, and does not train the first again."""
+    args = _args(tmp_path, "--epochs", "3", "--no-jit")
+    with pytest.raises(_Killed):
+        experiment.run_experiment(args, _adding_task(), callbacks=[_KillAtEpoch(1)])
+    assert _log_epochs(tmp_path) == [0]
+    assert not (tmp_path / experiment.METRICS).exists()
+    counter = _CountBatches()
+    _, metrics = experiment.run_experiment(args, _adding_task(), callbacks=[counter])
+    assert counter.batches == 2 * args.steps_per_epoch
+    assert _log_epochs(tmp_path) == [0, 1, 2] and metrics["epochs_done"] == 3
+    # Running a finished run again trains nothing and rewrites its outputs.
+    counter = _CountBatches()
+    _, again = experiment.run_experiment(args, _adding_task(), callbacks=[counter])
+    assert counter.batches == 0 and _log_epochs(tmp_path) == [0, 1, 2]
+    assert again["test"] == pytest.approx(metrics["test"])
+
+
+def test_restart_with_other_settings_is_refused(tmp_path):
+    args = _args(tmp_path, "--epochs", "1", "--no-jit")
+    experiment.run_experiment(args, _adding_task())
+    with pytest.raises(ValueError, match="--units") as error:
+        experiment.run_experiment(_args(tmp_path, "--units", "16"), _adding_task())
+    assert "--no-jit False" not in str(error.value)  # --no-jit may change.
+
+
+def test_endless_training_set_needs_steps_per_epoch(tmp_path):
+    args = experiment.parse_args(["--out", str(tmp_path)], "adding", "")
+    with pytest.raises(ValueError, match="--steps-per-epoch"):
+        experiment.run_experiment(args, _adding_task())

@@ -1,0 +1,90 @@
+"""`keras_sab.plots` (issue 4): learning curves from the CSV log and the
+attention heatmap, steps x memory slots (SPEC §6 `return_attention`)."""
+
+import keras
+import matplotlib.image
+import numpy as np
+import pytest
+
+from keras_sab import SAB
+from keras_sab import plots
+
+LOG = "epoch,loss,mae,val_loss,val_mae\n0,0.5,0.6,0.4,0.55\n1,0.3,0.4,0.35,0.5\n"
+
+
+def _png_shape(size):
+    return (size[1] * plots.DPI, size[0] * plots.DPI)
+
+
+def test_read_log_returns_one_float_column_per_quantity(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    log = plots.read_log(path)
+    assert list(log) == ["epoch", "loss", "mae", "val_loss", "val_mae"]
+    np.testing.assert_array_equal(log["epoch"], [0.0, 1.0])
+    np.testing.assert_array_equal(log["val_mae"], [0.55, 0.5])
+
+
+def test_read_log_rejects_an_empty_log(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,loss\n")
+    with pytest.raises(ValueError, match="no rows"):
+        plots.read_log(path)
+
+
+def test_learning_curves_png_has_the_documented_size(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    out = plots.plot_learning_curves(plots.read_log(path), tmp_path / "c.png", "adding")
+    image = matplotlib.image.imread(out)
+    assert image.shape[:2] == _png_shape(plots.CURVES_SIZE)
+    assert image[..., :3].std() > 0.01  # Not a blank canvas.
+
+
+def _model(k_att=3):
+    inputs = keras.Input((None, 4))
+    features = SAB(6, k_top=2, k_att=k_att, k_trunc=5, return_sequences=True, seed=1)(
+        keras.layers.Dense(4, name="pre")(inputs)
+    )
+    return keras.Model(inputs, keras.layers.Dense(2)(features))
+
+
+def test_attention_weights_are_those_of_the_trained_layer():
+    """The probe model shares the trained weights: same weights as a
+    `return_attention=True` copy of the layer fed the same layer input."""
+    model = _model()
+    sab = plots.find_sab_layer(model)
+    sab.set_weights([w + 0.1 for w in sab.get_weights()])
+    x = np.random.default_rng(0).normal(size=(2, 14, 4)).astype("float32")
+    attention = plots.attention_weights(model, x)
+    assert attention.shape == (2, 14, 14 // 3)
+    reference = SAB.from_config({**sab.get_config(), "return_attention": True})
+    layer_input = model.get_layer("pre")(x)
+    reference(layer_input)
+    reference.set_weights(sab.get_weights())
+    np.testing.assert_allclose(attention, reference(layer_input)[1], atol=1e-6)
+    # SPEC §3: rows with readable memories sum to 1; slot i is readable
+    # only after step (i + 1) * k_att.
+    np.testing.assert_allclose(attention[:, 3:].sum(-1), 1.0, atol=1e-5)
+    assert not attention[:, :3].any()
+
+
+def test_attention_weights_need_a_sab_layer():
+    inputs = keras.Input((5, 2))
+    model = keras.Model(inputs, keras.layers.LSTM(3)(inputs))
+    with pytest.raises(ValueError, match="SAB"):
+        plots.attention_weights(model, np.zeros((1, 5, 2)))
+
+
+def test_attention_heatmap_png_has_the_documented_size(tmp_path):
+    attention = np.random.default_rng(0).random((30, 3))
+    out = plots.plot_attention(attention, tmp_path / "a.png", "copy", k_att=10)
+    image = matplotlib.image.imread(out)
+    assert image.shape[:2] == _png_shape(plots.ATTENTION_SIZE)
+    assert image[..., :3].std() > 0.01
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 5, 3), (5, 0)])
+def test_attention_heatmap_rejects_bad_shapes(tmp_path, shape):
+    with pytest.raises(ValueError, match="attention"):
+        plots.plot_attention(np.zeros(shape), tmp_path / "a.png")
