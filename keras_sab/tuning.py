@@ -16,6 +16,7 @@ import numbers
 import keras
 
 from keras_sab import validation
+from keras_sab.validation import is_integer
 from keras_sab.sab_layer import SAB
 
 _INSTALL_HINT = (
@@ -46,10 +47,6 @@ _RESERVED_LAYER_ARGUMENTS = (
 )
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _is_positive_float(value):
     return (
         isinstance(value, numbers.Real)
@@ -60,12 +57,12 @@ def _is_positive_float(value):
 
 def _int_range(name, value, minimum):
     """Checks an integer or an inclusive `(min, max)` pair; returns a tuple."""
-    if _is_int(value) and value >= minimum:
+    if is_integer(value) and value >= minimum:
         return (int(value), int(value))
     if (
         isinstance(value, (tuple, list))
         and len(value) == 2
-        and all(_is_int(v) and v >= minimum for v in value)
+        and all(is_integer(v) and v >= minimum for v in value)
         and value[0] <= value[1]
     ):
         return (int(value[0]), int(value[1]))
@@ -94,12 +91,12 @@ def _float_range(name, value):
 
 def _int_choices(name, value):
     """Checks an integer `>= 1` or a non-empty sequence of them."""
-    if _is_int(value) and value >= 1:
+    if is_integer(value) and value >= 1:
         return (int(value),)
     if (
         isinstance(value, (tuple, list))
         and value
-        and all(_is_int(v) and v >= 1 for v in value)
+        and all(is_integer(v) and v >= 1 for v in value)
     ):
         return tuple(dict.fromkeys(int(v) for v in value))
     raise ValueError(

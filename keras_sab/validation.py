@@ -10,7 +10,8 @@ import numbers
 from keras_sab.sparse_attention import ATTENTION_MODES
 
 
-def _is_int(value):
+def is_integer(value):
+    """Whether `value` is an integer (a `bool` is not)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -32,7 +33,7 @@ def check_int(name, value, minimum, allow_none=False):
     """
     if value is None and allow_none:
         return None
-    if not _is_int(value) or value < minimum:
+    if not is_integer(value) or value < minimum:
         allowed = f"an integer >= {minimum}"
         if allow_none:
             allowed += " or None"

@@ -1,0 +1,30 @@
+"""Every `Example:` in the package's docstrings runs and prints what it says."""
+
+import doctest
+import importlib
+import pkgutil
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_sab
+
+MODULES = sorted(
+    name
+    for _, name, _ in pkgutil.walk_packages(keras_sab.__path__, "keras_sab.")
+    if name != "keras_sab.tuning"
+)
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_docstring_examples_run(module_name):
+    module = importlib.import_module(module_name)
+    globs = {**vars(module), "np": np, "keras": keras, "tf": tf, "keras_sab": keras_sab}
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(module, module_name, globs=globs):
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {module_name}"
