@@ -95,15 +95,18 @@ class Task:
 
     Example:
 
+    >>> from keras_sab.tasks import adding_dataset
     >>> task = Task(
     ...     name="adding",
-    ...     train=adding_dataset(50, 32),
-    ...     test=adding_dataset(50, 32, num_batches=4, seed=1),
-    ...     input_shape=(50, 2),
-    ...     T=50,
+    ...     train=adding_dataset(6, batch_size=2, num_batches=1),
+    ...     test=adding_dataset(6, batch_size=2, num_batches=1, seed=1),
+    ...     input_shape=(6, 2),
+    ...     T=6,
     ...     head=keras.layers.Dense(1),
     ...     loss="mse",
     ... )
+    >>> task.metrics, task.return_sequences
+    ([], False)
     """
 
     name: str
@@ -336,10 +339,21 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
 
     Example:
 
-    >>> args = parse_args(["--epochs", "2", "--steps", "20"], "adding", "")
-    >>> model, metrics = run_experiment(args, task)  # `task`: see `Task`.
-    >>> sorted(metrics["test"])
-    ['loss']
+    >>> import tempfile
+    >>> from keras_sab.tasks import adding_dataset
+    >>> task = Task("adding", adding_dataset(6, 2, num_batches=1),
+    ...             adding_dataset(6, 2, num_batches=1, seed=1), input_shape=(6, 2),
+    ...             T=6, head=keras.layers.Dense(1), loss="mse")
+    >>> out = tempfile.mkdtemp()
+    >>> args = parse_args(["--units", "4", "--k-top", "1", "--k-att", "2", "--epochs",
+    ...                    "1", "--steps", "1", "--no-jit", "--out", out], "adding", "")
+    >>> model, metrics = run_experiment(args, task)
+    1/1 - ... - loss: ... - val_loss: ...
+    >>> sorted(metrics["test"]), metrics["epochs_done"]
+    (['loss'], 1)
+    >>> sorted(os.listdir(out))
+    ['attention.png', 'backup', 'learning_curves.png', 'log.csv', 'metrics.json',
+     'model.keras', 'run_config.json']
     """
     start = time.time()
     endless = task.train.cardinality() == tf.data.INFINITE_CARDINALITY
@@ -387,8 +401,8 @@ def device_description():
 
     Example:
 
-    >>> device_description()
-    'CPU: x86_64, 2 cores'
+    >>> device_description().split(":")[0] in ("CPU", "GPU")
+    True
     """
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:

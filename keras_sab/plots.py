@@ -30,9 +30,13 @@ def read_log(path):
 
     Example:
 
-    >>> log = read_log("runs/copy/log.csv")
-    >>> log["epoch"]
-    array([0., 1.])
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> with open(path, "w", newline="") as stream:
+    ...     csv.writer(stream).writerows([["epoch", "loss"], [0, 0.5], [1, 0.25]])
+    >>> log = read_log(path)
+    >>> log["epoch"], log["loss"]
+    (array([0., 1.]), array([0.5 , 0.25]))
     """
     with open(path, newline="") as stream:
         rows = list(csv.DictReader(stream))
@@ -54,8 +58,15 @@ def plot_learning_curves(log, path, title=""):
 
     Example:
 
-    >>> plot_learning_curves(read_log("runs/copy/log.csv"), "curves.png", "copy")
-    'curves.png'
+    >>> import os, tempfile
+    >>> from matplotlib.image import imread
+    >>> log = {"epoch": np.array([0.0, 1.0]), "loss": np.array([0.5, 0.25]),
+    ...        "val_loss": np.array([0.6, 0.5])}
+    >>> path = os.path.join(tempfile.mkdtemp(), "curves.png")
+    >>> plot_learning_curves(log, path, "copy") == path
+    True
+    >>> imread(path).shape[:2]  # CURVES_SIZE (10, 4) inches at DPI 100.
+    (400, 1000)
     """
     names = [name for name in log if name != "epoch" and not name.startswith("val_")]
     figure = Figure(figsize=CURVES_SIZE, dpi=DPI, layout="constrained")
@@ -106,8 +117,10 @@ def attention_weights(model, inputs):
 
     Example:
 
-    >>> attention_weights(model, x_test[:1])[0].shape
-    (220, 22)
+    >>> inputs = keras.Input((6, 3))
+    >>> model = keras.Model(inputs, keras_sab.SAB(4, k_top=1, k_att=2)(inputs))
+    >>> attention_weights(model, np.zeros((1, 6, 3))).shape  # 6 // 2 slots.
+    (1, 6, 3)
     """
     layer = find_sab_layer(model)
     if layer is None:
@@ -142,8 +155,13 @@ def plot_attention(attention, path, title="", k_att=None):
 
     Example:
 
-    >>> plot_attention(attention_weights(model, x[:1])[0], "att.png", k_att=10)
-    'att.png'
+    >>> import os, tempfile
+    >>> from matplotlib.image import imread
+    >>> path = os.path.join(tempfile.mkdtemp(), "attention.png")
+    >>> plot_attention(np.full((6, 3), 1 / 3), path, k_att=2) == path
+    True
+    >>> imread(path).shape[:2]  # ATTENTION_SIZE (8, 6) inches at DPI 100.
+    (600, 800)
     """
     attention = np.asarray(attention)
     if attention.ndim != 2 or 0 in attention.shape:

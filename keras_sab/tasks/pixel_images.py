@@ -86,9 +86,12 @@ def read_idx(path):
 
     Example:
 
-    >>> labels = read_idx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
-    >>> labels.shape
-    (10000,)
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+    >>> with gzip.open(path, "wb") as stream:  # uint8 (0x08), 1 dim of size 3.
+    ...     _ = stream.write(bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> read_idx(path)
+    array([7, 2, 1], dtype=uint8)
     """
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as stream:
@@ -220,7 +223,14 @@ def sequential_cifar10_datasets(batch_size, **kwargs):
 
     Example:
 
-    >>> train, test, info = sequential_cifar10_datasets(64, data_dir="/data/tfds")
+    Nothing is downloaded unless `download=True`: without prepared data it
+    raises an error that says how to get it.
+
+    >>> import tempfile
+    >>> sequential_cifar10_datasets(64, data_dir=tempfile.mkdtemp())
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: TFDS dataset 'cifar10' is not prepared in ...
     """
     return pixel_sequence_datasets("cifar10", batch_size, **kwargs)
 

@@ -141,9 +141,12 @@ def read_text8(path):
 
     Example:
 
-    >>> text = read_text8("text8.zip")
-    >>> len(text)
-    100000000
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "text8.zip")
+    >>> with zipfile.ZipFile(path, "w") as archive:
+    ...     archive.writestr("text8", " anarchism originated as a term")
+    >>> read_text8(path)
+    ' anarchism originated as a term'
     """
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
@@ -305,7 +308,11 @@ def gensim_wikipedia_excerpt_path():
 
     Example:
 
-    >>> text = wikipedia_xml_to_text8(gensim_wikipedia_excerpt_path())
+    >>> path = gensim_wikipedia_excerpt_path()
+    >>> os.path.basename(path)
+    'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
+    >>> wikipedia_xml_to_text8(path, max_chars=30)
+    ' anarchism is a political phil'
     """
     spec = importlib.util.find_spec("gensim")
     if spec is None or not spec.submodule_search_locations:
