@@ -21,13 +21,16 @@ def load(run, name="metrics.json"):
 
 
 def updates(metrics):
-    hp = metrics["hyperparameters"]
-    return metrics["epochs_done"] * hp["steps_per_epoch"]
+    """Training length: updates, or full epochs where epochs were not capped."""
+    steps = metrics["hyperparameters"]["steps_per_epoch"]
+    if steps is None:
+        return f"{metrics['epochs_done']} epochs"
+    return f"{metrics['epochs_done'] * steps} updates"
 
 
 def copy_table(timesteps, models, paper):
     print(f"\n### Copy task, T={timesteps}\n")
-    print("| model | recall accuracy (test, last 10 steps) | paper | updates | wall time |")
+    print("| model | recall accuracy (test, last 10 steps) | paper | training | wall time |")
     print("|---|---|---|---|---|")
     for model in models:
         metrics = load(f"copy_T{timesteps}_{model}")
@@ -60,7 +63,7 @@ def transfer_table(models):
 
 def single_metric_table(title, runs, metric, unit, paper):
     print(f"\n### {title}\n")
-    print(f"| model | {unit} (test) | paper | updates | wall time |")
+    print(f"| model | {unit} (test) | paper | training | wall time |")
     print("|---|---|---|---|---|")
     for model, run in runs.items():
         metrics = load(run)
