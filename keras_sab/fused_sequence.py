@@ -25,11 +25,12 @@ References:
 
 import tensorflow as tf
 
-from keras_sab.attention_scorer import additive_scores
 from keras_sab.attention_scorer import memory_keys
 from keras_sab.attention_scorer import scorer_hidden
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sab_cell import StepWeights
+from keras_sab.sab_cell import attend
+from keras_sab.sab_cell import score_memories
 from keras_sab.sparse_attention import dense_attention_weights
 from keras_sab.sparse_attention import sparse_top_k
 
@@ -134,23 +135,23 @@ class _FusedSequence:
             h_hat, c_new = lstm_step(projected[t], h, c, recurrent_kernel)
             h_new, saved = h_hat, [h_hat, c]
             if self.attend:
-                query = tf.matmul(h_hat, weights.query_kernel)
-                scores = additive_scores(query, keys, weights.attention_vector)
                 readable = self.readable(block)
                 if self.dense:
-                    chosen_w = dense_attention_weights(
-                        scores, tf.broadcast_to(readable, tf.shape(scores))
+                    h_new, chosen_w = attend(
+                        weights, h_hat, memory, keys,
+                        lambda s: dense_attention_weights(
+                            s, tf.broadcast_to(readable, tf.shape(s))
+                        ),
                     )
                     chosen = tf.zeros([self.batch, 1], tf.int32)
                     total = tf.zeros([self.batch, 1], dtype)
-                    read = tf.matmul(chosen_w[:, None, :], memory)[:, 0]
                 else:
+                    scores = score_memories(weights, h_hat, keys)
                     top = sparse_top_k(scores, readable, self.k_top)
                     chosen, chosen_w, total = top.indices, top.weights, top.total
-                    read = tf.reduce_sum(
+                    h_new = h_hat + tf.reduce_sum(
                         chosen_w[:, :, None] * self.gather(memory, chosen), axis=1
                     )
-                h_new = h_hat + read
                 saved = [h_new, c, chosen, chosen_w, total]
             arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
             return h_new, c_new, arrays

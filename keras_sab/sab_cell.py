@@ -79,6 +79,12 @@ def initial_sab_state(batch_size, slots, units, attention_units, dtype):
     )
 
 
+def score_memories(weights, h_hat, keys):
+    """Scores `a_i = vᵀ tanh(W_q ĥ_t + key_i)` of every memory, `(batch, slots)`."""
+    query = tf.matmul(h_hat, weights.query_kernel)
+    return additive_scores(query, keys, weights.attention_vector)
+
+
 def attend(weights, h_hat, memory, keys, weigh):
     """Adds the attention read of `memory` to the provisional state `ĥ_t`.
 
@@ -90,14 +96,11 @@ def attend(weights, h_hat, memory, keys, weigh):
         weigh: function mapping scores `(batch, slots)` to weights.
 
     Returns:
-        `(h, attention, scores)`: `h = ĥ + Σ_i w_i m_i`, the weights `w` and
-        the scores `a`.
+        `(h, attention)`: `h = ĥ + Σ_i w_i m_i` and the weights `w`.
     """
-    query = tf.matmul(h_hat, weights.query_kernel)
-    scores = additive_scores(query, keys, weights.attention_vector)
-    attention = weigh(scores)
+    attention = weigh(score_memories(weights, h_hat, keys))
     read = tf.matmul(attention[:, None, :], memory)[:, 0]
-    return h_hat + read, attention, scores
+    return h_hat + read, attention
 
 
 def sab_step(weights, settings, projected_input, state, mask=None):
@@ -131,7 +134,7 @@ def sab_step(weights, settings, projected_input, state, mask=None):
     slots = tf.shape(state.memory)[1]
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
-        h, attention, _ = attend(
+        h, attention = attend(
             weights,
             h_hat,
             state.memory,
