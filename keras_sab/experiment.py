@@ -38,6 +38,7 @@ LOG = "log.csv"
 MODEL = "model.keras"
 LEARNING_CURVES = "learning_curves.png"
 ATTENTION = "attention.png"
+BACKUP = "backup"
 
 # Flags whose value may change between a run and its restart.
 _RESUMABLE_FLAGS = ("epochs", "no_jit", "out", "quick")
@@ -319,7 +320,8 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     `--epochs`), `model.keras`, `learning_curves.png`, for models with
     attention `attention.png`, and `metrics.json`: task, model, flags,
     `T`, sequence length, final train and test metrics, epochs done, wall
-    time of this invocation and device.
+    time of this invocation (`wall_time_s`) and of all the invocations that
+    finished in `--out` (`total_wall_time_s`), and device.
 
     Args:
         args: parsed flags (`parse_args`).
@@ -356,6 +358,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
      'model.keras', 'run_config.json']
     """
     start = time.time()
+    previous_wall_time = _finished_wall_time(args.out)
     endless = task.train.cardinality() == tf.data.INFINITE_CARDINALITY
     if endless and args.steps_per_epoch is None:
         raise ValueError(
@@ -367,6 +370,9 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     train = task.train.repeat() if args.steps_per_epoch else task.train
+    if args.steps_per_epoch:
+        # A resumed run continues where the backup's epochs stopped reading.
+        train = train.skip(_backed_up_epochs(args.out) * args.steps_per_epoch)
     log_path = os.path.join(args.out, LOG)
     model.fit(
         train,
@@ -376,7 +382,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
         shuffle=False,  # The tasks' datasets shuffle themselves.
         callbacks=[
             keras.callbacks.BackupAndRestore(
-                os.path.join(args.out, "backup"), delete_checkpoint=False
+                os.path.join(args.out, BACKUP), delete_checkpoint=False
             ),
             keras.callbacks.CSVLogger(log_path, append=True),
             *callbacks,
@@ -388,6 +394,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     model.save(os.path.join(args.out, MODEL))
     _plot(args, task, model, log)
     metrics["wall_time_s"] = time.time() - start
+    metrics["total_wall_time_s"] = previous_wall_time + metrics["wall_time_s"]
     with open(os.path.join(args.out, METRICS), "w") as stream:
         json.dump(metrics, stream, indent=2)
     return model, metrics
@@ -433,6 +440,25 @@ def _metrics(args, task, model, log):
         "test": {name: float(value) for name, value in test.items()},
         "device": device_description(),
     }
+
+
+def _backed_up_epochs(out):
+    """Epochs finished by the `BackupAndRestore` state in `out`, or 0."""
+    path = os.path.join(out, BACKUP, "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as stream:
+        return json.load(stream)["epoch"]
+
+
+def _finished_wall_time(out):
+    """Wall time of the invocations that finished in `out`, from its `metrics.json`."""
+    path = os.path.join(out, METRICS)
+    if not os.path.exists(path):
+        return 0.0
+    with open(path) as stream:
+        metrics = json.load(stream)
+    return metrics.get("total_wall_time_s", metrics["wall_time_s"])
 
 
 def _plot(args, task, model, log):

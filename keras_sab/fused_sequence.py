@@ -217,18 +217,15 @@ class _FusedSequence:
             read_m = self.gather(memory, chosen)
             read_k = self.gather(keys, chosen)
         d_read_m = chosen_w[:, :, None] * d_h[:, None, :]
-        if self.k_top == 1 and not self.dense:
-            # The lone weight is the constant 1: scores get no gradient.
-            zeros = tf.zeros_like(read_k)
-            return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
         d_w = tf.reduce_sum(read_m * d_h[:, None, :], axis=-1)
         centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
         hidden = scorer_hidden(query, read_k)
         if self.dense:
             d_scores = chosen_w * centred
         else:
-            # w = r / Σr with r = max(a - δ, 0): selected slots (w > 0) get
-            # (d_w - Σ w d_w) / Σr; uniform (few) weights do not depend on a.
+            # w = r / (Σr + ε) with r = max(a - δ, 0): selected slots (w > 0)
+            # get (d_w - Σ w d_w) / (Σr + ε), the normaliser `total`; uniform
+            # (few) weights do not depend on a.
             d_scores = tf.math.divide_no_nan(centred, total)
             d_scores = tf.where((chosen_w > 0) & ~few, d_scores, tf.zeros_like(d_scores))
         d_hidden = (

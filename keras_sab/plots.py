@@ -84,6 +84,62 @@ def plot_learning_curves(log, path, title=""):
     return path
 
 
+def plot_run_comparison(logs, metric, path, steps_per_epoch=None, title=""):
+    """Saves one metric of several runs against training length, on one axis.
+
+    The way to compare models trained with the same budget: the validation
+    curve of each run (`val_<metric>`), x in updates when `steps_per_epoch`
+    is given, else in epochs.
+
+    Args:
+        logs: dict from run name to its log, as returned by `read_log`.
+        metric: the metric's name in the logs, without `val_`.
+        path: where to write the PNG.
+        steps_per_epoch: updates per epoch, shared by the runs, or `None`.
+            Defaults to `None`.
+        title: figure title. Defaults to `""`.
+
+    Returns:
+        `path`.
+
+    Raises:
+        ValueError: a log has no `val_<metric>` column.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> from matplotlib.image import imread
+    >>> logs = {
+    ...     "sab": {"epoch": np.array([0.0, 1.0]), "val_acc": np.array([0.2, 0.9])},
+    ...     "lstm": {"epoch": np.array([0.0, 1.0]), "val_acc": np.array([0.2, 0.4])},
+    ... }
+    >>> path = os.path.join(tempfile.mkdtemp(), "comparison.png")
+    >>> plot_run_comparison(logs, "acc", path, steps_per_epoch=100) == path
+    True
+    >>> imread(path).shape[:2]  # CURVES_SIZE (10, 4) inches at DPI 100.
+    (400, 1000)
+    """
+    column = "val_" + metric
+    missing = sorted(name for name, log in logs.items() if column not in log)
+    if missing:
+        raise ValueError(
+            f"`logs` of {missing} have no `{column}` column. Pass `metric` as "
+            "a metric every run logged with validation data."
+        )
+    figure = Figure(figsize=CURVES_SIZE, dpi=DPI, layout="constrained")
+    ax = figure.subplots()
+    scale = steps_per_epoch or 1
+    for name, log in logs.items():
+        ax.plot((log["epoch"] + 1) * scale, log[column], label=name)
+    ax.set_xlabel("updates" if steps_per_epoch else "epochs")
+    ax.set_ylabel(f"{metric} (validation)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    figure.savefig(path, dpi=DPI)
+    return path
+
+
 def find_sab_layer(model):
     """The first `keras_sab.SAB` layer of a model, or `None`.
 

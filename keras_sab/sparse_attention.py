@@ -17,6 +17,14 @@ import tensorflow as tf
 
 ATTENTION_MODES = ("sparse", "dense")
 
+# ε of the top-k normaliser Σ_j max(a_j - δ, 0) + ε. Without it, a row whose
+# best scores are tied up to rounding noise (e.g. a saturated scorer) jumps
+# between a full read (the noise, normalised to weights summing to 1) and no
+# read at all (exact ties); with it, the read fades out continuously as the
+# scores tie. It matches the 1e-3 of Keras's normalisation layers and sits
+# far above float32 rounding of the scores (~1e-6).
+NORMALISER_EPSILON = 1e-3
+
 TopK = collections.namedtuple(
     "TopK", ["indices", "weights", "threshold", "total", "few"]
 )
@@ -26,7 +34,7 @@ Fields:
     indices: int32 `(batch, k_top)`, the selected slots, best first.
     weights: `(batch, k_top)`, their weights.
     threshold: `(batch, 1)`, `δ`, without gradient (0 in few rows).
-    total: `(batch, 1)`, the normaliser `Σ_j max(a_j - δ, 0)`.
+    total: `(batch, 1)`, the normaliser `Σ_j max(a_j - δ, 0) + ε`.
     few: bool `(batch, 1)`, rows with `k_top` or fewer readable slots.
 """
 
@@ -42,11 +50,11 @@ def sparse_top_k(scores, readable, k_top):
 
     With `n` readable slots in a row and `n > k_top`, `δ` is the
     `(k_top + 1)`-th largest readable score and the `k_top` best slots get
-    `max(a_i - δ, 0) / Σ_j max(a_j - δ, 0)` (all zero if the shifted scores
-    are all zero: tied scores). With `n <= k_top` the row is *few*: its `n`
+    `max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε)`, `ε = NORMALISER_EPSILON`:
+    the weights sum to `Σr / (Σr + ε)`, 1 once the best scores stand clear of
+    `δ` by much more than `ε`, and fall continuously to all zero as they tie. With `n <= k_top` the row is *few*: its `n`
     readable slots get `1 / n` and `δ` is reported as 0. `δ` carries no
-    gradient, so the `(k_top + 1)`-th slot gets none; with `k_top = 1` the
-    lone weight is the constant 1 and its score gets none either.
+    gradient, so the `(k_top + 1)`-th slot gets none.
 
     Args:
         scores: float tensor `(batch, slots)`, `slots > k_top`.
@@ -65,10 +73,10 @@ def sparse_top_k(scores, readable, k_top):
         tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
     )
     shifted = tf.nn.relu(values[:, :k_top] - threshold)
-    total = tf.reduce_sum(shifted, axis=-1, keepdims=True)
-    weights = tf.math.divide_no_nan(shifted, total)
-    if k_top == 1:
-        weights = tf.stop_gradient(weights)
+    total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + tf.cast(
+        NORMALISER_EPSILON, shifted.dtype
+    )
+    weights = shifted / total
     position = tf.cast(tf.range(k_top), scores.dtype)[None, :]
     uniform = tf.math.divide_no_nan(tf.cast(position < count, scores.dtype), count)
     weights = tf.where(few, uniform, weights)

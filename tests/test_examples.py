@@ -19,7 +19,7 @@ ATTENTION_PIXELS = tuple(inches * plots.DPI for inches in plots.ATTENTION_SIZE[:
 CURVES_PIXELS = tuple(inches * plots.DPI for inches in plots.CURVES_SIZE[::-1])
 METRICS_KEYS = {
     "task", "model", "T", "sequence_length", "hyperparameters", "layer",
-    "epochs_done", "train", "test", "device", "wall_time_s",
+    "epochs_done", "train", "test", "device", "wall_time_s", "total_wall_time_s",
 }
 
 

@@ -172,6 +172,7 @@ def test_run_writes_metrics_log_model_and_plots(tmp_path):
     evaluated = model.evaluate(_adding_task().test, return_dict=True, verbose=0)
     assert metrics["test"]["loss"] == pytest.approx(evaluated["loss"], rel=1e-5)
     assert metrics["wall_time_s"] > 0 and metrics["device"].startswith(("CPU", "GPU"))
+    assert metrics["total_wall_time_s"] == metrics["wall_time_s"]
     for name in (experiment.MODEL, experiment.LEARNING_CURVES, experiment.ATTENTION):
         assert (tmp_path / name).stat().st_size > 0
 
@@ -201,6 +202,25 @@ def test_killed_run_resumes_at_the_next_epoch(tmp_path):
     _, again = experiment.run_experiment(args, _adding_task(), callbacks=[counter])
     assert counter.batches == 0 and _log_epochs(tmp_path) == [0, 1, 2]
     assert again["test"] == pytest.approx(metrics["test"])
+    # The total counts the finished invocations (the killed one wrote none).
+    assert again["total_wall_time_s"] == pytest.approx(
+        metrics["total_wall_time_s"] + again["wall_time_s"]
+    )
+    assert metrics["total_wall_time_s"] == metrics["wall_time_s"]
+
+
+def test_resumed_run_trains_like_an_uninterrupted_one(tmp_path):
+    """A resumed run reads the batches an uninterrupted run reads next (it
+    does not start the endless training set again at its first batch), so
+    both end with the same weights."""
+    whole = _args(tmp_path / "whole", "--epochs", "2", "--no-jit")
+    model, _ = experiment.run_experiment(whole, _adding_task())
+    parts = _args(tmp_path / "parts", "--epochs", "2", "--no-jit")
+    with pytest.raises(_Killed):
+        experiment.run_experiment(parts, _adding_task(), callbacks=[_KillAtEpoch(1)])
+    resumed, _ = experiment.run_experiment(parts, _adding_task())
+    for expected, actual in zip(model.weights, resumed.weights):
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_restart_with_other_settings_is_refused(tmp_path):

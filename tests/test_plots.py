@@ -41,6 +41,26 @@ def test_learning_curves_png_has_the_documented_size(tmp_path):
     assert image[..., :3].std() > 0.01  # Not a blank canvas.
 
 
+def test_run_comparison_png_has_the_documented_size(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    log = plots.read_log(path)
+    logs = {"sab": log, "lstm": {**log, "val_mae": log["val_mae"] / 2}}
+    out = plots.plot_run_comparison(logs, "mae", tmp_path / "r.png", steps_per_epoch=100)
+    image = matplotlib.image.imread(out)
+    assert image.shape[:2] == _png_shape(plots.CURVES_SIZE)
+    assert image[..., :3].std() > 0.01
+
+
+def test_run_comparison_names_runs_without_the_validation_metric(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,acc\n0,0.5\n")
+    log = plots.read_log(path)
+    with pytest.raises(ValueError, match=r"\['lstm'\].*val_acc"):
+        plots.plot_run_comparison({"lstm": log}, "acc", tmp_path / "r.png")
+    assert not (tmp_path / "r.png").exists()
+
+
 def _model(k_att=3):
     inputs = keras.Input((None, 4))
     features = SAB(6, k_top=2, k_att=k_att, k_trunc=5, return_sequences=True, seed=1)(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_sab.sparse_attention import NORMALISER_EPSILON
 from keras_sab.sparse_attention import attention_weights
 from keras_sab.sparse_attention import dense_attention_weights
 from keras_sab.sparse_attention import sparse_attention_weights
@@ -16,22 +17,42 @@ def _all_readable(shape):
 @pytest.mark.parametrize("k_top", [1, 2, 3, 5])
 def test_exactly_k_top_nonzero_and_sum_to_one(k_top):
     """SPEC §3: n > k_top distinct scores give exactly k_top non-zero weights,
-    on the k_top best slots, summing to 1."""
+    on the k_top best slots, summing to Σr / (Σr + ε): 1 but for the ε."""
     scores = tf.constant(np.random.default_rng(k_top).normal(size=(4, 9)), tf.float32)
     weights = sparse_attention_weights(scores, _all_readable((4, 9)), k_top).numpy()
     assert np.all((weights > 0).sum(-1) == k_top)
-    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
+    delta = -np.sort(-scores.numpy(), axis=-1)[:, k_top:k_top + 1]
+    shifted = np.maximum(scores.numpy() - delta, 0).sum(-1)
+    np.testing.assert_allclose(
+        weights.sum(-1), shifted / (shifted + NORMALISER_EPSILON), rtol=1e-5
+    )
     best = np.argsort(-scores.numpy(), axis=-1)[:, :k_top]
     for row, chosen in zip(weights, best):
         assert set(np.flatnonzero(row)) == set(chosen)
 
 
 def test_weights_follow_the_shifted_relu_rule():
-    """SPEC §3: w_i = max(a_i - δ, 0) / Σ_j max(a_j - δ, 0), δ the (k+1)-th."""
+    """SPEC §3: w_i = max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε), δ the
+    (k+1)-th score."""
     scores = tf.constant([[0.1, 0.5, 0.3, 0.9, -1.0]])
     weights = sparse_attention_weights(scores, _all_readable((1, 5)), 2).numpy()[0]
-    expected = np.array([0.0, 0.2, 0.0, 0.6, 0.0]) / 0.8
+    expected = np.array([0.0, 0.2, 0.0, 0.6, 0.0]) / (0.8 + NORMALISER_EPSILON)
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
+
+
+def test_read_fades_out_continuously_as_scores_tie():
+    """Nearly tied best scores (a saturated scorer) give a read that shrinks
+    with the gap, down to 0 at the tie: no jump from a full read to none, and
+    rounding noise (gaps ~1e-7) is not normalised into weights summing to 1."""
+    gaps = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-7, 0.0])
+    scores = tf.constant([[0.5 + gap, 0.5 + 2 * gap, 0.5, 0.5] for gap in gaps], tf.float32)
+    weights = sparse_attention_weights(scores, _all_readable((len(gaps), 4)), 2).numpy()
+    read = weights.sum(-1)
+    assert np.all(np.diff(read) < 0)
+    # r = (gap, 2 gap): the read is 3 gap / (3 gap + ε).
+    expected = 3 * gaps[:4] / (3 * gaps[:4] + NORMALISER_EPSILON)
+    np.testing.assert_allclose(read[:4], expected, rtol=1e-3)
+    assert read[4] < 1e-3 and read[5] == 0
 
 
 @pytest.mark.parametrize("n,k_top", [(1, 3), (3, 3), (2, 5)])
@@ -55,7 +76,7 @@ def test_unreadable_slots_never_weighted_whatever_their_scores():
     ):
         weights = fn().numpy()[0]
         assert np.all(weights[3:] == 0)
-        np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-6)
+        np.testing.assert_allclose(weights.sum(), 1.0, atol=NORMALISER_EPSILON)
 
 
 def test_nothing_readable_gives_zero_weights():
@@ -104,19 +125,19 @@ def test_low_precision_is_finite_and_normalised(dtype):
 def test_non_selected_scores_get_exactly_zero_gradient(k_top):
     """SPEC §3-§4: every non-selected score, the (k_top+1)-th included, gets
     exactly zero gradient (δ is a constant); selected ones get gradient
-    (with k_top=1 the single weight is the constant 1)."""
+    (with k_top=1 too: the lone weight is r / (r + ε))."""
     scores = tf.constant(np.random.default_rng(k_top).normal(size=(3, 7)), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(scores)
         weights = sparse_attention_weights(scores, _all_readable((3, 7)), k_top)
-        loss = tf.reduce_sum(weights * tf.range(7, dtype=tf.float32) ** 2)
+        loss = tf.reduce_sum(weights * tf.range(1, 8, dtype=tf.float32) ** 2)
     grad = tape.gradient(
         loss, scores, unconnected_gradients=tf.UnconnectedGradients.ZERO
     ).numpy()
     order = np.argsort(-scores.numpy(), axis=-1)
     for row in range(3):
         assert np.all(grad[row, order[row, k_top:]] == 0)
-        assert np.any(grad[row, order[row, :k_top]] != 0) == (k_top > 1)
+        assert np.all(grad[row, order[row, :k_top]] != 0)
 
 
 def test_threshold_is_a_constant_for_differentiation():
@@ -126,9 +147,13 @@ def test_threshold_is_a_constant_for_differentiation():
         tape.watch(scores)
         w0 = sparse_attention_weights(scores, _all_readable((1, 4)), 2)[0, 0]
     grad = tape.gradient(w0, scores).numpy()[0]
-    # w0 = r0 / (r0 + r1), r = a - 0.5: dw0/da0 = r1/(S^2), dw0/da1 = -r0/S^2.
+    # w0 = r0 / S, S = r0 + r1 + ε, r = a - 0.5: dw0/da0 = (S - r0) / S^2,
+    # dw0/da1 = -r0 / S^2.
     r0, r1 = 1.5, 0.5
-    np.testing.assert_allclose(grad, [r1 / 4.0, -r0 / 4.0, 0.0, 0.0], rtol=1e-6)
+    total = r0 + r1 + NORMALISER_EPSILON
+    np.testing.assert_allclose(
+        grad, [(total - r0) / total**2, -r0 / total**2, 0.0, 0.0], rtol=1e-6
+    )
 
 
 def test_dense_is_softmax_over_readable():

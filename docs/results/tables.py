@@ -3,11 +3,15 @@
     python docs/results/tables.py
 
 Every figure comes from a `docs/results/<run>/metrics.json` (or, for
-transfer, `transfer.json`) written by the run itself.
+transfer, `transfer.json`) or `log.csv` written by the run itself. Also
+writes `copy_T<T>_comparison.png`: the copy models' test recall against
+updates, on one axis.
 """
 
 import json
 import os
+
+from keras_sab import plots
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,6 +32,21 @@ def updates(metrics):
     return f"{metrics['epochs_done'] * steps} updates"
 
 
+def percent(name):
+    """Formats the test metric `name` as a percentage."""
+    return lambda test: f"{100 * test[name]:.1f}%"
+
+
+def bits_per_character(test):
+    return f"{test['bits_per_character']:.3f}"
+
+
+def wall_time(metrics):
+    """Wall time of every finished invocation of the run (resumed runs add up)."""
+    seconds = metrics.get("total_wall_time_s", metrics["wall_time_s"])
+    return f"{seconds / 60:.1f} min"
+
+
 def copy_table(timesteps, models, paper):
     print(f"\n### Copy task, T={timesteps}\n")
     print("| model | recall accuracy (test, last 10 steps) | paper | training | wall time |")
@@ -40,8 +59,44 @@ def copy_table(timesteps, models, paper):
         accuracy = metrics["test"]["copy_recall_accuracy"]
         print(
             f"| {model} | {100 * accuracy:.1f}% | {paper.get(model, '-')} | "
-            f"{updates(metrics)} | {metrics['wall_time_s'] / 60:.1f} min |"
+            f"{updates(metrics)} | {wall_time(metrics)} |"
         )
+
+
+def copy_budget_table(timesteps, models, budgets):
+    """Test recall of each copy model after the same number of updates."""
+    print(f"\n### Copy task, T={timesteps}: test recall after the same number of updates\n")
+    print("| model | " + " | ".join(f"{budget} updates" for budget in budgets) + " |")
+    print("|---|" + "---|" * len(budgets))
+    logs = {}
+    for model in models:
+        run = f"copy_T{timesteps}_{model}"
+        if load(run) is None:
+            continue
+        log = plots.read_log(os.path.join(HERE, run, "log.csv"))
+        logs[model] = log
+        steps = load(run)["hyperparameters"]["steps_per_epoch"]
+        recall = dict(zip((log["epoch"] + 1) * steps, log["val_copy_recall_accuracy"]))
+        cells = [f"{100 * recall[b]:.1f}%" if b in recall else "-" for b in budgets]
+        print(f"| {model} | " + " | ".join(cells) + " |")
+    plots.plot_run_comparison(
+        logs, "copy_recall_accuracy",
+        os.path.join(HERE, f"copy_T{timesteps}_comparison.png"),
+        steps_per_epoch=steps, title=f"Copy task, T={timesteps}: test recall",
+    )
+
+
+def before_after_table(runs):
+    """The SAB runs made before the tied-scores fix beside their reruns."""
+    print("\n### SAB before and after the tied-scores fix (same command, same budget)\n")
+    print("| run | metric (test) | before the fix | after the fix |")
+    print("|---|---|---|---|")
+    for run, (name, metric) in runs.items():
+        cells = []
+        for path in (f"before_fix/{run}", run):
+            metrics = load(path)
+            cells.append("not run" if metrics is None else metric(metrics["test"]))
+        print(f"| {run} | {name} | " + " | ".join(cells) + " |")
 
 
 def transfer_table(models):
@@ -73,31 +128,41 @@ def single_metric_table(title, runs, metric, unit, paper):
         value = metric(metrics["test"])
         print(
             f"| {model} | {value} | {paper.get(model, '-')} | {updates(metrics)} | "
-            f"{metrics['wall_time_s'] / 60:.1f} min |"
+            f"{wall_time(metrics)} |"
         )
 
 
 def main():
+    copy_t100 = ["sab", "sab_authors", "lstm", "tbptt", "self_attention"]
+    copy_table(100, copy_t100, {"sab": "target >= 99%", "sab_authors": "target >= 99%"})
+    copy_budget_table(100, copy_t100, [2000, 4000, 8000])
     copy_table(
-        100, ["sab", "lstm", "tbptt", "self_attention"],
-        {"sab": "target >= 99%"},
+        200, ["sab", "lstm", "tbptt"], {"sab": "95%", "lstm": "52%", "self_attention": "34%"}
     )
-    copy_table(200, ["sab", "lstm"], {"sab": "95%", "lstm": "52%", "self_attention": "34%"})
-    transfer_table(["sab", "lstm"])
+    copy_budget_table(200, ["sab", "lstm", "tbptt"], [2000, 4000])
+    transfer_table(["sab", "sab_authors", "lstm"])
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
         {"sab": "digits_permuted_sab", "lstm": "digits_permuted_lstm"},
-        lambda test: f"{100 * test['accuracy']:.1f}%",
+        percent("accuracy"),
         "accuracy",
         {"sab": "pMNIST: 90.9%", "lstm": "pMNIST: 90.3%"},
     )
     single_metric_table(
         "Character-level text (gensim Wikipedia excerpt, text8 filter)",
         {"sab": "text8_sab", "lstm": "text8_lstm"},
-        lambda test: f"{test['bits_per_character']:.3f}",
+        bits_per_character,
         "bits per character",
         {"sab": "text8: beats LSTM", "lstm": "text8"},
     )
+    recall = percent("copy_recall_accuracy")
+    before_after_table({
+        "copy_T100_sab": ("recall", recall),
+        "copy_T100_sab_authors": ("recall", recall),
+        "copy_T200_sab": ("recall", recall),
+        "digits_permuted_sab": ("accuracy", percent("accuracy")),
+        "text8_sab": ("bits per character", bits_per_character),
+    })
 
 
 if __name__ == "__main__":
