@@ -217,6 +217,11 @@ class _FusedSequence:
             read_m = self.gather(memory, chosen)
             read_k = self.gather(keys, chosen)
         d_read_m = chosen_w[:, :, None] * d_h[:, None, :]
+        if self.k_top == 1 and not self.dense:
+            # The lone weight is a constant (see `sparse_top_k`): scores get
+            # no gradient.
+            zeros = tf.zeros_like(read_k)
+            return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
         d_w = tf.reduce_sum(read_m * d_h[:, None, :], axis=-1)
         centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
         hidden = scorer_hidden(query, read_k)

@@ -17,13 +17,13 @@ import tensorflow as tf
 
 ATTENTION_MODES = ("sparse", "dense")
 
-# ε of the top-k normaliser Σ_j max(a_j - δ, 0) + ε. Without it, a row whose
-# best scores are tied up to rounding noise (e.g. a saturated scorer) jumps
-# between a full read (the noise, normalised to weights summing to 1) and no
-# read at all (exact ties); with it, the read fades out continuously as the
-# scores tie. It matches the 1e-3 of Keras's normalisation layers and sits
-# far above float32 rounding of the scores (~1e-6).
-NORMALISER_EPSILON = 1e-3
+# ε of the top-k normaliser Σ_j max(a_j - δ, 0) + ε, the authors' 1e-7. It
+# makes the weights continuous where SPEC §3's rule jumps (all-tied scores
+# read nothing; scores a hair apart, a full read), without the 0 / 0 branch,
+# and leaves every row whose best scores stand clear of δ by more than float32
+# rounding as it was. A larger ε (1e-3 was tried) lets training fade reads out
+# by bringing scores close, which changes what the model learns.
+NORMALISER_EPSILON = 1e-7
 
 TopK = collections.namedtuple(
     "TopK", ["indices", "weights", "threshold", "total", "few"]
@@ -54,7 +54,10 @@ def sparse_top_k(scores, readable, k_top):
     the weights sum to `Σr / (Σr + ε)`, 1 once the best scores stand clear of
     `δ` by much more than `ε`, and fall continuously to all zero as they tie. With `n <= k_top` the row is *few*: its `n`
     readable slots get `1 / n` and `δ` is reported as 0. `δ` carries no
-    gradient, so the `(k_top + 1)`-th slot gets none.
+    gradient, so the `(k_top + 1)`-th slot gets none. With `k_top = 1` the
+    lone weight, `r / (r + ε)`, is SPEC's constant 1 but for the ε, and is
+    held constant: its score gets no gradient (what the ε would give it is
+    float32 cancellation noise, `1 - w` with `w` a few ulps from 1).
 
     Args:
         scores: float tensor `(batch, slots)`, `slots > k_top`.
@@ -72,11 +75,15 @@ def sparse_top_k(scores, readable, k_top):
     threshold = tf.stop_gradient(
         tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
     )
-    shifted = tf.nn.relu(values[:, :k_top] - threshold)
-    total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + tf.cast(
-        NORMALISER_EPSILON, shifted.dtype
-    )
-    weights = shifted / total
+    # The shift and normalisation run in float32 at least: in float16, 1 / ε
+    # overflows and the gradient of a tied row would be inf * 0 = NaN.
+    dtype = tf.float64 if scores.dtype == tf.float64 else tf.float32
+    shifted = tf.nn.relu(tf.cast(values[:, :k_top] - threshold, dtype))
+    total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
+    weights = tf.cast(shifted / total, scores.dtype)
+    if k_top == 1:
+        weights = tf.stop_gradient(weights)
+    total = tf.cast(total, scores.dtype)
     position = tf.cast(tf.range(k_top), scores.dtype)[None, :]
     uniform = tf.math.divide_no_nan(tf.cast(position < count, scores.dtype), count)
     weights = tf.where(few, uniform, weights)
