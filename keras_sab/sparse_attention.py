@@ -78,7 +78,7 @@ def sparse_top_k(scores, readable, k_top):
     # The shift and normalisation run in float32 at least: in float16, 1 / ε
     # overflows and the gradient of a tied row would be inf * 0 = NaN.
     dtype = tf.float64 if scores.dtype == tf.float64 else tf.float32
-    shifted = tf.nn.relu(tf.cast(values[:, :k_top] - threshold, dtype))
+    shifted = tf.nn.relu(tf.cast(values[:, :k_top], dtype) - tf.cast(threshold, dtype))
     total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
     weights = tf.cast(shifted / total, scores.dtype)
     if k_top == 1:
@@ -102,7 +102,7 @@ def sparse_attention_weights(scores, readable, k_top):
 
     When a row has more than `k_top` readable slots, with `δ` the
     `(k_top + 1)`-th largest readable score, slot `i` gets
-    `max(a_i - δ, 0) / Σ_j max(a_j - δ, 0)`: exactly the `k_top` best slots
+    `max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε)`: exactly the `k_top` best slots
     are non-zero (ties aside), and every other slot, the `(k_top + 1)`-th
     included, gets zero weight and exactly zero gradient. With `k_top` or
     fewer readable slots, each gets `1 / n`. See `sparse_top_k`.
@@ -114,8 +114,9 @@ def sparse_attention_weights(scores, readable, k_top):
         k_top: Python int, number of slots to keep. `0` gives all-zero weights.
 
     Returns:
-        Weights of the shape and dtype of `scores`; each row sums to 1, or
-        to 0 when nothing is readable or all readable scores are tied.
+        Weights of the shape and dtype of `scores`; each row sums to 1 (but
+        for the ε), or to 0 when nothing is readable or all readable scores
+        are tied.
 
     Example:
 

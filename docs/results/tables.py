@@ -42,7 +42,7 @@ def bits_per_character(test):
 
 
 def wall_time(metrics):
-    """Wall time of every finished invocation of the run (resumed runs add up)."""
+    """Wall time of the run's invocations that finished (a killed one is lost)."""
     seconds = metrics.get("total_wall_time_s", metrics["wall_time_s"])
     return f"{seconds / 60:.1f} min"
 
@@ -68,21 +68,26 @@ def copy_budget_table(timesteps, models, budgets):
     print(f"\n### Copy task, T={timesteps}: test recall after the same number of updates\n")
     print("| model | " + " | ".join(f"{budget} updates" for budget in budgets) + " |")
     print("|---|" + "---|" * len(budgets))
-    logs = {}
+    logs, steps = {}, set()
     for model in models:
         run = f"copy_T{timesteps}_{model}"
-        if load(run) is None:
+        metrics = load(run)
+        if metrics is None:
+            print(f"| {model} | not run |")
             continue
         log = plots.read_log(os.path.join(HERE, run, "log.csv"))
         logs[model] = log
-        steps = load(run)["hyperparameters"]["steps_per_epoch"]
-        recall = dict(zip((log["epoch"] + 1) * steps, log["val_copy_recall_accuracy"]))
+        run_steps = metrics["hyperparameters"]["steps_per_epoch"]
+        steps.add(run_steps)
+        recall = dict(zip((log["epoch"] + 1) * run_steps, log["val_copy_recall_accuracy"]))
         cells = [f"{100 * recall[b]:.1f}%" if b in recall else "-" for b in budgets]
         print(f"| {model} | " + " | ".join(cells) + " |")
+    if len(steps) != 1:
+        raise ValueError(f"Copy runs at T={timesteps} differ in steps per epoch: {steps}")
     plots.plot_run_comparison(
         logs, "copy_recall_accuracy",
         os.path.join(HERE, f"copy_T{timesteps}_comparison.png"),
-        steps_per_epoch=steps, title=f"Copy task, T={timesteps}: test recall",
+        steps_per_epoch=steps.pop(), title=f"Copy task, T={timesteps}: test recall",
     )
 
 
