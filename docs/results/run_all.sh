@@ -5,10 +5,11 @@
 # with the same command continues from its last finished epoch, and a finished
 # run is extended by the same command with a larger --epochs.
 #
-# How the runs were made. The LSTM and TBPTT copy runs: first with --epochs 20
-# (session 1), then extended to the --epochs below (session 2); on each restart
-# the endless copy generator started again at batch 0, so the extended runs saw
-# the first 2,000 batches twice (the harness now continues where a run stopped).
+# How the runs were made. The LSTM and TBPTT copy runs at T=100: first with
+# --epochs 20 (session 1), then extended to the --epochs below (session 2). The
+# LSTM's restart started the endless copy generator again at batch 0, so it saw
+# the first 2,000 batches twice; TBPTT was extended after the harness was fixed
+# to continue where a run stopped, at batch 2,000.
 # Every SAB run was made again in one go after the tied-scores fix (session 2,
 # commit 3efcc40); the earlier SAB runs are kept in docs/results/before_fix.
 # Steps marked "not run yet" have no results in docs/RESULTS.md.
