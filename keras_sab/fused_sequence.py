@@ -5,8 +5,9 @@ memory buffer at every step: activation memory grows quadratically in the
 sequence length. This op runs the whole sequence behind one
 `tf.custom_gradient`. Its forward loop keeps, per step, only what the backward
 needs: `c_{t-1}` (`h_{t-1}` is the previous output), the selected slots,
-their weights and the top-k normaliser; plus the final memory and key buffers (a slot is written once, so
-the final buffer holds every memory's value). Its backward is a reverse loop
+their weights and the top-k normaliser; plus the final memory and key
+buffers (a slot is written once, so the final buffer holds every memory's
+value). Its backward is a reverse loop
 that recomputes each step, back-propagates into the selected memories only,
 adds each memory's accumulated gradient to the state at its write step, and
 drops the recurrent gradient at truncation boundaries. Activation memory then

@@ -52,8 +52,9 @@ def sparse_top_k(scores, readable, k_top):
     `(k_top + 1)`-th largest readable score and the `k_top` best slots get
     `max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε)`, `ε = NORMALISER_EPSILON`:
     the weights sum to `Σr / (Σr + ε)`, 1 once the best scores stand clear of
-    `δ` by much more than `ε`, and fall continuously to all zero as they tie. With `n <= k_top` the row is *few*: its `n`
-    readable slots get `1 / n` and `δ` is reported as 0. `δ` carries no
+    `δ` by much more than `ε`, and fall continuously to all zero as they tie.
+    With `n <= k_top` the row is *few*: its `n` readable slots get `1 / n`
+    and `δ` is reported as 0. `δ` carries no
     gradient, so the `(k_top + 1)`-th slot gets none. With `k_top = 1` the
     lone weight, `r / (r + ε)`, is SPEC's constant 1 but for the ε, and is
     held constant: its score gets no gradient (what the ε would give it is
