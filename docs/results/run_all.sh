@@ -12,7 +12,9 @@
 # to continue where a run stopped, at batch 2,000.
 # Every SAB run was made again in one go after the tied-scores fix (session 2,
 # commit 3efcc40); the earlier SAB runs are kept in docs/results/before_fix.
-# Steps marked "not run yet" have no results in docs/RESULTS.md.
+# Session 3 ran TBPTT at T=200, steps 1b and 6 (2,000 updates each) and the
+# diagnostics of step 7. The README demo runs were written to /work/logs and
+# only their metrics.json, log.csv and run_config.json copied here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python}
@@ -26,11 +28,11 @@ for model in sab lstm tbptt; do
   $PY examples/copy_task.py -T 100 --model $model $COMMON $COPY_T100 \
       --out docs/results/copy_T100_$model
 done
-# 1b. Not run yet with the fix: SAB in the authors' released copy setting (their
-#     README's command, `--trunc 5 --topk 5` with the script's default
-#     `--attk 2`). Its pre-fix run (4,000 updates) is in before_fix/.
-# $PY examples/copy_task.py -T 100 --model sab --k-att 2 --k-trunc 5 --k-top 5 $COMMON \
-#     --units 128 --epochs 40 --steps-per-epoch 100 --out docs/results/copy_T100_sab_authors
+# 1b. SAB in the authors' released copy setting (their README's command,
+#     `--trunc 5 --topk 5` with the script's default `--attk 2`), 2,000 updates
+#     (session 3). Its pre-fix run (4,000 updates) is in before_fix/.
+$PY examples/copy_task.py -T 100 --model sab --k-att 2 --k-trunc 5 --k-top 5 $COMMON \
+    --units 128 --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T100_sab_authors
 
 # 2. Transfer: the T=100 copy models evaluated at longer T.
 for model in sab lstm; do
@@ -59,7 +61,30 @@ for model in sab lstm tbptt; do
       --out docs/results/copy_T200_$model
 done
 
-# 6. Not run yet: copy task, T=100, the LSTM + full self-attention baseline (its
-#    step costs ~3x SAB's here; a session-1 start was stopped unfinished).
-# $PY examples/copy_task.py -T 100 --model self_attention $COMMON $COPY_T100 \
-#     --out docs/results/copy_T100_self_attention
+# 6. Copy task, T=100, the LSTM + full self-attention baseline, 2,000 updates
+#    (session 3; its step costs ~3x SAB's here).
+$PY examples/copy_task.py -T 100 --model self_attention $COMMON --units 128 --epochs 20 \
+    --steps-per-epoch 100 --out docs/results/copy_T100_self_attention
+
+# 7. Diagnostics (session 3): the README demo over three seeds (and the same at
+#    the pre-fix commit 7d56f18, into readme_demo/prefix_s<seed>), the trained
+#    copy models' recall, state and gradients, and short ablation runs.
+for seed in 0 1 2; do
+  $PY examples/copy_task.py --quick --seed $seed --out docs/results/readme_demo/head_s$seed
+done
+$PY docs/results/state_growth.py
+for run in copy_T100_sab copy_T100_lstm copy_T100_tbptt copy_T100_self_attention; do
+  $PY docs/results/diagnose_recall.py docs/results/$run/model.keras 100
+done
+for run in copy_T200_sab copy_T200_lstm; do
+  $PY docs/results/diagnose_recall.py docs/results/$run/model.keras 200
+done
+A=docs/results/ablations/ablate.py
+$PY $A --name base
+$PY $A --name global --clip global
+$PY $A --name t101 --T 101
+$PY $A --name headln --head-ln
+$PY $A --name null --null
+$PY $A --name init0.01 --attention-init-std 0.01
+$PY $A --name full_bptt --k-trunc none
+$PY $A --name dense --attention dense

@@ -93,14 +93,17 @@ def copy_budget_table(timesteps, models, budgets):
 
 def before_after_table(runs):
     """The SAB runs made before the tied-scores fix beside their reruns."""
-    print("\n### SAB before and after the tied-scores fix (same command, same budget)\n")
+    print("\n### SAB before and after the tied-scores fix (same command)\n")
     print("| run | metric (test) | before the fix | after the fix |")
     print("|---|---|---|---|")
     for run, (name, metric) in runs.items():
-        cells = []
-        for path in (f"before_fix/{run}", run):
-            metrics = load(path)
-            cells.append("not run" if metrics is None else metric(metrics["test"]))
+        found = [load(path) for path in (f"before_fix/{run}", run)]
+        budgets = {updates(metrics) for metrics in found if metrics is not None}
+        cells = [
+            "not run" if metrics is None
+            else metric(metrics["test"]) + (f" ({updates(metrics)})" if len(budgets) > 1 else "")
+            for metrics in found
+        ]
         print(f"| {run} | {name} | " + " | ".join(cells) + " |")
 
 
@@ -207,6 +210,10 @@ def main():
             "t101": "T=101: marker opens a truncation block (the authors' alignment)",
             "headln": "LayerNormalization before the head",
             "null": "memory starts with one zero slot (the authors'; diagnostic hack)",
+            "init0.01": "scorer weights drawn from N(0, 0.01²) (the authors')",
+            "full_bptt": "no truncation (`k_trunc=None`): sparse attention, full BPTT",
+            "dense": "`attention=\"dense\"`: softmax over every memory, same truncation",
+            "topk_softmax": "same top-k selection, softmax weights (diagnostic hack)",
         },
         [500, 1000, 1500],
     )

@@ -7,6 +7,9 @@
     python docs/results/ablations/ablate.py --name null --null
     python docs/results/ablations/ablate.py --name lr3e-4 --lr 3e-4
     python docs/results/ablations/ablate.py --name init0.01 --attention-init-std 0.01
+    python docs/results/ablations/ablate.py --name full_bptt --k-trunc none
+    python docs/results/ablations/ablate.py --name dense --attention dense
+    python docs/results/ablations/ablate.py --name topk_softmax --topk-softmax
 
 Trains SAB (128 units, k_top=5, k_att=k_trunc=10, Adam lr 1e-3, batch 64,
 seed 0) on the copy task for `--steps` updates and writes one row per 100
@@ -27,6 +30,14 @@ updates (train loss and recall, test loss and recall on 8 batches) to
 - `--lr 3e-4`: a smaller Adam learning rate.
 - `--attention-init-std 0.01`: the scorer's weights drawn from N(0, 0.01²),
   as the authors draw theirs, so that it starts far from saturation.
+- `--k-trunc none`: sparse attention with full BPTT (no truncation).
+- `--attention dense`: softmax over every memory instead of the top k, with
+  the same truncation and memory every 10 steps.
+- `--topk-softmax`: a diagnostic hack, not a package feature: the same top-k
+  selection (and gradient routing), but the selected memories weighted by a
+  softmax of their scores instead of `max(a - δ, 0) / Σ`, whose gradient
+  grows as `1 / Σ` near ties. It patches `keras_sab.sab_cell` and runs the
+  cell loop (the fused backward encodes SPEC's weights).
 """
 
 import argparse
@@ -38,7 +49,10 @@ import keras
 import tensorflow as tf
 
 import keras_sab
+from keras_sab import experiment
+from keras_sab import sab_cell
 from keras_sab import sab_layer
+from keras_sab import sparse_attention
 from keras_sab import tasks
 
 
@@ -54,6 +68,22 @@ def add_null_slot():
     sab_layer.initial_sab_state = initial_state
 
 
+def use_top_k_softmax():
+    """Patches the SAB cell to weight its top-k memories by a softmax."""
+
+    def weights(scores, readable, k_top, attention="sparse"):
+        selected = tf.stop_gradient(
+            sparse_attention.attention_weights(scores, readable, k_top, attention) > 0
+        )
+        peak = tf.stop_gradient(
+            tf.reduce_max(tf.where(selected, scores, scores.dtype.min), -1, keepdims=True)
+        )
+        exp = tf.where(selected, tf.exp(tf.minimum(scores - peak, 0.0)), tf.zeros_like(scores))
+        return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+
+    sab_cell.attention_weights = weights
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", required=True)
@@ -61,17 +91,23 @@ def main():
     parser.add_argument("--clip", choices=["var", "global"], default="var")
     parser.add_argument("--null", action="store_true")
     parser.add_argument("--head-ln", action="store_true")
+    parser.add_argument("--topk-softmax", action="store_true")
     parser.add_argument("--T", type=int, default=100)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--attention-init-std", type=float, default=None)
+    parser.add_argument("--k-trunc", type=experiment.int_or_none, default=10)
+    parser.add_argument("--attention", choices=["sparse", "dense"], default="sparse")
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
     if args.null:
         add_null_slot()
+    if args.topk_softmax:
+        use_top_k_softmax()
     inputs = keras.Input((None, tasks.COPY_VOCAB_SIZE))
     h = keras_sab.SAB(
-        128, k_top=5, k_att=10, k_trunc=10, return_sequences=True,
-        use_fused=False if args.null else "auto",
+        128, k_top=5, k_att=10, k_trunc=args.k_trunc, attention=args.attention,
+        return_sequences=True,
+        use_fused=False if args.null or args.topk_softmax else "auto",
         attention_initializer=(
             "glorot_uniform" if args.attention_init_std is None
             else keras.initializers.RandomNormal(stddev=args.attention_init_std)
