@@ -30,6 +30,7 @@ import tensorflow as tf
 from keras_sab import plots
 from keras_sab import validation
 from keras_sab.sab_layer import SAB
+from keras_sab.sparse_attention import ATTENTION_MODES
 
 MODELS = ("sab", "lstm", "tbptt", "self_attention")
 RUN_CONFIG = "run_config.json"
@@ -42,6 +43,9 @@ BACKUP = "backup"
 
 # Flags whose value may change between a run and its restart.
 _RESUMABLE_FLAGS = ("epochs", "no_jit", "out", "quick")
+# Flags added after runs were recorded, with the value those runs used: a run
+# recorded without one resumes when the flag keeps that value.
+_ADDED_FLAGS = {"attention": "sparse"}
 # Shared integer flags and their smallest allowed value. `None` passes: it
 # comes only from a default or from `--k-trunc none`.
 _INT_FLAGS = {
@@ -205,6 +209,7 @@ def recurrent_layer(
     k_top=5,
     k_att=10,
     k_trunc=10,
+    attention="sparse",
     attention_units=32,
     return_sequences=False,
     name="rnn",
@@ -223,6 +228,9 @@ def recurrent_layer(
         k_att: steps between memory writes (`"sab"`). Defaults to `10`.
         k_trunc: truncation length, or `None` (`"sab"`, `"tbptt"`).
             Defaults to `10`.
+        attention: how the memories are weighted (`"sab"`), one of
+            `keras_sab.sparse_attention.ATTENTION_MODES`. Defaults to
+            `"sparse"`.
         attention_units: hidden width of the attention scorer. Defaults to
             `32`.
         return_sequences: whether to return every step's output. Defaults to
@@ -242,7 +250,7 @@ def recurrent_layer(
     (0, 20)
     """
     settings = {
-        "sab": dict(k_top=k_top, k_att=k_att, k_trunc=k_trunc),
+        "sab": dict(k_top=k_top, k_att=k_att, k_trunc=k_trunc, attention=attention),
         "lstm": dict(k_top=0, k_trunc=None),
         "tbptt": dict(k_top=0, k_trunc=k_trunc),
         "self_attention": dict(attention="dense", k_att=1, k_trunc=None),
@@ -284,6 +292,7 @@ def build_model(args, task):
             k_top=args.k_top,
             k_att=args.k_att,
             k_trunc=args.k_trunc,
+            attention=args.attention,
             attention_units=args.attention_units,
             return_sequences=task.return_sequences,
         )(inputs)
@@ -488,6 +497,13 @@ def _add_shared_arguments(parser, task, models, quick):
         default=10,
         help="sab, tbptt: truncation length (`none`: full BPTT).",
     )
+    add(
+        "--attention",
+        choices=ATTENTION_MODES,
+        default="sparse",
+        help="sab: how the memories are weighted (sparse: SPEC's top-k rule; "
+        "sparse_softmax: the same top-k, softmax weights; dense: softmax over all).",
+    )
     add("--attention-units", type=int, default=32, help="Attention scorer width.")
     add("--batch-size", type=int, default=64)
     add("--epochs", type=int, default=10)
@@ -535,7 +551,7 @@ def _check_run_config(args, restart_flags):
     settings = {k: v for k, v in vars(args).items() if k not in free}
     if os.path.exists(path):
         with open(path) as stream:
-            recorded = json.load(stream)
+            recorded = {**_ADDED_FLAGS, **json.load(stream)}
         changed = sorted(
             f"{_flag(name)} {settings.get(name)!r} (was {recorded.get(name)!r})"
             for name in settings.keys() | recorded.keys()

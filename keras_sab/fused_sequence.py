@@ -34,6 +34,7 @@ from keras_sab.sab_cell import attend
 from keras_sab.sab_cell import score_memories
 from keras_sab.sparse_attention import dense_attention_weights
 from keras_sab.sparse_attention import sparse_top_k
+from keras_sab.sparse_attention import top_k_softmax
 
 
 def fused_sab_sequence(
@@ -109,6 +110,7 @@ class _FusedSequence:
         self.k_top, self.k_att, self.k_trunc, mode = settings
         self.attend = self.k_top > 0
         self.dense = mode == "dense"
+        self.softmax = mode == "sparse_softmax"
         self.slots = slots
         self.batch = batch
 
@@ -148,8 +150,12 @@ class _FusedSequence:
                     total = tf.zeros([self.batch, 1], dtype)
                 else:
                     scores = score_memories(weights, h_hat, keys)
-                    top = sparse_top_k(scores, readable, self.k_top)
-                    chosen, chosen_w, total = top.indices, top.weights, top.total
+                    if self.softmax:
+                        chosen, chosen_w = top_k_softmax(scores, readable, self.k_top)
+                        total = tf.zeros([self.batch, 1], dtype)
+                    else:
+                        top = sparse_top_k(scores, readable, self.k_top)
+                        chosen, chosen_w, total = top.indices, top.weights, top.total
                     h_new = h_hat + tf.reduce_sum(
                         chosen_w[:, :, None] * self.gather(memory, chosen), axis=1
                     )
@@ -219,14 +225,14 @@ class _FusedSequence:
             read_k = self.gather(keys, chosen)
         d_read_m = chosen_w[:, :, None] * d_h[:, None, :]
         if self.k_top == 1 and not self.dense:
-            # The lone weight is a constant (see `sparse_top_k`): scores get
-            # no gradient.
+            # The lone weight is a constant (see `sparse_top_k`; a softmax of
+            # one score is 1): scores get no gradient.
             zeros = tf.zeros_like(read_k)
             return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
         d_w = tf.reduce_sum(read_m * d_h[:, None, :], axis=-1)
         centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
         hidden = scorer_hidden(query, read_k)
-        if self.dense:
+        if self.dense or self.softmax:
             d_scores = chosen_w * centred
         else:
             # w = r / (Σr + ε) with r = max(a - δ, 0): selected slots (w > 0)

@@ -199,9 +199,12 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         k_trunc: Integer `>= 1` or `None`, gradients through the recurrent
             state are cut every `k_trunc` steps (`None`: full BPTT).
             Defaults to `10`.
-        attention: `"sparse"` (top-`k_top`, the paper's SAB) or `"dense"`
+        attention: `"sparse"` (top-`k_top`, the paper's SAB), `"dense"`
             (softmax over all memories; `k_top` then only switches attention
-            off when `0`). Defaults to `"sparse"`.
+            off when `0`) or `"sparse_softmax"` (the same top-`k_top`
+            selection and gradient routing as `"sparse"`, the selected
+            memories weighted by a softmax of their scores). Defaults to
+            `"sparse"`.
         attention_units: Integer `>= 1`, hidden width of the scoring MLP.
             Defaults to `32`.
         max_memories: Integer `>= 1`, memory capacity. Required when the cell

@@ -82,8 +82,9 @@ class SAB(keras.layers.Layer):
             steps. Defaults to `10`.
         k_trunc: Integer `>= 1` or `None`, length of the truncation blocks
             (`None`: no truncation). Defaults to `10`.
-        attention: `"sparse"` (top-`k_top`) or `"dense"` (softmax over all
-            memories). Defaults to `"sparse"`.
+        attention: `"sparse"` (top-`k_top`), `"dense"` (softmax over all
+            memories) or `"sparse_softmax"` (top-`k_top`, weighted by a
+            softmax of their scores; see `SABCell`). Defaults to `"sparse"`.
         attention_units: Integer `>= 1`, hidden width of the scoring MLP.
             Defaults to `32`.
         dropout: Float in `[0, 1)`, fraction of the input units to drop (one

@@ -1,10 +1,12 @@
-"""Attention weights over the memory: the top-k sparsifier and its dense twin.
+"""Attention weights over the memory: the top-k sparsifier and its variants.
 
-Both functions are pure: they map scores (and which slots may be read) to
-weights, and are differentiated by TensorFlow like any other op. The routing
-rules of SPEC §3 (only the selected slots get weight *and* gradient, the
-threshold is a constant for differentiation, never NaN) live here and nowhere
-else.
+Every function is pure: it maps scores (and which slots may be read) to
+weights, and is differentiated by TensorFlow like any other op. The modes:
+`"sparse"`, SPEC §3's top-k rule; `"dense"`, a softmax over every memory (the
+paper's self-attention baseline); `"sparse_softmax"`, the same top-k selection
+with softmax weights. The routing rules of SPEC §3 (only the selected slots
+get weight *and* gradient, the threshold is a constant for differentiation,
+never NaN) live here and nowhere else.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -15,7 +17,7 @@ import collections
 
 import tensorflow as tf
 
-ATTENTION_MODES = ("sparse", "dense")
+ATTENTION_MODES = ("sparse", "dense", "sparse_softmax")
 
 # ε of the top-k normaliser Σ_j max(a_j - δ, 0) + ε, the authors' 1e-7. It
 # makes the weights continuous where SPEC §3's rule jumps (all-tied scores
@@ -91,6 +93,41 @@ def sparse_top_k(scores, readable, k_top):
     return TopK(indices[:, :k_top], weights, threshold, total, few)
 
 
+def top_k_softmax(scores, readable, k_top):
+    """The `k_top` best readable slots, weighted by a softmax of their scores.
+
+    The selection, and so the gradient routing, is `sparse_top_k`'s: only the
+    selected slots get weight and gradient. The weights are
+    `exp(a_i) / Σ_selected exp(a_j)` instead of `max(a_i - δ, 0) / Σ r`: they
+    stay smooth where the best scores tie (a tie splits the weight evenly) and
+    their gradient is bounded, where SPEC §3's grows as `1 / Σ r`. A row with
+    `n <= k_top` readable slots weighs all of them.
+
+    Args:
+        scores: float tensor `(batch, slots)`, `slots >= k_top`.
+        readable: bool tensor broadcastable to `(batch, slots)`.
+        k_top: Python int `>= 1`.
+
+    Returns:
+        `(indices, weights)`, both `(batch, k_top)`: the selected slots, best
+        first, and their weights (0 beyond a row's readable slots).
+    """
+    readable = tf.broadcast_to(readable, tf.shape(scores))
+    values, indices = tf.math.top_k(_masked_scores(scores, readable), k=k_top)
+    count = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True)
+    kept = tf.range(k_top)[None, :] < count
+    peak = tf.stop_gradient(values[:, :1])
+    zeros = tf.zeros_like(values)
+    exp = tf.where(kept, tf.exp(tf.where(kept, values - peak, zeros)), zeros)
+    return indices, tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+
+
+def _scatter(indices, weights, slots):
+    """Compact `(batch, k)` weights of slots `indices` as `(batch, slots)`."""
+    one_hot = tf.one_hot(indices, slots, dtype=weights.dtype)
+    return tf.matmul(weights[:, None, :], one_hot)[:, 0]
+
+
 def uniform_weights(readable, dtype):
     """Weight `1 / n` on each of the `n` readable slots of a row (0 if none)."""
     readable = tf.cast(readable, dtype)
@@ -133,8 +170,36 @@ def sparse_attention_weights(scores, readable, k_top):
     if slots is not None and slots <= k_top:
         return uniform_weights(readable, scores.dtype)
     top = sparse_top_k(scores, readable, k_top)
-    one_hot = tf.one_hot(top.indices, tf.shape(scores)[-1], dtype=scores.dtype)
-    return tf.matmul(top.weights[:, None, :], one_hot)[:, 0]
+    return _scatter(top.indices, top.weights, tf.shape(scores)[-1])
+
+
+def sparse_softmax_weights(scores, readable, k_top):
+    """Top-k selection with softmax weights, over all slots (see `top_k_softmax`).
+
+    Args:
+        scores: float tensor `(batch, slots)`.
+        readable: bool tensor `(batch, slots)`; unreadable slots never get
+            weight, whatever their scores.
+        k_top: Python int `>= 1`, number of slots to keep.
+
+    Returns:
+        Weights of the shape and dtype of `scores`: the `k_top` best readable
+        slots share 1 by a softmax of their scores, the others get 0; a row
+        with nothing readable is all zeros.
+
+    Example:
+
+    >>> scores = tf.constant([[0.1, 0.5, 0.3, 0.9]])
+    >>> readable = tf.constant([[True, True, True, True]])
+    >>> w = sparse_softmax_weights(scores, readable, k_top=2)
+    >>> [round(float(v), 2) for v in w[0]]
+    [0.0, 0.4, 0.0, 0.6]
+    """
+    slots = scores.shape[-1]
+    if slots is not None and slots <= k_top:
+        return dense_attention_weights(scores, readable)
+    indices, weights = top_k_softmax(scores, readable, k_top)
+    return _scatter(indices, weights, tf.shape(scores)[-1])
 
 
 def dense_attention_weights(scores, readable):
@@ -160,9 +225,10 @@ def attention_weights(scores, readable, k_top, attention="sparse"):
     Args:
         scores: float tensor `(batch, slots)`.
         readable: bool tensor `(batch, slots)`.
-        k_top: Python int, slots kept by the sparse mode (`0`: no attention,
-            in either mode).
-        attention: `"sparse"` or `"dense"`. Defaults to `"sparse"`.
+        k_top: Python int, slots kept by the sparse modes (`0`: no
+            attention, in every mode).
+        attention: `"sparse"`, `"dense"` or `"sparse_softmax"`. Defaults to
+            `"sparse"`.
 
     Returns:
         Weights of the shape and dtype of `scores`.
@@ -171,4 +237,6 @@ def attention_weights(scores, readable, k_top, attention="sparse"):
         return tf.zeros_like(scores)
     if attention == "dense":
         return dense_attention_weights(scores, readable)
+    if attention == "sparse_softmax":
+        return sparse_softmax_weights(scores, readable, k_top)
     return sparse_attention_weights(scores, readable, k_top)

@@ -149,8 +149,8 @@ class SABHyperModel(keras_tuner.HyperModel):
             block length. Defaults to `(1, 20)`.
         learning_rate: Positive float or `(min, max)` range of Adam's
             learning rate. Defaults to `(1e-4, 1e-2)`.
-        attention: `"sparse"` or `"dense"`, passed to `SAB`. Defaults to
-            `"sparse"`.
+        attention: `"sparse"`, `"dense"` or `"sparse_softmax"`, passed to
+            `SAB`. Defaults to `"sparse"`.
         attention_units: Integer `>= 1`, passed to `SAB`. Defaults to `32`.
         dropout: Float in `[0, 1)`, passed to `SAB`. Defaults to `0.0`.
         layer_kwargs: Dict of further keyword arguments for `SAB` (such as

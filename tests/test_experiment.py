@@ -135,6 +135,35 @@ def test_each_model_is_its_spec_section_5_setting_of_sab(
     )
 
 
+def test_attention_flag_sets_how_sab_weighs_its_memories():
+    args = _args("unused", "--attention", "sparse_softmax")
+    layer = experiment.recurrent_layer(
+        args.model, 8, k_top=2, attention=args.attention
+    )
+    assert layer.attention == "sparse_softmax"
+    with pytest.raises(SystemExit):
+        _args("unused", "--attention", "softmax")
+
+
+def test_run_recorded_before_the_attention_flag_resumes(tmp_path):
+    """A run whose run_config.json predates `--attention` (the committed
+    results) resumes with the default, and refuses another value."""
+    args = _args(tmp_path, "--epochs", "1", "--no-jit")
+    experiment.run_experiment(args, _adding_task())
+    path = tmp_path / experiment.RUN_CONFIG
+    recorded = json.loads(path.read_text())
+    del recorded["attention"]
+    path.write_text(json.dumps(recorded))
+    counter = _CountBatches()
+    experiment.run_experiment(_args(tmp_path, "--epochs", "2", "--no-jit"), _adding_task(),
+                              callbacks=[counter])
+    assert counter.batches == args.steps_per_epoch
+    with pytest.raises(ValueError, match="--attention 'sparse_softmax'"):
+        experiment.run_experiment(
+            _args(tmp_path, "--attention", "sparse_softmax"), _adding_task()
+        )
+
+
 def test_unknown_model_raises_value_error():
     with pytest.raises(ValueError, match="model"):
         experiment.recurrent_layer("gru", 8)

@@ -23,6 +23,7 @@ CONFIGS = [
     (0, 3, None, "sparse", 10, False),
     (2, 3, 4, "dense", 13, True),
     (1, 1, None, "dense", 8, False),
+    (2, 3, 4, "sparse_softmax", 14, True),
 ]
 
 
@@ -69,7 +70,7 @@ def test_sab_jacobian_is_zero_exactly_outside_reachable_set(
     # The configuration exercises what it claims: credit through memory
     # links reaches steps outside the local block exactly when expected.
     assert (through_memory > 0) == hops
-    if attention == "sparse" and hops:
+    if attention != "dense" and hops:
         # Some readable memory was left unselected, so exclusion is tested.
         readable = np.arange(weights.shape[-1])[None] < (
             np.arange(timesteps)[:, None] // k_att

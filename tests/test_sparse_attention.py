@@ -8,6 +8,7 @@ from keras_sab.sparse_attention import NORMALISER_EPSILON
 from keras_sab.sparse_attention import attention_weights
 from keras_sab.sparse_attention import dense_attention_weights
 from keras_sab.sparse_attention import sparse_attention_weights
+from keras_sab.sparse_attention import sparse_softmax_weights
 
 
 def _all_readable(shape):
@@ -166,7 +167,71 @@ def test_dense_is_softmax_over_readable():
 
 
 def test_k_top_zero_means_no_attention():
-    """SPEC §5: k_top=0 is a plain LSTM, in either mode."""
+    """SPEC §5: k_top=0 is a plain LSTM, in every mode."""
     scores = tf.constant([[1.0, 2.0]])
-    for mode in ("sparse", "dense"):
+    for mode in ("sparse", "dense", "sparse_softmax"):
         assert np.all(attention_weights(scores, _all_readable((1, 2)), 0, mode).numpy() == 0)
+
+
+def _softmax_selected(scores, selected):
+    exp = np.where(selected, np.exp(scores - scores.max(-1, keepdims=True)), 0.0)
+    return exp / exp.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("k_top", [1, 2, 5])
+def test_sparse_softmax_is_a_softmax_over_the_sparse_selection(k_top):
+    """`"sparse_softmax"` keeps exactly the slots `"sparse"` keeps and weighs
+    them by a softmax of their scores, summing to 1."""
+    rng = np.random.default_rng(10 + k_top)
+    scores = tf.constant(rng.normal(size=(4, 9)), tf.float32)
+    readable = tf.constant(rng.random((4, 9)) < 0.8)
+    sparse = sparse_attention_weights(scores, readable, k_top).numpy()
+    weights = sparse_softmax_weights(scores, readable, k_top).numpy()
+    expected = _softmax_selected(scores.numpy(), sparse > 0)
+    np.testing.assert_allclose(weights, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
+
+
+def test_sparse_softmax_splits_tied_scores_and_weighs_few_rows():
+    """Tied best scores share the weight evenly (SPEC's rule reads nothing
+    there); a row with n <= k_top readable slots weighs all n by softmax;
+    a row with nothing readable reads nothing."""
+    scores = tf.constant([[1.0, 1.0, 1.0, 1.0], [3.0, 1.0, 2.0, 9.0], [1.0, 2.0, 3.0, 4.0]])
+    readable = tf.constant([[True] * 4, [True, True, False, False], [False] * 4])
+    weights = sparse_softmax_weights(scores, readable, 2).numpy()
+    assert sorted(weights[0]) == [0.0, 0.0, 0.5, 0.5]
+    few = _softmax_selected(np.array([3.0, 1.0]), True)
+    np.testing.assert_allclose(weights[1], [*few, 0, 0], rtol=1e-6)
+    assert np.all(weights[2] == 0)
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16, tf.float64])
+def test_sparse_softmax_is_finite_in_every_dtype(dtype):
+    """Never NaN or Inf, with tied and unreadable scores, in low precision."""
+    scores = tf.constant([[5.0, 5.0, 5.0, -6e4], [1.0, 2.0, 3.0, 4.0]], dtype)
+    readable = tf.constant([[True, True, True, True], [False, True, False, True]])
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        weights = sparse_softmax_weights(scores, readable, 2)
+        loss = tf.reduce_sum(weights * tf.cast([[1, 2, 3, 4]], dtype))
+    grad = tape.gradient(loss, scores)
+    assert weights.dtype == dtype
+    assert np.all(np.isfinite(weights.numpy().astype("float32")))
+    assert np.all(np.isfinite(grad.numpy().astype("float32")))
+    np.testing.assert_allclose(weights.numpy().astype("float32").sum(-1), 1.0, atol=1e-2)
+
+
+def test_sparse_softmax_gradient_is_bounded_where_sparse_explodes():
+    """Near a tie SPEC's weights have a gradient of order 1 / Σr; the softmax
+    weights' is at most 1/4 per score, and it still reaches only the selected
+    slots (the non-selected ones get exactly 0)."""
+    scores = tf.constant([[1.0 + 2e-6, 1.0 + 1e-6, 1.0, 0.0]])
+    gradients = {}
+    for name, weigh in (("sparse", sparse_attention_weights), ("softmax", sparse_softmax_weights)):
+        with tf.GradientTape() as tape:
+            tape.watch(scores)
+            first = weigh(scores, _all_readable((1, 4)), 2)[0, 0]
+        gradients[name] = tape.gradient(first, scores).numpy()[0]
+    assert np.abs(gradients["sparse"]).max() > 1e4
+    assert np.abs(gradients["softmax"]).max() <= 0.25 + 1e-6
+    assert np.all(gradients["softmax"][:2] != 0) and np.all(gradients["softmax"][2:] == 0)
