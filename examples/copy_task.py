@@ -7,6 +7,7 @@ the recall accuracy over the last 10 steps. The paper trains at T=200 (SAB
 
     python examples/copy_task.py --quick              # CPU, about 2 minutes
     python examples/copy_task.py -T 200 --model lstm  # a paper baseline
+    python examples/copy_task.py -T 100 --attention sparse_softmax  # top-k, softmax weights
 
 `--quick` (T=10, 64 units, k_top=2, k_att=k_trunc=5, Adam lr 1e-2, 5,000
 batches of 64) trains in about 2.5 minutes on a 2-core CPU and plots where SAB

@@ -91,10 +91,12 @@ $PY $A --name full_bptt --k-trunc none
 $PY $A --name dense --attention dense
 $PY $A --name topk_softmax --topk-softmax
 
-# 8. SAB with softmax weights over the same top-k selection (session 3),
-#    4,000 updates, and its transfer to longer T.
+# 8. SAB with softmax weights over the same top-k selection (session 3): copy
+#    T=100 for 4,000 updates, its transfer to longer T, copy T=200 for 2,000.
 $PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
     --epochs 40 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
 $PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
     --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
     --out docs/results/transfer_sab_softmax
+$PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
+    --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax

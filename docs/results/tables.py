@@ -182,12 +182,15 @@ def ablation_table(names, budgets):
 
 def main():
     copy_t100 = ["sab", "sab_softmax", "sab_authors", "lstm", "tbptt", "self_attention"]
-    copy_table(100, copy_t100, {"sab": "target >= 99%", "sab_authors": "target >= 99%"})
+    sab_target = "SAB: target >= 99%"
+    copy_table(100, copy_t100, {name: sab_target for name in copy_t100[:3]})
     copy_budget_table(100, copy_t100, [2000, 4000, 8000])
+    copy_t200 = ["sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
     copy_table(
-        200, ["sab", "lstm", "tbptt"], {"sab": "95%", "lstm": "52%", "self_attention": "34%"}
+        200, copy_t200,
+        {"sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%", "self_attention": "34%"},
     )
-    copy_budget_table(200, ["sab", "lstm", "tbptt"], [2000, 4000])
+    copy_budget_table(200, copy_t200, [1000, 2000])
     transfer_table(["sab", "sab_softmax", "lstm"])
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
