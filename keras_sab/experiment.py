@@ -174,7 +174,8 @@ def parse_args(
             to smallest allowed value. Defaults to `None`.
 
     Returns:
-        An `argparse.Namespace`.
+        An `argparse.Namespace`. All random seeds are set to `--seed`, so that
+        layers the script builds next (a task's head) start from it too.
 
     Raises:
         ValueError: a flag has a bad value; the message names the flag.
@@ -200,6 +201,10 @@ def parse_args(
         validation.check_int(_flag(name), getattr(args, name), minimum, allow_none=True)
     _check_positive(args, "lr")
     _check_positive(args, "clipnorm")
+    # Seeded before the script builds its task: a Keras initializer made
+    # without a seed (the task's head) draws one from Python's `random` when
+    # it is constructed, and `run_experiment` seeds again only after that.
+    keras.utils.set_random_seed(args.seed)
     return args
 
 

@@ -4,6 +4,7 @@ SPEC §5, outputs and resuming a killed run."""
 import csv
 import json
 import os
+import random
 
 import keras
 import numpy as np
@@ -250,6 +251,20 @@ def test_resumed_run_trains_like_an_uninterrupted_one(tmp_path):
     resumed, _ = experiment.run_experiment(parts, _adding_task())
     for expected, actual in zip(model.weights, resumed.weights):
         np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_seed_sets_the_head_built_after_parsing(tmp_path):
+    """`--seed` fixes every initial weight, the task's head included, even
+    when Python's random state differs before the flags are parsed (a head's
+    initializer draws its seed when the head is constructed)."""
+    weights = []
+    for state in (1, 2):
+        random.seed(state)
+        args = _args(tmp_path / str(state))
+        model = experiment.build_model(args, _adding_task())
+        weights.append([w.numpy() for w in model.weights])
+    for first, second in zip(*weights):
+        np.testing.assert_array_equal(first, second)
 
 
 def test_restart_with_other_settings_is_refused(tmp_path):
