@@ -139,6 +139,8 @@ class _FusedSequence:
             h_new, saved = h_hat, [h_hat, c]
             if self.attend:
                 readable = self.readable(block)
+                # Only SPEC's top-k rule has a normaliser; softmax modes store 0.
+                total = tf.zeros([self.batch, 1], dtype)
                 if self.dense:
                     h_new, chosen_w = attend(
                         weights, h_hat, memory, keys,
@@ -147,12 +149,10 @@ class _FusedSequence:
                         ),
                     )
                     chosen = tf.zeros([self.batch, 1], tf.int32)
-                    total = tf.zeros([self.batch, 1], dtype)
                 else:
                     scores = score_memories(weights, h_hat, keys)
                     if self.softmax:
                         chosen, chosen_w = top_k_softmax(scores, readable, self.k_top)
-                        total = tf.zeros([self.batch, 1], dtype)
                     else:
                         top = sparse_top_k(scores, readable, self.k_top)
                         chosen, chosen_w, total = top.indices, top.weights, top.total

@@ -47,6 +47,15 @@ def _masked_scores(scores, readable):
     return tf.where(readable, scores, lowest)
 
 
+def _masked_softmax(scores, mask):
+    """Softmax of `scores` over the entries where `mask` holds, 0 elsewhere
+    (a row where it never holds is all zeros)."""
+    masked = _masked_scores(scores, mask)
+    peak = tf.stop_gradient(tf.reduce_max(masked, axis=-1, keepdims=True))
+    exp = tf.where(mask, tf.exp(masked - peak), tf.zeros_like(scores))
+    return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+
+
 def sparse_top_k(scores, readable, k_top):
     """The top-k rule of SPEC §3, in compact form: which slots, what weights.
 
@@ -115,11 +124,7 @@ def top_k_softmax(scores, readable, k_top):
     readable = tf.broadcast_to(readable, tf.shape(scores))
     values, indices = tf.math.top_k(_masked_scores(scores, readable), k=k_top)
     count = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True)
-    kept = tf.range(k_top)[None, :] < count
-    peak = tf.stop_gradient(values[:, :1])
-    zeros = tf.zeros_like(values)
-    exp = tf.where(kept, tf.exp(tf.where(kept, values - peak, zeros)), zeros)
-    return indices, tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+    return indices, _masked_softmax(values, tf.range(k_top)[None, :] < count)
 
 
 def _scatter(indices, weights, slots):
@@ -213,10 +218,7 @@ def dense_attention_weights(scores, readable):
         Weights of the shape and dtype of `scores`; unreadable slots get 0
         and a row with nothing readable is all zeros.
     """
-    masked = _masked_scores(scores, readable)
-    peak = tf.stop_gradient(tf.reduce_max(masked, axis=-1, keepdims=True))
-    exp = tf.where(readable, tf.exp(masked - peak), tf.zeros_like(scores))
-    return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+    return _masked_softmax(scores, readable)
 
 
 def attention_weights(scores, readable, k_top, attention="sparse"):

@@ -33,11 +33,13 @@ updates (train loss and recall, test loss and recall on 8 batches) to
 - `--k-trunc none`: sparse attention with full BPTT (no truncation).
 - `--attention dense`: softmax over every memory instead of the top k, with
   the same truncation and memory every 10 steps.
-- `--topk-softmax`: a diagnostic hack, not a package feature: the same top-k
-  selection (and gradient routing), but the selected memories weighted by a
-  softmax of their scores instead of `max(a - δ, 0) / Σ`, whose gradient
-  grows as `1 / Σ` near ties. It patches `keras_sab.sab_cell` and runs the
-  cell loop (the fused backward encodes SPEC's weights).
+- `--topk-softmax`: a diagnostic hack, made before the package had
+  `attention="sparse_softmax"` and kept because it is what the recorded run
+  used: the same top-k selection (and gradient routing), but the selected
+  memories weighted by a softmax of their scores instead of
+  `max(a - δ, 0) / Σ`, whose gradient grows as `1 / Σ` near ties. It patches
+  `keras_sab.sab_cell` and runs the cell loop. Unlike the package's mode, it
+  gives no weight to a slot tied with the `(k_top + 1)`-th score.
 """
 
 import argparse
