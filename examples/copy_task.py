@@ -13,7 +13,7 @@ the recall accuracy over the last 10 steps. The paper trains at T=200 (SAB
 batches of 64) trains in about 2.5 minutes on a 2-core CPU and plots where SAB
 looks (`attention.png`). Its recall accuracy depends on the seed: 40.0%, 90.5%
 and 34.8% with `--seed` 0, 1 and 2 (chance: 12.5%; docs/RESULTS.md, "The
-README demo").
+README demo"), measured before the output layer was seeded: reruns differ.
 
 The script is `copy_task.py`, not `copy.py`: a `copy.py` in `examples/`
 would shadow Python's `copy` module for every script run from there.
