@@ -100,3 +100,39 @@ $PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.k
     --out docs/results/transfer_sab_softmax
 $PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
     --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax
+
+# 9. Session 4: the step-8 runs continued to the matched budgets (the same
+#    commands with a larger --epochs resume a run): copy T=100 to 8,000 updates,
+#    like SAB, LSTM and TBPTT in step 1, then its transfer again; copy T=200 to
+#    6,000 updates, with the LSTM of step 5 continued beside it.
+$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
+    --epochs 80 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
+$PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
+    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
+    --out docs/results/transfer_sab_softmax
+$PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
+    --epochs 60 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax
+$PY examples/copy_task.py -T 200 --model lstm $COMMON --units 128 \
+    --epochs 60 --steps-per-epoch 100 --out docs/results/copy_T200_lstm
+
+# 10. Session 4: sparse_softmax on the pixel and text tasks (the step-3 and
+#     step-4 commands), the README demo with both weightings at the seeded code
+#     (written to /work/logs/runs, then metrics.json, log.csv and
+#     run_config.json copied to readme_demo/); then the T=100 sparse_softmax
+#     run continued to 15,000 updates, beyond the matched budget, and its
+#     transfer evaluated again (the 8,000-update transfer stays in step 9's
+#     directory).
+$PY examples/pixel_mnist.py --source digits --permute --model sab --attention sparse_softmax \
+    $COMMON --units 128 --epochs 30 --out docs/results/digits_permuted_sab_softmax
+$PY examples/text8.py --model sab --attention sparse_softmax --k-trunc 10 --k-top 5 $COMMON \
+    --units 128 --epochs 5 --steps-per-epoch 200 --out docs/results/text8_sab_softmax
+for seed in 0 1 2; do
+  $PY examples/copy_task.py --quick --seed $seed --out docs/results/readme_demo/seeded_s$seed
+  $PY examples/copy_task.py --quick --attention sparse_softmax --seed $seed \
+      --out docs/results/readme_demo/softmax_s$seed
+done
+$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
+    --epochs 150 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
+$PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
+    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
+    --out docs/results/transfer_sab_softmax_15000

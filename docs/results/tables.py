@@ -140,16 +140,24 @@ def single_metric_table(title, runs, metric, unit, paper):
         )
 
 
-def demo_table(seeds):
-    """The README demo (`copy_task.py --quick`) at this commit and before the fix."""
+def demo_table(seeds, versions):
+    """The README demo (`copy_task.py --quick`), test recall per seed and version.
+
+    Args:
+        seeds: the `--seed` values, one row each.
+        versions: maps a run-name prefix under `readme_demo/` to its column title.
+    """
     print("\n### The README demo: `python examples/copy_task.py --quick --seed S`\n")
-    print("| seed | recall (test), at d1d18e5 (ε = 1e-7) | before the fix (7d56f18) |")
-    print("|---|---|---|")
+    print("| seed | " + " | ".join(versions.values()) + " |")
+    print("|---|" + "---|" * len(versions))
     for seed in seeds:
         cells = []
-        for version in ("head", "prefix"):
+        for version in versions:
             metrics = load(f"readme_demo/{version}_s{seed}")
-            cells.append(f"{100 * metrics['test']['copy_recall_accuracy']:.1f}%")
+            cells.append(
+                "not run" if metrics is None
+                else f"{100 * metrics['test']['copy_recall_accuracy']:.1f}%"
+            )
         print(f"| {seed} | " + " | ".join(cells) + " |")
 
 
@@ -184,27 +192,31 @@ def main():
     copy_t100 = ["sab", "sab_softmax", "sab_authors", "lstm", "tbptt", "self_attention"]
     sab_target = "SAB: target >= 99%"
     copy_table(100, copy_t100, {name: sab_target for name in copy_t100[:3]})
-    copy_budget_table(100, copy_t100, [2000, 4000, 8000])
+    copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000])
     copy_t200 = ["sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
     copy_table(
         200, copy_t200,
         {"sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%", "self_attention": "34%"},
     )
-    copy_budget_table(200, copy_t200, [1000, 2000])
-    transfer_table(["sab", "sab_softmax", "lstm"])
+    copy_budget_table(200, copy_t200, [1000, 2000, 6000])
+    transfer_table(["sab", "sab_softmax", "sab_softmax_15000", "lstm"])
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
-        {"sab": "digits_permuted_sab", "lstm": "digits_permuted_lstm"},
+        {
+            "sab": "digits_permuted_sab",
+            "sab_softmax": "digits_permuted_sab_softmax",
+            "lstm": "digits_permuted_lstm",
+        },
         percent("accuracy"),
         "accuracy",
-        {"sab": "pMNIST: 90.9%", "lstm": "pMNIST: 90.3%"},
+        {"sab": "pMNIST: 90.9%", "sab_softmax": "SAB: 90.9%", "lstm": "pMNIST: 90.3%"},
     )
     single_metric_table(
         "Character-level text (gensim Wikipedia excerpt, text8 filter)",
-        {"sab": "text8_sab", "lstm": "text8_lstm"},
+        {"sab": "text8_sab", "sab_softmax": "text8_sab_softmax", "lstm": "text8_lstm"},
         bits_per_character,
         "bits per character",
-        {"sab": "text8: beats LSTM", "lstm": "text8"},
+        {"sab": "text8: beats LSTM", "sab_softmax": "SAB: beats LSTM", "lstm": "text8"},
     )
     ablation_table(
         {
@@ -220,7 +232,15 @@ def main():
         },
         [500, 1000, 1500],
     )
-    demo_table([0, 1, 2])
+    demo_table(
+        [0, 1, 2],
+        {
+            "seeded": "`sparse`, seeded head (a29de14)",
+            "softmax": "`--attention sparse_softmax`, seeded head",
+            "head": "`sparse`, unseeded head (d1d18e5)",
+            "prefix": "`sparse`, before the ties fix (7d56f18)",
+        },
+    )
     recall = percent("copy_recall_accuracy")
     before_after_table({
         "copy_T100_sab": ("recall", recall),
