@@ -136,3 +136,8 @@ $PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON 
 $PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
     --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
     --out docs/results/transfer_sab_softmax_15000
+
+# 11. Session 4: the T=200 sparse_softmax run continued to 9,000 updates,
+#     beyond the matched budget (its LSTM stays at 6,000).
+$PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
+    --epochs 90 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax

@@ -198,7 +198,7 @@ def main():
         200, copy_t200,
         {"sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%", "self_attention": "34%"},
     )
-    copy_budget_table(200, copy_t200, [1000, 2000, 6000])
+    copy_budget_table(200, copy_t200, [1000, 2000, 6000, 9000])
     transfer_table(["sab", "sab_softmax", "sab_softmax_15000", "lstm"])
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
