@@ -141,3 +141,8 @@ $PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.k
 #     beyond the matched budget (its LSTM stays at 6,000).
 $PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
     --epochs 90 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax
+
+# 12. Session 4: the T=100 sparse_softmax run continued to 20,000 updates (its
+#     transfer was evaluated at 15,000, step 10, and not again).
+$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
+    --epochs 200 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax

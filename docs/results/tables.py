@@ -192,7 +192,7 @@ def main():
     copy_t100 = ["sab", "sab_softmax", "sab_authors", "lstm", "tbptt", "self_attention"]
     sab_target = "SAB: target >= 99%"
     copy_table(100, copy_t100, {name: sab_target for name in copy_t100[:3]})
-    copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000])
+    copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000, 20000])
     copy_t200 = ["sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
     copy_table(
         200, copy_t200,
