@@ -22,6 +22,20 @@ COMMON="--no-jit --batch-size 64 --lr 1e-3 --clipnorm 1.0 --seed 0"
 COPY_T100="--units 128 --epochs 80 --steps-per-epoch 100"   # 8,000 updates per model
 COPY_T200="--units 128 --epochs 20 --steps-per-epoch 100"   # 2,000 updates per model
 
+# The T=100 copy model docs/results/copy_T100_$1 evaluated at longer T, into
+# docs/results/$2.
+transfer() {
+  $PY examples/transfer.py --model-path "docs/results/copy_T100_$1/model.keras" \
+      --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
+      --out "docs/results/$2"
+}
+# SAB with softmax weights on the copy task at T=$1 for $2 epochs of 100
+# updates; run again with a larger $2, it continues the same run.
+softmax_copy() {
+  $PY examples/copy_task.py -T "$1" --model sab --attention sparse_softmax $COMMON --units 128 \
+      --epochs "$2" --steps-per-epoch 100 --out "docs/results/copy_T$1_sab_softmax"
+}
+
 # 1. Copy task, T=100: SAB, LSTM (full BPTT) and TBPTT, same budget (the
 #    LSTM + self-attention baseline, the slowest, runs last: step 6).
 for model in sab lstm tbptt; do
@@ -37,9 +51,7 @@ done
 
 # 2. Transfer: the T=100 copy models evaluated at longer T.
 for model in sab lstm; do
-  $PY examples/transfer.py --model-path docs/results/copy_T100_$model/model.keras \
-      --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
-      --out docs/results/transfer_$model
+  transfer $model transfer_$model
 done
 
 # 3. Real images: permuted pixel digits (scikit-learn, T=64), SAB vs LSTM.
@@ -93,25 +105,17 @@ $PY $A --name topk_softmax --topk-softmax
 
 # 8. SAB with softmax weights over the same top-k selection (session 3): copy
 #    T=100 for 4,000 updates, its transfer to longer T, copy T=200 for 2,000.
-$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 40 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
-$PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
-    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
-    --out docs/results/transfer_sab_softmax
-$PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax
+softmax_copy 100 40
+transfer sab_softmax transfer_sab_softmax
+softmax_copy 200 20
 
 # 9. Session 4: the step-8 runs continued to the matched budgets (the same
 #    commands with a larger --epochs resume a run): copy T=100 to 8,000 updates,
 #    like SAB, LSTM and TBPTT in step 1, then its transfer again; copy T=200 to
 #    6,000 updates, with the LSTM of step 5 continued beside it.
-$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 80 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
-$PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
-    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
-    --out docs/results/transfer_sab_softmax
-$PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 60 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax
+softmax_copy 100 80
+transfer sab_softmax transfer_sab_softmax
+softmax_copy 200 60
 $PY examples/copy_task.py -T 200 --model lstm $COMMON --units 128 \
     --epochs 60 --steps-per-epoch 100 --out docs/results/copy_T200_lstm
 
@@ -131,18 +135,13 @@ for seed in 0 1 2; do
   $PY examples/copy_task.py --quick --attention sparse_softmax --seed $seed \
       --out docs/results/readme_demo/softmax_s$seed
 done
-$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 150 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
-$PY examples/transfer.py --model-path docs/results/copy_T100_sab_softmax/model.keras \
-    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $COMMON --units 128 \
-    --out docs/results/transfer_sab_softmax_15000
+softmax_copy 100 150
+transfer sab_softmax transfer_sab_softmax_15000
 
 # 11. Session 4: the T=200 sparse_softmax run continued to 9,000 updates,
 #     beyond the matched budget (its LSTM stays at 6,000).
-$PY examples/copy_task.py -T 200 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 90 --steps-per-epoch 100 --out docs/results/copy_T200_sab_softmax
+softmax_copy 200 90
 
 # 12. Session 4: the T=100 sparse_softmax run continued to 20,000 updates (its
 #     transfer was evaluated at 15,000, step 10, and not again).
-$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax $COMMON --units 128 \
-    --epochs 200 --steps-per-epoch 100 --out docs/results/copy_T100_sab_softmax
+softmax_copy 100 200
