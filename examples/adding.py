@@ -67,7 +67,8 @@ def main(argv=None):
     )
     _, metrics = experiment.run_experiment(args, adding_task(args))
     mse = metrics["test"]["loss"]
-    print(f"adding T={args.timesteps}, {args.model}: test MSE {mse:.4f}")
+    label = experiment.model_label(args)
+    print(f"adding T={args.timesteps}, {label}: test MSE {mse:.4f}")
     return metrics
 
 

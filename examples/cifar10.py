@@ -115,7 +115,8 @@ def main(argv=None):
         encoders={"transformer": transformer_encoder},
     )
     _, metrics = experiment.run_experiment(args, task)
-    print(f"cifar10, {args.model}: test accuracy {metrics['test']['accuracy']:.3f}")
+    label = experiment.model_label(args)
+    print(f"cifar10, {label}: test accuracy {metrics['test']['accuracy']:.3f}")
     return metrics
 
 

@@ -96,7 +96,8 @@ def main(argv=None):
     )
     _, metrics = experiment.run_experiment(args, copy_task(args))
     accuracy = metrics["test"]["copy_recall_accuracy"]
-    print(f"copy T={args.timesteps}, {args.model}: recall accuracy {accuracy:.3f}")
+    label = experiment.model_label(args)
+    print(f"copy T={args.timesteps}, {label}: recall accuracy {accuracy:.3f}")
     print(f"outputs in {args.out}")
     return metrics
 

@@ -100,7 +100,8 @@ def main(argv=None):
     )
     task = image_task(args, f"pixel_{args.source}", args.source)
     _, metrics = experiment.run_experiment(args, task)
-    print(f"{task.name}, {args.model}: test accuracy {metrics['test']['accuracy']:.3f}")
+    label = experiment.model_label(args)
+    print(f"{task.name}, {label}: test accuracy {metrics['test']['accuracy']:.3f}")
     return metrics
 
 

@@ -125,7 +125,8 @@ def main(argv=None):
     )
     _, metrics = experiment.run_experiment(args, text8_task(args))
     bpc = metrics["test"]["bits_per_character"]
-    print(f"text8, {args.model}: test {bpc:.3f} bits per character")
+    label = experiment.model_label(args)
+    print(f"text8, {label}: test {bpc:.3f} bits per character")
     return metrics
 
 

@@ -126,7 +126,7 @@ def main(argv=None):
     task = copy_task(args)
     if args.model_path is None:
         model, _ = experiment.run_experiment(args, task, restart_flags=EVAL_FLAGS)
-        source = f"{args.model} trained at T={args.timesteps}"
+        source = f"{experiment.model_label(args)} trained at T={args.timesteps}"
     else:
         model = keras.saving.load_model(args.model_path, compile=False)
         experiment.compile_model(model, args, task.loss, task.metrics)

@@ -208,6 +208,30 @@ def parse_args(
     return args
 
 
+def model_label(args):
+    """Names the model of `args` for titles and printed results.
+
+    Args:
+        args: parsed flags (`model`, `attention`).
+
+    Returns:
+        `args.model`, followed by the attention mode when the model is SAB
+        with weights other than SPEC's (`"sparse"`).
+
+    Example:
+
+    >>> model_label(parse_args([], "copy", "Copy task."))
+    'sab'
+    >>> model_label(parse_args(["--attention", "sparse_softmax"], "copy", "Copy task."))
+    'sab (attention=sparse_softmax)'
+    >>> model_label(parse_args(["--model", "lstm", "--attention", "dense"], "copy", "Copy."))
+    'lstm'
+    """
+    if args.model == "sab" and args.attention != "sparse":
+        return f"{args.model} (attention={args.attention})"
+    return args.model
+
+
 def recurrent_layer(
     model,
     units,
@@ -477,14 +501,15 @@ def _finished_wall_time(out):
 
 def _plot(args, task, model, log):
     """Writes the learning curves and, for a model with attention, the heatmap."""
-    plots.plot_learning_curves(log, os.path.join(args.out, LEARNING_CURVES), task.name)
+    label = f"{task.name}, {model_label(args)}"
+    plots.plot_learning_curves(log, os.path.join(args.out, LEARNING_CURVES), label)
     sab = plots.find_sab_layer(model)
     if sab is not None and sab.k_top > 0:
         sequence = next(iter(task.test))[0][:1]
         plots.plot_attention(
             plots.attention_weights(model, sequence)[0],
             os.path.join(args.out, ATTENTION),
-            title=f"{task.name}, {args.model}: attention of test sequence 0",
+            title=f"{label}: attention of test sequence 0",
             k_att=sab.k_att,
         )
 

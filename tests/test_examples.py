@@ -61,7 +61,7 @@ def test_copy_quick(example, tmp_path, capsys):
     assert metrics["sequence_length"] == T + 20
     assert metrics["layer"]["k_top"] == copy_task.QUICK["k_top"]
     assert 0.0 <= metrics["test"]["copy_recall_accuracy"] <= 1.0
-    assert "recall accuracy" in capsys.readouterr().out
+    assert f"copy T={T}, sab: recall accuracy" in capsys.readouterr().out
 
 
 def test_copy_restarted_with_more_epochs_continues(example, tmp_path):
