@@ -145,3 +145,8 @@ softmax_copy 200 90
 # 12. Session 4: the T=100 sparse_softmax run continued to 20,000 updates (its
 #     transfer was evaluated at 15,000, step 10, and not again).
 softmax_copy 100 200
+
+# 13. Session 5, budgets fixed before the runs: the T=100 sparse_softmax run
+#     continued to 25,000 updates and its transfer evaluated again.
+softmax_copy 100 250
+transfer sab_softmax transfer_sab_softmax_25000
