@@ -150,3 +150,6 @@ softmax_copy 100 200
 #     continued to 25,000 updates and its transfer evaluated again.
 softmax_copy 100 250
 transfer sab_softmax transfer_sab_softmax_25000
+# 14. Session 5: the T=200 sparse_softmax run continued to 12,000 updates (a
+#     budget fixed before the run).
+softmax_copy 200 120
