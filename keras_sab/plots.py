@@ -10,6 +10,7 @@ import csv
 import keras
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from keras_sab.sab_layer import SAB
 
@@ -239,6 +240,7 @@ def plot_attention(attention, path, title="", k_att=None):
         extent=(-0.5, slots - 0.5, attention.shape[0] + 0.5, 0.5),
     )
     figure.colorbar(image, ax=ax, label="attention weight")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if k_att is None:
         ax.set_xlabel("memory slot")
     else:

@@ -105,6 +105,16 @@ def test_attention_heatmap_png_has_the_documented_size(tmp_path):
     assert image[..., :3].std() > 0.01
 
 
+def test_attention_heatmap_ticks_whole_slots(tmp_path, monkeypatch):
+    """Slots are indices: no tick at 2.5 (matplotlib's default for 22 slots)."""
+    figures = []
+    monkeypatch.setattr(plots.Figure, "savefig", lambda figure, *_, **__: figures.append(figure))
+    plots.plot_attention(np.full((220, 22), 1 / 22), tmp_path / "a.png", k_att=10)
+    ticks = figures[0].axes[0].get_xticks()
+    assert len(ticks) > 1
+    np.testing.assert_array_equal(ticks, np.round(ticks))
+
+
 @pytest.mark.parametrize("shape", [(5,), (2, 5, 3), (5, 0)])
 def test_attention_heatmap_rejects_bad_shapes(tmp_path, shape):
     with pytest.raises(ValueError, match="attention"):
