@@ -153,3 +153,10 @@ transfer sab_softmax transfer_sab_softmax_25000
 # 14. Session 5: the T=200 sparse_softmax run continued to 12,000 updates (a
 #     budget fixed before the run).
 softmax_copy 200 120
+# 15. Session 5: the LSTM + self-attention baseline at T=200, 2,000 updates
+#     (the budget of step 5), in two invocations of 1,000 (its step costs
+#     about 1.6 s here; the second resumes the first).
+for epochs in 10 20; do
+  $PY examples/copy_task.py -T 200 --model self_attention $COMMON --units 128 \
+      --epochs $epochs --steps-per-epoch 100 --out docs/results/copy_T200_self_attention
+done
