@@ -17,6 +17,7 @@ metrics, as a `Task`; everything else is shared here:
 """
 
 import argparse
+import csv
 import dataclasses
 import json
 import os
@@ -375,7 +376,9 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
 
     Raises:
         ValueError: `--out` holds a run with other settings (only `--epochs`
-            and `--no-jit` may change on a restart).
+            and `--no-jit` may change on a restart), or a run whose `backup/`
+            is missing (it is not committed with results), which cannot be
+            continued.
 
     Example:
 
@@ -405,6 +408,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
         )
     os.makedirs(args.out, exist_ok=True)
     _check_run_config(args, restart_flags)
+    _check_resumable(args.out)
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     train = task.train.repeat() if args.steps_per_epoch else task.train
@@ -487,6 +491,27 @@ def _backed_up_epochs(out):
         return 0
     with open(path) as stream:
         return json.load(stream)["epoch"]
+
+
+def _check_resumable(out):
+    """Refuses to restart a run whose `backup/` lacks epochs its log has.
+
+    Without it, training would start again at epoch 0 and append a second
+    run to `log.csv` and `total_wall_time_s`.
+    """
+    path = os.path.join(out, LOG)
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as stream:
+        logged = sum(1 for _ in csv.DictReader(stream))
+    backed_up = _backed_up_epochs(out)
+    if logged > backed_up:
+        raise ValueError(
+            f"`--out` {out} holds a run of {logged} logged epochs, but its "
+            f"{BACKUP}/ state holds {backed_up}, so the run cannot be continued "
+            f"({BACKUP}/ is not committed with results). Choose another --out, "
+            f"or delete {out} to train the run again from the start."
+        )
 
 
 def _finished_wall_time(out):

@@ -165,6 +165,19 @@ def test_run_recorded_before_the_attention_flag_resumes(tmp_path):
         )
 
 
+def test_run_without_its_backup_refuses_to_restart(tmp_path):
+    """A finished run copied without `backup/` (a clone of the committed
+    results) would otherwise train again from epoch 0 into the same log."""
+    experiment.run_experiment(_args(tmp_path, "--epochs", "1", "--no-jit"), _adding_task())
+    for name in os.listdir(tmp_path / experiment.BACKUP):
+        os.remove(tmp_path / experiment.BACKUP / name)
+    with pytest.raises(ValueError, match="1 logged epochs.*holds 0.*--out"):
+        experiment.run_experiment(
+            _args(tmp_path, "--epochs", "2", "--no-jit"), _adding_task()
+        )
+    assert _log_epochs(tmp_path) == [0]
+
+
 def test_unknown_model_raises_value_error():
     with pytest.raises(ValueError, match="model"):
         experiment.recurrent_layer("gru", 8)

@@ -3,7 +3,10 @@
 # (2-core CPU, no XLA: on CPU it is slower for LSTMs). Each writes
 # docs/results/<run>/metrics.json, log.csv and plots; a killed run restarted
 # with the same command continues from its last finished epoch, and a finished
-# run is extended by the same command with a larger --epochs.
+# run is extended by the same command with a larger --epochs. That needs the
+# run's backup/ state, which is not committed: in a fresh clone, delete
+# docs/results/<run> before making a run again (the harness refuses to continue
+# a run whose backup/ is missing; copy_T200_self_attention's was deleted here).
 #
 # How the runs were made. The LSTM and TBPTT copy runs at T=100: first with
 # --epochs 20 (session 1), then extended to the --epochs below (session 2). The
