@@ -163,3 +163,8 @@ for epochs in 10 20; do
   $PY examples/copy_task.py -T 200 --model self_attention $COMMON --units 128 \
       --epochs $epochs --steps-per-epoch 100 --out docs/results/copy_T200_self_attention
 done
+# 16. Session 5: a second seed of the T=100 sparse_softmax run, at the matched
+#     8,000 updates (fully seeded: started after ff82c59).
+$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax --no-jit --batch-size 64 \
+    --lr 1e-3 --clipnorm 1.0 --seed 1 --units 128 --epochs 80 --steps-per-epoch 100 \
+    --out docs/results/copy_T100_sab_softmax_seed1
