@@ -33,10 +33,12 @@ transfer() {
       --out "docs/results/$2"
 }
 # SAB with softmax weights on the copy task at T=$1 for $2 epochs of 100
-# updates; run again with a larger $2, it continues the same run.
+# updates, with seed 0 or, if given, seed $3 (into copy_T$1_sab_softmax_seed$3);
+# run again with a larger $2, it continues the same run.
 softmax_copy() {
-  $PY examples/copy_task.py -T "$1" --model sab --attention sparse_softmax $COMMON --units 128 \
-      --epochs "$2" --steps-per-epoch 100 --out "docs/results/copy_T$1_sab_softmax"
+  $PY examples/copy_task.py -T "$1" --model sab --attention sparse_softmax \
+      ${COMMON/--seed 0/--seed ${3:-0}} --units 128 --epochs "$2" --steps-per-epoch 100 \
+      --out "docs/results/copy_T$1_sab_softmax${3:+_seed$3}"
 }
 
 # 1. Copy task, T=100: SAB, LSTM (full BPTT) and TBPTT, same budget (the
@@ -165,6 +167,4 @@ for epochs in 10 20; do
 done
 # 16. Session 5: a second seed of the T=100 sparse_softmax run, at the matched
 #     8,000 updates (fully seeded: started after ff82c59).
-$PY examples/copy_task.py -T 100 --model sab --attention sparse_softmax --no-jit --batch-size 64 \
-    --lr 1e-3 --clipnorm 1.0 --seed 1 --units 128 --epochs 80 --steps-per-epoch 100 \
-    --out docs/results/copy_T100_sab_softmax_seed1
+softmax_copy 100 80 1
