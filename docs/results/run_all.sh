@@ -47,12 +47,10 @@ for model in sab lstm tbptt; do
   $PY examples/copy_task.py -T 100 --model $model $COMMON $COPY_T100 \
       --out docs/results/copy_T100_$model
 done
-# 1b. Not run after the fix (a session-3 start was stopped to make room for
-#     step 8): SAB in the authors' released copy setting (their README's
-#     command, `--trunc 5 --topk 5` with the script's default `--attk 2`). Its
-#     pre-fix run (4,000 updates) is in before_fix/.
-# $PY examples/copy_task.py -T 100 --model sab --k-att 2 --k-trunc 5 --k-top 5 $COMMON \
-#     --units 128 --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T100_sab_authors
+# 1b. SAB in the authors' released copy setting (their README's command,
+#     `--trunc 5 --topk 5` with the script's default `--attk 2`): its pre-fix
+#     run (4,000 updates) is in before_fix/; after the fix it ran in session 5,
+#     step 17 (a session-3 start was stopped to make room for step 8).
 
 # 2. Transfer: the T=100 copy models evaluated at longer T.
 for model in sab lstm; do
@@ -168,3 +166,7 @@ done
 # 16. Session 5: a second seed of the T=100 sparse_softmax run, at the matched
 #     8,000 updates (fully seeded: started after ff82c59).
 softmax_copy 100 80 1
+# 17. Session 5: SAB in the authors' copy setting (step 1b) after the fix,
+#     4,000 updates like its pre-fix run.
+$PY examples/copy_task.py -T 100 --model sab --k-att 2 --k-trunc 5 --k-top 5 $COMMON \
+    --units 128 --epochs 40 --steps-per-epoch 100 --out docs/results/copy_T100_sab_authors
