@@ -189,17 +189,17 @@ def ablation_table(names, budgets):
 
 
 def main():
-    copy_t100 = ["sab", "sab_softmax", "sab_authors", "lstm", "tbptt", "self_attention"]
-    sab_target = "SAB: target >= 99%"
-    copy_table(100, copy_t100, {name: sab_target for name in copy_t100[:3]})
-    copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000, 20000])
+    sabs = ["sab", "sab_softmax", "sab_softmax_seed1", "sab_authors"]
+    copy_t100 = sabs + ["lstm", "tbptt", "self_attention"]
+    copy_table(100, copy_t100, {name: "SAB: target >= 99%" for name in sabs})
+    copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000, 20000, 25000])
     copy_t200 = ["sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
     copy_table(
         200, copy_t200,
         {"sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%", "self_attention": "34%"},
     )
-    copy_budget_table(200, copy_t200, [1000, 2000, 6000, 9000])
-    transfer_table(["sab", "sab_softmax", "sab_softmax_15000", "lstm"])
+    copy_budget_table(200, copy_t200, [1000, 2000, 6000, 9000, 12000])
+    transfer_table(["sab", "sab_softmax", "sab_softmax_15000", "sab_softmax_25000", "lstm"])
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
         {
