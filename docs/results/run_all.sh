@@ -170,3 +170,7 @@ softmax_copy 100 80 1
 #     4,000 updates like its pre-fix run.
 $PY examples/copy_task.py -T 100 --model sab --k-att 2 --k-trunc 5 --k-top 5 $COMMON \
     --units 128 --epochs 40 --steps-per-epoch 100 --out docs/results/copy_T100_sab_authors
+# 18. Session 5: the T=200 LSTM of step 9 continued to 9,000 updates, beside
+#     sparse_softmax's 9,000 (step 11).
+$PY examples/copy_task.py -T 200 --model lstm $COMMON --units 128 \
+    --epochs 90 --steps-per-epoch 100 --out docs/results/copy_T200_lstm
