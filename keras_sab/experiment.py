@@ -408,13 +408,13 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
         )
     os.makedirs(args.out, exist_ok=True)
     _check_run_config(args, restart_flags)
-    _check_resumable(args.out)
+    resumed_epochs = _resumed_epochs(args.out)
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     train = task.train.repeat() if args.steps_per_epoch else task.train
     if args.steps_per_epoch:
         # A resumed run continues where the backup's epochs stopped reading.
-        train = train.skip(_backed_up_epochs(args.out) * args.steps_per_epoch)
+        train = train.skip(resumed_epochs * args.steps_per_epoch)
     log_path = os.path.join(args.out, LOG)
     model.fit(
         train,
@@ -493,18 +493,19 @@ def _backed_up_epochs(out):
         return json.load(stream)["epoch"]
 
 
-def _check_resumable(out):
-    """Refuses to restart a run whose `backup/` lacks epochs its log has.
+def _resumed_epochs(out):
+    """Epochs a (re)started run in `out` resumes after: its backup's.
 
-    Without it, training would start again at epoch 0 and append a second
-    run to `log.csv` and `total_wall_time_s`.
+    Raises `ValueError` when `log.csv` holds more epochs than `backup/`:
+    training would start again at epoch 0 and append a second run to
+    `log.csv` and `total_wall_time_s`.
     """
+    backed_up = _backed_up_epochs(out)
     path = os.path.join(out, LOG)
     if not os.path.exists(path):
-        return
+        return backed_up
     with open(path, newline="") as stream:
         logged = sum(1 for _ in csv.DictReader(stream))
-    backed_up = _backed_up_epochs(out)
     if logged > backed_up:
         raise ValueError(
             f"`--out` {out} holds a run of {logged} logged epochs, but its "
@@ -512,6 +513,7 @@ def _check_resumable(out):
             f"({BACKUP}/ is not committed with results). Choose another --out, "
             f"or delete {out} to train the run again from the start."
         )
+    return backed_up
 
 
 def _finished_wall_time(out):
