@@ -1,7 +1,7 @@
 """Sparse Attentive Backtracking (SAB) for Keras 3.
 
 `SAB` is the layer to put in a model; `SABCell` is its one-step cell, for use
-in `keras.layers.RNN`. See SPEC §1-§6 of the project for what they compute.
+in `keras.layers.RNN`. See ALGORITHM.md §1-§6 of the project for what they compute.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment

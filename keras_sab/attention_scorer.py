@@ -1,6 +1,6 @@
 """The paper's additive (MLP) scorer of memories against the current state.
 
-`a_i = vᵀ tanh(W_q ĥ_t + W_m m_i + b)` (SPEC §2). The `W_m m_i + b` part is a
+`a_i = vᵀ tanh(W_q ĥ_t + W_m m_i + b)` (ALGORITHM.md §2). The `W_m m_i + b` part is a
 memory's *key*; it is computed once, when the memory is written.
 
 References:

@@ -1,4 +1,4 @@
-"""The harness behind the example scripts (`examples/`, SPEC §8).
+"""The harness behind the example scripts (`examples/`, ALGORITHM.md §8).
 
 An example script supplies only its data and its task-specific head, loss and
 metrics, as a `Task`; everything else is shared here:
@@ -8,7 +8,7 @@ metrics, as a `Task`; everything else is shared here:
   --steps-per-epoch --lr --clipnorm --seed --out --no-jit --quick`), checked
   (a bad value raises `ValueError` naming the flag).
 - `recurrent_layer`: the one place where each `--model` becomes a layer: all
-  four are settings of `keras_sab.SAB` (SPEC §5).
+  four are settings of `keras_sab.SAB` (ALGORITHM.md §5).
 - `run_experiment`: builds, compiles (Adam with gradient clipping, XLA unless
   `--no-jit`), trains with `keras.callbacks.BackupAndRestore` (a killed run
   restarted with the same `--out` continues at the next epoch) and a CSV log,
@@ -32,6 +32,7 @@ from keras_sab import plots
 from keras_sab import validation
 from keras_sab.sab_layer import SAB
 from keras_sab.sparse_attention import ATTENTION_MODES
+from keras_sab.sparse_attention import DEFAULT_ATTENTION
 
 MODELS = ("sab", "lstm", "tbptt", "self_attention")
 RUN_CONFIG = "run_config.json"
@@ -46,7 +47,7 @@ BACKUP = "backup"
 _RESUMABLE_FLAGS = ("epochs", "no_jit", "out", "quick")
 # Flags added after runs were recorded, with the value those runs used: a run
 # recorded without one resumes when the flag keeps that value.
-_ADDED_FLAGS = {"attention": "sparse"}
+_ADDED_FLAGS = {"attention": "sparse", "temperature": 1.0}
 # Shared integer flags and their smallest allowed value. `None` passes: it
 # comes only from a default or from `--k-trunc none`.
 _INT_FLAGS = {
@@ -202,6 +203,7 @@ def parse_args(
         validation.check_int(_flag(name), getattr(args, name), minimum, allow_none=True)
     _check_positive(args, "lr")
     _check_positive(args, "clipnorm")
+    _check_positive(args, "temperature")
     # Seeded before the script builds its task: a Keras initializer made
     # without a seed (the task's head) draws one from Python's `random` when
     # it is constructed, and `run_experiment` seeds again only after that.
@@ -216,21 +218,28 @@ def model_label(args):
         args: parsed flags (`model`, `attention`).
 
     Returns:
-        `args.model`, followed by the attention mode when the model is SAB
-        with weights other than SPEC's (`"sparse"`).
+        `args.model`, followed by the attention mode and temperature when the
+        model is SAB with settings other than the layer's defaults.
 
     Example:
 
     >>> model_label(parse_args([], "copy", "Copy task."))
     'sab'
-    >>> model_label(parse_args(["--attention", "sparse_softmax"], "copy", "Copy task."))
-    'sab (attention=sparse_softmax)'
+    >>> model_label(parse_args(["--attention", "sparse"], "copy", "Copy task."))
+    'sab (attention=sparse)'
+    >>> model_label(parse_args(["--temperature", "0.5"], "copy", "Copy task."))
+    'sab (temperature=0.5)'
     >>> model_label(parse_args(["--model", "lstm", "--attention", "dense"], "copy", "Copy."))
     'lstm'
     """
-    if args.model == "sab" and args.attention != "sparse":
-        return f"{args.model} (attention={args.attention})"
-    return args.model
+    if args.model != "sab":
+        return args.model
+    settings = [
+        f"{name}={getattr(args, name)}"
+        for name, default in (("attention", DEFAULT_ATTENTION), ("temperature", 1.0))
+        if getattr(args, name) != default
+    ]
+    return f"{args.model} ({', '.join(settings)})" if settings else args.model
 
 
 def recurrent_layer(
@@ -239,14 +248,15 @@ def recurrent_layer(
     k_top=5,
     k_att=10,
     k_trunc=10,
-    attention="sparse",
+    attention=DEFAULT_ATTENTION,
+    temperature=1.0,
     attention_units=32,
     return_sequences=False,
     name="rnn",
 ):
     """The recurrent layer of one `--model` choice: every one is a `SAB`.
 
-    The baselines are the settings of SPEC §5: `"lstm"` is
+    The baselines are the settings of ALGORITHM.md §5: `"lstm"` is
     `SAB(k_top=0, k_trunc=None)`, `"tbptt"` `SAB(k_top=0, k_trunc=k_trunc)`
     and `"self_attention"` `SAB(attention="dense", k_att=1, k_trunc=None)`.
     Arguments a baseline does not use are ignored.
@@ -260,7 +270,9 @@ def recurrent_layer(
             Defaults to `10`.
         attention: how the memories are weighted (`"sab"`), one of
             `keras_sab.sparse_attention.ATTENTION_MODES`. Defaults to
-            `"sparse"`.
+            `"sparse_softmax"`.
+        temperature: the softmax modes' temperature (`"sab"`,
+            `"self_attention"`). Defaults to `1.0`.
         attention_units: hidden width of the attention scorer. Defaults to
             `32`.
         return_sequences: whether to return every step's output. Defaults to
@@ -280,10 +292,18 @@ def recurrent_layer(
     (0, 20)
     """
     settings = {
-        "sab": dict(k_top=k_top, k_att=k_att, k_trunc=k_trunc, attention=attention),
+        "sab": dict(
+            k_top=k_top,
+            k_att=k_att,
+            k_trunc=k_trunc,
+            attention=attention,
+            temperature=temperature,
+        ),
         "lstm": dict(k_top=0, k_trunc=None),
         "tbptt": dict(k_top=0, k_trunc=k_trunc),
-        "self_attention": dict(attention="dense", k_att=1, k_trunc=None),
+        "self_attention": dict(
+            attention="dense", temperature=temperature, k_att=1, k_trunc=None
+        ),
     }
     if model not in settings:
         raise ValueError(
@@ -323,6 +343,7 @@ def build_model(args, task):
             k_att=args.k_att,
             k_trunc=args.k_trunc,
             attention=args.attention,
+            temperature=args.temperature,
             attention_units=args.attention_units,
             return_sequences=task.return_sequences,
         )(inputs)
@@ -557,9 +578,16 @@ def _add_shared_arguments(parser, task, models, quick):
     add(
         "--attention",
         choices=ATTENTION_MODES,
-        default="sparse",
-        help="sab: how the memories are weighted (sparse: SPEC's top-k rule; "
-        "sparse_softmax: the same top-k, softmax weights; dense: softmax over all).",
+        default=DEFAULT_ATTENTION,
+        help="sab: how the memories are weighted (sparse_softmax: the top k, "
+        "softmax weights; sparse: the same top k, the paper's piecewise-linear "
+        "weights; dense: softmax over all).",
+    )
+    add(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="sab, self_attention: softmax temperature (1.0 with --attention sparse).",
     )
     add("--attention-units", type=int, default=32, help="Attention scorer width.")
     add("--batch-size", type=int, default=64)
@@ -630,5 +658,6 @@ def _layer_settings(model):
     sab = plots.find_sab_layer(model)
     if sab is None:
         return None
-    names = ("units", "k_top", "k_att", "k_trunc", "attention", "attention_units")
+    names = ("units", "k_top", "k_att", "k_trunc")
+    names += ("attention", "temperature", "attention_units")
     return {name: getattr(sab, name) for name in names}

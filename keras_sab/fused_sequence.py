@@ -1,4 +1,4 @@
-"""The fused, memory-lean SAB sequence op (SPEC §7).
+"""The fused, memory-lean SAB sequence op (ALGORITHM.md §7).
 
 Autodiff through a loop that carries the memory as state saves the whole
 memory buffer at every step: activation memory grows quadratically in the
@@ -107,10 +107,13 @@ class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
     def __init__(self, settings, slots, batch):
-        self.k_top, self.k_att, self.k_trunc, mode = settings
+        self.k_top = settings.k_top
+        self.k_att = settings.k_att
+        self.k_trunc = settings.k_trunc
+        self.temperature = settings.temperature
         self.attend = self.k_top > 0
-        self.dense = mode == "dense"
-        self.softmax = mode == "sparse_softmax"
+        self.dense = settings.attention == "dense"
+        self.softmax = settings.attention == "sparse_softmax"
         self.slots = slots
         self.batch = batch
 
@@ -139,20 +142,24 @@ class _FusedSequence:
             h_new, saved = h_hat, [h_hat, c]
             if self.attend:
                 readable = self.readable(block)
-                # Only SPEC's top-k rule has a normaliser; softmax modes store 0.
+                # Only the paper's top-k rule (§3) has a normaliser; softmax modes store 0.
                 total = tf.zeros([self.batch, 1], dtype)
                 if self.dense:
                     h_new, chosen_w = attend(
                         weights, h_hat, memory, keys,
                         lambda s: dense_attention_weights(
-                            s, tf.broadcast_to(readable, tf.shape(s))
+                            s,
+                            tf.broadcast_to(readable, tf.shape(s)),
+                            self.temperature,
                         ),
                     )
                     chosen = tf.zeros([self.batch, 1], tf.int32)
                 else:
                     scores = score_memories(weights, h_hat, keys)
                     if self.softmax:
-                        chosen, chosen_w = top_k_softmax(scores, readable, self.k_top)
+                        chosen, chosen_w = top_k_softmax(
+                            scores, readable, self.k_top, self.temperature
+                        )
                     else:
                         top = sparse_top_k(scores, readable, self.k_top)
                         chosen, chosen_w, total = top.indices, top.weights, top.total
@@ -233,7 +240,8 @@ class _FusedSequence:
         centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
         hidden = scorer_hidden(query, read_k)
         if self.dense or self.softmax:
-            d_scores = chosen_w * centred
+            # w = softmax(a / τ) over the read slots: dw/da = w (δ - w) / τ.
+            d_scores = chosen_w * centred / self.temperature
         else:
             # w = r / (Σr + ε) with r = max(a - δ, 0): selected slots (w > 0)
             # get (d_w - Σ w d_w) / (Σr + ε), the normaliser `total`; uniform

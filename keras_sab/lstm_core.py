@@ -2,7 +2,7 @@
 
 The gate layout (`i, f, g, o` in that order along the last axis, sigmoid gates,
 tanh candidate and output) is that of `keras.layers.LSTM`, so weights move
-between the two layers unchanged (SPEC §5).
+between the two layers unchanged (ALGORITHM.md §5).
 """
 
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""Plots of a training run: learning curves and SAB's attention (SPEC §8).
+"""Plots of a training run: learning curves and SAB's attention (ALGORITHM.md §8).
 
 Figures are drawn with matplotlib's object API on the Agg canvas (no
 `pyplot`, no display, no global backend change) at a fixed size, so a PNG of
@@ -196,16 +196,17 @@ def attention_weights(model, inputs):
     return keras.ops.convert_to_numpy(probe(inputs, training=False))
 
 
-def plot_attention(attention, path, title="", k_att=None):
-    """Saves a heatmap of one sequence's attention: steps x memory slots.
+def plot_attention(attention, path, title="", k_att=None, ylabel="step t"):
+    """Saves a heatmap of attention weights: rows x memory slots.
 
     Args:
-        attention: array `(timesteps, slots)`, as one row of
-            `attention_weights`.
+        attention: array `(rows, slots)`: one sequence's steps (one row of
+            `attention_weights`), or one step of many sequences.
         path: where to write the PNG.
         title: figure title. Defaults to `""`.
         k_att: if given, the x axis is labelled with the step at which each
             slot was written (`(i + 1) * k_att`). Defaults to `None`.
+        ylabel: what a row is. Defaults to `"step t"`.
 
     Returns:
         `path`.
@@ -245,7 +246,7 @@ def plot_attention(attention, path, title="", k_att=None):
         ax.set_xlabel("memory slot")
     else:
         ax.set_xlabel(f"memory slot (slot i written at step (i + 1) * {k_att})")
-    ax.set_ylabel("step t")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     figure.savefig(path, dpi=DPI)
     return path

@@ -1,9 +1,9 @@
 """`SABCell`: one step of Sparse Attentive Backtracking.
 
-A step (SPEC §2) runs the LSTM, lets its provisional state `ĥ_t` attend to the
+A step (ALGORITHM.md §2) runs the LSTM, lets its provisional state `ĥ_t` attend to the
 memory of past states, keeps the `k_top` best memories, adds their weighted
 sum to the state, and every `k_att` steps appends the state to the memory.
-Gradients (SPEC §4) cross from one step to the next except at truncation
+Gradients (ALGORITHM.md §4) cross from one step to the next except at truncation
 boundaries (every `k_trunc` steps), and reach the memories only through the
 selected links. The step is written once, as the pure function `sab_step`,
 and serves both `keras.layers.RNN(SABCell(...))` and the `SAB` layer's loop.
@@ -23,6 +23,7 @@ from keras_sab import validation
 from keras_sab.attention_scorer import additive_scores
 from keras_sab.attention_scorer import memory_keys
 from keras_sab.lstm_core import lstm_step
+from keras_sab.sparse_attention import DEFAULT_ATTENTION
 from keras_sab.sparse_attention import attention_weights
 
 SABState = collections.namedtuple(
@@ -53,8 +54,33 @@ StepWeights.__doc__ = """The weights one step uses (the input projection is
 applied beforehand); the four attention weights are `None` when `k_top=0`."""
 
 StepSettings = collections.namedtuple(
-    "StepSettings", ["k_top", "k_att", "k_trunc", "attention"]
+    "StepSettings", ["k_top", "k_att", "k_trunc", "attention", "temperature"]
 )
+
+
+def independent_initializer(initializer, index):
+    """A copy of `initializer` whose draws are its own.
+
+    A Keras initializer instance returns the same values each time it is
+    called with the same shape (its seed is fixed when it is made), so two
+    weights built from one instance would start identical. A copy made from
+    the config of an unseeded initializer draws a fresh seed from Keras's
+    global random state (reproducible under `keras.utils.set_random_seed`); a
+    seeded one gets `seed + index`, so that the weights of one layer differ
+    and the layer stays reproducible.
+
+    Args:
+        initializer: a Keras initializer instance.
+        index: int, distinct for each weight built from `initializer`.
+
+    Returns:
+        A new initializer instance.
+    """
+    config = keras.initializers.serialize(initializer)
+    seed = config.get("config", {}).get("seed")
+    if validation.is_integer(seed):
+        config["config"]["seed"] = seed + index
+    return keras.initializers.get(config)
 
 
 def initial_sab_state(batch_size, slots, units, attention_units, dtype):
@@ -140,7 +166,11 @@ def sab_step(weights, settings, projected_input, state, mask=None):
             state.memory,
             state.keys,
             lambda scores: attention_weights(
-                scores, readable, settings.k_top, settings.attention
+                scores,
+                readable,
+                settings.k_top,
+                settings.attention,
+                settings.temperature,
             ),
         )
     else:
@@ -199,12 +229,22 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         k_trunc: Integer `>= 1` or `None`, gradients through the recurrent
             state are cut every `k_trunc` steps (`None`: full BPTT).
             Defaults to `10`.
-        attention: `"sparse"` (top-`k_top`, the paper's SAB), `"dense"`
-            (softmax over all memories; `k_top` then only switches attention
-            off when `0`) or `"sparse_softmax"` (the same top-`k_top`
-            selection and gradient routing as `"sparse"`, the selected
-            memories weighted by a softmax of their scores). Defaults to
-            `"sparse"`.
+        attention: How the selected memories are weighted.
+            `"sparse_softmax"`: the `k_top` best-scoring memories, weighted
+            by a softmax of their scores at `temperature`; `"sparse"`: the
+            same `k_top` memories weighted by the paper's piecewise-linear
+            rule `max(a_i - δ, 0) / Σ_j max(a_j - δ, 0)` (its gradient grows
+            without bound near tied scores; it did not learn the copy task
+            in docs/RESULTS.md); `"dense"`: a softmax over every memory (the
+            paper's self-attention baseline; `k_top` then only switches
+            attention off when `0`). All three route gradient only through
+            the memories they weigh. With `k_top=1` the lone weight is 1 in
+            the sparse modes, so the scorer gets no gradient and never
+            learns. Defaults to `"sparse_softmax"`.
+        temperature: Float `> 0`, the softmax modes' temperature `τ`
+            (`exp(a_i / τ)`): below 1 sharper, above 1 flatter. Must be
+            `1.0` with `attention="sparse"`, which has none. Defaults to
+            `1.0`.
         attention_units: Integer `>= 1`, hidden width of the scoring MLP.
             Defaults to `32`.
         max_memories: Integer `>= 1`, memory capacity. Required when the cell
@@ -257,7 +297,8 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         k_top=5,
         k_att=10,
         k_trunc=10,
-        attention="sparse",
+        attention=DEFAULT_ATTENTION,
+        temperature=1.0,
         attention_units=32,
         max_memories=None,
         dropout=0.0,
@@ -277,6 +318,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.k_att = validation.check_int("k_att", k_att, 1)
         self.k_trunc = validation.check_int("k_trunc", k_trunc, 1, allow_none=True)
         self.attention = validation.check_attention(attention)
+        self.temperature = validation.check_temperature(temperature, self.attention)
         self.attention_units = validation.check_int(
             "attention_units", attention_units, 1
         )
@@ -295,7 +337,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
         self.settings = StepSettings(
-            self.k_top, self.k_att, self.k_trunc, self.attention
+            self.k_top, self.k_att, self.k_trunc, self.attention, self.temperature
         )
         self.output_size = self.units
 
@@ -353,12 +395,12 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             self.query_kernel = self.add_weight(
                 shape=(self.units, a),
                 name="query_kernel",
-                initializer=self.attention_initializer,
+                initializer=independent_initializer(self.attention_initializer, 0),
             )
             self.memory_kernel = self.add_weight(
                 shape=(self.units, a),
                 name="memory_kernel",
-                initializer=self.attention_initializer,
+                initializer=independent_initializer(self.attention_initializer, 1),
             )
             self.attention_bias = self.add_weight(
                 shape=(a,), name="attention_bias", initializer="zeros"
@@ -366,7 +408,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             self.attention_vector = self.add_weight(
                 shape=(a, 1),
                 name="attention_vector",
-                initializer=self.attention_initializer,
+                initializer=independent_initializer(self.attention_initializer, 2),
             )
         self.built = True
 
@@ -420,6 +462,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             "k_att": self.k_att,
             "k_trunc": self.k_trunc,
             "attention": self.attention,
+            "temperature": self.temperature,
             "attention_units": self.attention_units,
             "max_memories": self.max_memories,
             "dropout": self.dropout,

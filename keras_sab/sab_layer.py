@@ -2,7 +2,7 @@
 
 The layer owns the loop over time. It sizes the memory from each input's
 length, so one model runs on sequences of any length, including far longer
-than it was trained on (SPEC §6).
+than it was trained on (ALGORITHM.md §6).
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -17,6 +17,7 @@ from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.sab_cell import SABCell
 from keras_sab.sab_cell import initial_sab_state
 from keras_sab.sab_cell import sab_step
+from keras_sab.sparse_attention import DEFAULT_ATTENTION
 
 _CELL_ARGUMENTS = (
     "units",
@@ -24,6 +25,7 @@ _CELL_ARGUMENTS = (
     "k_att",
     "k_trunc",
     "attention",
+    "temperature",
     "attention_units",
     "dropout",
     "kernel_initializer",
@@ -82,9 +84,13 @@ class SAB(keras.layers.Layer):
             steps. Defaults to `10`.
         k_trunc: Integer `>= 1` or `None`, length of the truncation blocks
             (`None`: no truncation). Defaults to `10`.
-        attention: `"sparse"` (top-`k_top`), `"dense"` (softmax over all
-            memories) or `"sparse_softmax"` (top-`k_top`, weighted by a
-            softmax of their scores; see `SABCell`). Defaults to `"sparse"`.
+        attention: `"sparse_softmax"` (the `k_top` best memories, weighted
+            by a softmax of their scores), `"sparse"` (the same memories,
+            weighted by the paper's piecewise-linear rule) or `"dense"`
+            (softmax over all memories); see `SABCell`. Defaults to
+            `"sparse_softmax"`.
+        temperature: Float `> 0`, the softmax modes' temperature (`1.0` with
+            `attention="sparse"`). Defaults to `1.0`.
         attention_units: Integer `>= 1`, hidden width of the scoring MLP.
             Defaults to `32`.
         dropout: Float in `[0, 1)`, fraction of the input units to drop (one
@@ -159,7 +165,8 @@ class SAB(keras.layers.Layer):
         k_top=5,
         k_att=10,
         k_trunc=10,
-        attention="sparse",
+        attention=DEFAULT_ATTENTION,
+        temperature=1.0,
         attention_units=32,
         dropout=0.0,
         kernel_initializer="glorot_uniform",
@@ -189,6 +196,7 @@ class SAB(keras.layers.Layer):
             k_att=k_att,
             k_trunc=k_trunc,
             attention=attention,
+            temperature=temperature,
             attention_units=attention_units,
             dropout=dropout,
             kernel_initializer=kernel_initializer,

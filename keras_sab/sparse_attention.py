@@ -2,9 +2,9 @@
 
 Every function is pure: it maps scores (and which slots may be read) to
 weights, and is differentiated by TensorFlow like any other op. The modes:
-`"sparse"`, SPEC §3's top-k rule; `"dense"`, a softmax over every memory (the
+`"sparse"`, ALGORITHM.md §3's top-k rule; `"dense"`, a softmax over every memory (the
 paper's self-attention baseline); `"sparse_softmax"`, the same top-k selection
-with softmax weights. The routing rules of SPEC §3 (only the selected slots
+with softmax weights. The routing rules of ALGORITHM.md §3 (only the selected slots
 get weight *and* gradient, the threshold is a constant for differentiation,
 never NaN) live here and nowhere else.
 
@@ -18,9 +18,12 @@ import collections
 import tensorflow as tf
 
 ATTENTION_MODES = ("sparse", "dense", "sparse_softmax")
+# The mode a layer gets when none is named: the one that learned every task
+# measured here (docs/RESULTS.md, "The default attention").
+DEFAULT_ATTENTION = "sparse_softmax"
 
 # ε of the top-k normaliser Σ_j max(a_j - δ, 0) + ε, the authors' 1e-7. It
-# makes the weights continuous where SPEC §3's rule jumps (all-tied scores
+# makes the weights continuous where ALGORITHM.md §3's rule jumps (all-tied scores
 # read nothing; scores a hair apart, a full read), without the 0 / 0 branch,
 # and leaves every row whose best scores stand clear of δ by more than float32
 # rounding as it was. A larger ε (1e-3 was tried) lets training fade reads out
@@ -47,9 +50,13 @@ def _masked_scores(scores, readable):
     return tf.where(readable, scores, lowest)
 
 
-def _masked_softmax(scores, mask):
-    """Softmax of `scores` over the entries where `mask` holds, 0 elsewhere
-    (a row where it never holds is all zeros)."""
+def _masked_softmax(scores, mask, temperature=1.0):
+    """Softmax of `scores / temperature` over the entries where `mask` holds,
+    0 elsewhere (a row where it never holds is all zeros)."""
+    if temperature != 1.0:
+        # A Python float converts straight to the scores' dtype (`tf.cast`
+        # of it would round it to float32 first).
+        scores = scores / temperature
     masked = _masked_scores(scores, mask)
     peak = tf.stop_gradient(tf.reduce_max(masked, axis=-1, keepdims=True))
     exp = tf.where(mask, tf.exp(masked - peak), tf.zeros_like(scores))
@@ -57,7 +64,7 @@ def _masked_softmax(scores, mask):
 
 
 def sparse_top_k(scores, readable, k_top):
-    """The top-k rule of SPEC §3, in compact form: which slots, what weights.
+    """The top-k rule of ALGORITHM.md §3, in compact form: which slots, what weights.
 
     With `n` readable slots in a row and `n > k_top`, `δ` is the
     `(k_top + 1)`-th largest readable score and the `k_top` best slots get
@@ -67,7 +74,7 @@ def sparse_top_k(scores, readable, k_top):
     With `n <= k_top` the row is *few*: its `n` readable slots get `1 / n`
     and `δ` is reported as 0. `δ` carries no
     gradient, so the `(k_top + 1)`-th slot gets none. With `k_top = 1` the
-    lone weight, `r / (r + ε)`, is SPEC's constant 1 but for the ε, and is
+    lone weight, `r / (r + ε)`, is the paper's constant 1 but for the ε, and is
     held constant: its score gets no gradient (what the ε would give it is
     float32 cancellation noise, `1 - w` with `w` a few ulps from 1).
 
@@ -102,20 +109,23 @@ def sparse_top_k(scores, readable, k_top):
     return TopK(indices[:, :k_top], weights, threshold, total, few)
 
 
-def top_k_softmax(scores, readable, k_top):
+def top_k_softmax(scores, readable, k_top, temperature=1.0):
     """The `k_top` best readable slots, weighted by a softmax of their scores.
 
     The selection, and so the gradient routing, is `sparse_top_k`'s: only the
     selected slots get weight and gradient. The weights are
-    `exp(a_i) / Σ_selected exp(a_j)` instead of `max(a_i - δ, 0) / Σ r`: they
-    stay smooth where the best scores tie (a tie splits the weight evenly) and
-    their gradient is bounded, where SPEC §3's grows as `1 / Σ r`. A row with
-    `n <= k_top` readable slots weighs all of them.
+    `exp(a_i / τ) / Σ_selected exp(a_j / τ)` instead of
+    `max(a_i - δ, 0) / Σ r`: they stay smooth where the best scores tie (a tie
+    splits the weight evenly) and their gradient, `w (g - Σ w g) / τ` for
+    upstream gradients `g`, is bounded, where ALGORITHM.md §3's grows as `1 / Σ r`. A
+    row with `n <= k_top` readable slots weighs all of them. With `k_top = 1`
+    the lone weight is 1 whatever the score: the scorer gets no gradient.
 
     Args:
         scores: float tensor `(batch, slots)`, `slots >= k_top`.
         readable: bool tensor broadcastable to `(batch, slots)`.
         k_top: Python int `>= 1`.
+        temperature: positive float `τ`; lower is sharper. Defaults to `1.0`.
 
     Returns:
         `(indices, weights)`, both `(batch, k_top)`: the selected slots, best
@@ -124,7 +134,8 @@ def top_k_softmax(scores, readable, k_top):
     readable = tf.broadcast_to(readable, tf.shape(scores))
     values, indices = tf.math.top_k(_masked_scores(scores, readable), k=k_top)
     count = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True)
-    return indices, _masked_softmax(values, tf.range(k_top)[None, :] < count)
+    selected = tf.range(k_top)[None, :] < count
+    return indices, _masked_softmax(values, selected, temperature)
 
 
 def _scatter(indices, weights, slots):
@@ -141,7 +152,7 @@ def uniform_weights(readable, dtype):
 
 
 def sparse_attention_weights(scores, readable, k_top):
-    """Top-k sparse attention weights over all slots (SPEC §3).
+    """Top-k sparse attention weights over all slots (ALGORITHM.md §3).
 
     When a row has more than `k_top` readable slots, with `δ` the
     `(k_top + 1)`-th largest readable score, slot `i` gets
@@ -178,14 +189,19 @@ def sparse_attention_weights(scores, readable, k_top):
     return _scatter(top.indices, top.weights, tf.shape(scores)[-1])
 
 
-def sparse_softmax_weights(scores, readable, k_top):
+def sparse_softmax_weights(scores, readable, k_top, temperature=1.0):
     """Top-k selection with softmax weights, over all slots (see `top_k_softmax`).
+
+    Slot `i` among the `k_top` best readable ones gets
+    `exp(a_i / τ) / Σ_selected exp(a_j / τ)`; every other slot gets 0 and
+    exactly zero gradient.
 
     Args:
         scores: float tensor `(batch, slots)`.
         readable: bool tensor `(batch, slots)`; unreadable slots never get
             weight, whatever their scores.
         k_top: Python int `>= 1`, number of slots to keep.
+        temperature: positive float `τ`. Defaults to `1.0`.
 
     Returns:
         Weights of the shape and dtype of `scores`: the `k_top` best readable
@@ -202,35 +218,42 @@ def sparse_softmax_weights(scores, readable, k_top):
     """
     slots = scores.shape[-1]
     if slots is not None and slots <= k_top:
-        return dense_attention_weights(scores, readable)
-    indices, weights = top_k_softmax(scores, readable, k_top)
+        return dense_attention_weights(scores, readable, temperature)
+    indices, weights = top_k_softmax(scores, readable, k_top, temperature)
     return _scatter(indices, weights, tf.shape(scores)[-1])
 
 
-def dense_attention_weights(scores, readable):
+def dense_attention_weights(scores, readable, temperature=1.0):
     """Softmax over the readable slots (the paper's self-attention baseline).
+
+    Slot `i` gets `exp(a_i / τ) / Σ_readable exp(a_j / τ)`.
 
     Args:
         scores: float tensor `(batch, slots)`.
         readable: bool tensor `(batch, slots)`.
+        temperature: positive float `τ`. Defaults to `1.0`.
 
     Returns:
         Weights of the shape and dtype of `scores`; unreadable slots get 0
         and a row with nothing readable is all zeros.
     """
-    return _masked_softmax(scores, readable)
+    return _masked_softmax(scores, readable, temperature)
 
 
-def attention_weights(scores, readable, k_top, attention="sparse"):
-    """Dispatches to the sparse (top-k) or dense (softmax) weights.
+def attention_weights(
+    scores, readable, k_top, attention=DEFAULT_ATTENTION, temperature=1.0
+):
+    """Dispatches to the weights of one attention mode.
 
     Args:
         scores: float tensor `(batch, slots)`.
         readable: bool tensor `(batch, slots)`.
         k_top: Python int, slots kept by the sparse modes (`0`: no
             attention, in every mode).
-        attention: `"sparse"`, `"dense"` or `"sparse_softmax"`. Defaults to
-            `"sparse"`.
+        attention: `"sparse_softmax"`, `"sparse"` or `"dense"`. Defaults to
+            `"sparse_softmax"`.
+        temperature: positive float, the softmax modes' `τ` (`"sparse"` has
+            none). Defaults to `1.0`.
 
     Returns:
         Weights of the shape and dtype of `scores`.
@@ -238,7 +261,7 @@ def attention_weights(scores, readable, k_top, attention="sparse"):
     if k_top == 0:
         return tf.zeros_like(scores)
     if attention == "dense":
-        return dense_attention_weights(scores, readable)
+        return dense_attention_weights(scores, readable, temperature)
     if attention == "sparse_softmax":
-        return sparse_softmax_weights(scores, readable, k_top)
+        return sparse_softmax_weights(scores, readable, k_top, temperature)
     return sparse_attention_weights(scores, readable, k_top)

@@ -1,8 +1,8 @@
 """KerasTuner search spaces for SAB models.
 
 `SABHyperModel` builds a compiled sequence model around a `keras_sab.SAB`
-layer and searches its `units`, `k_top`, `k_att`, `k_trunc` and the learning
-rate. Any KerasTuner tuner (`RandomSearch`, `Hyperband`,
+layer and searches its `units`, `k_top`, `k_att`, `k_trunc`, the softmax
+temperature and the learning rate. Any KerasTuner tuner (`RandomSearch`, `Hyperband`,
 `BayesianOptimization`) can drive it.
 
 This module needs the `tuning` extra (KerasTuner and TensorBoard, which
@@ -18,6 +18,7 @@ import keras
 from keras_sab import validation
 from keras_sab.validation import is_integer
 from keras_sab.sab_layer import SAB
+from keras_sab.sparse_attention import DEFAULT_ATTENTION
 
 _INSTALL_HINT = (
     "`keras_sab.tuning` requires KerasTuner and TensorBoard. Install them "
@@ -38,6 +39,7 @@ _RESERVED_LAYER_ARGUMENTS = (
     "k_att",
     "k_trunc",
     "attention",
+    "temperature",
     "attention_units",
     "dropout",
     "return_sequences",
@@ -119,9 +121,10 @@ class SABHyperModel(keras_tuner.HyperModel):
     `Dense(num_outputs)`, compiled with Adam. The time dimension is `None`,
     so a tuned model runs on sequences of any length.
 
-    Five hyper-parameters are searched, under these names: `"units"`
-    (a choice), `"k_top"`, `"k_att"`, `"k_trunc"` (integer ranges) and
-    `"learning_rate"` (a float range, sampled log-uniformly). Each range is
+    Six hyper-parameters are searched, under these names: `"units"`
+    (a choice), `"k_top"`, `"k_att"`, `"k_trunc"` (integer ranges),
+    `"temperature"` and `"learning_rate"` (float ranges, sampled
+    log-uniformly). Each range is
     set by the argument of the same name: a single value fixes the
     hyper-parameter (it is still recorded, as `hp.Fixed`), a pair
     `(min, max)` gives an inclusive range, and for `units` a sequence gives
@@ -142,21 +145,25 @@ class SABHyperModel(keras_tuner.HyperModel):
         units: Integer or sequence of integers `>= 1`, the choices of the
             SAB layer's width. Defaults to `(32, 64, 128)`.
         k_top: Integer `>= 0` or `(min, max)` range of the memories attended
-            to per step. Defaults to `(1, 10)`.
+            to per step. Defaults to `(2, 10)`: with `k_top=1` the lone
+            weight is constant and the scorer never learns.
         k_att: Integer `>= 1` or `(min, max)` range of the steps between
             memory writes. Defaults to `(5, 20)`.
         k_trunc: Integer `>= 1` or `(min, max)` range of the truncation
             block length. Defaults to `(1, 20)`.
         learning_rate: Positive float or `(min, max)` range of Adam's
             learning rate. Defaults to `(1e-4, 1e-2)`.
-        attention: `"sparse"`, `"dense"` or `"sparse_softmax"`, passed to
-            `SAB`. Defaults to `"sparse"`.
+        attention: `"sparse_softmax"`, `"sparse"` or `"dense"`, passed to
+            `SAB`. Defaults to `"sparse_softmax"`.
+        temperature: Positive float or `(min, max)` range of the softmax
+            modes' temperature; `1.0` with `attention="sparse"`. Defaults to
+            `1.0`.
         attention_units: Integer `>= 1`, passed to `SAB`. Defaults to `32`.
         dropout: Float in `[0, 1)`, passed to `SAB`. Defaults to `0.0`.
         layer_kwargs: Dict of further keyword arguments for `SAB` (such as
             initializers or regularizers), or `None`. It may not hold the
             arguments set here (`units`, `k_top`, `k_att`, `k_trunc`,
-            `attention`, `attention_units`, `dropout`, `return_sequences`,
+            `attention`, `temperature`, `attention_units`, `dropout`, `return_sequences`,
             `name`) nor `return_state`/`return_attention` (the model has one
             output). Defaults to `None`.
         output_activation: Activation of the output `Dense` layer. Defaults
@@ -176,7 +183,7 @@ class SABHyperModel(keras_tuner.HyperModel):
     >>> from keras_sab.tasks import copy_dataset, copy_recall_accuracy
     >>> hypermodel = SABHyperModel(
     ...     input_dim=10, num_outputs=10, metrics=[copy_recall_accuracy],
-    ...     units=(16, 32), k_top=(1, 5),
+    ...     units=(16, 32), k_top=(2, 5),
     ... )
     >>> tuner = keras_tuner.RandomSearch(
     ...     hypermodel,
@@ -199,11 +206,12 @@ class SABHyperModel(keras_tuner.HyperModel):
         loss=None,
         metrics=None,
         units=(32, 64, 128),
-        k_top=(1, 10),
+        k_top=(2, 10),
         k_att=(5, 20),
         k_trunc=(1, 20),
         learning_rate=(1e-4, 1e-2),
-        attention="sparse",
+        attention=DEFAULT_ATTENTION,
+        temperature=1.0,
         attention_units=32,
         dropout=0.0,
         layer_kwargs=None,
@@ -225,6 +233,9 @@ class SABHyperModel(keras_tuner.HyperModel):
         self.k_trunc = _int_range("k_trunc", k_trunc, 1)
         self.learning_rate = _float_range("learning_rate", learning_rate)
         self.attention = validation.check_attention(attention)
+        self.temperature = _float_range("temperature", temperature)
+        for value in self.temperature:
+            validation.check_temperature(value, self.attention)
         self.attention_units = validation.check_int(
             "attention_units", attention_units, 1
         )
@@ -251,7 +262,7 @@ class SABHyperModel(keras_tuner.HyperModel):
         self.jit_compile = jit_compile
 
     def _define(self, hp):
-        """Declares the five hyper-parameters in `hp`; returns their values."""
+        """Declares the six hyper-parameters in `hp`; returns their values."""
         values = {}
         if len(self.units) == 1:
             values["units"] = hp.Fixed("units", self.units[0])
@@ -263,13 +274,12 @@ class SABHyperModel(keras_tuner.HyperModel):
                 values[name] = hp.Fixed(name, low)
             else:
                 values[name] = hp.Int(name, low, high)
-        low, high = self.learning_rate
-        if low == high:
-            values["learning_rate"] = hp.Fixed("learning_rate", low)
-        else:
-            values["learning_rate"] = hp.Float(
-                "learning_rate", low, high, sampling="log"
-            )
+        for name in ("temperature", "learning_rate"):
+            low, high = getattr(self, name)
+            if low == high:
+                values[name] = hp.Fixed(name, low)
+            else:
+                values[name] = hp.Float(name, low, high, sampling="log")
         return values
 
     def build(self, hp):
@@ -291,6 +301,7 @@ class SABHyperModel(keras_tuner.HyperModel):
                     k_att=values["k_att"],
                     k_trunc=values["k_trunc"],
                     attention=self.attention,
+                    temperature=values["temperature"],
                     attention_units=self.attention_units,
                     dropout=self.dropout,
                     return_sequences=self.return_sequences,

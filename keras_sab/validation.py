@@ -1,7 +1,7 @@
 """Argument checks shared by `SABCell` and `SAB`.
 
 Every check raises a `ValueError` that names the argument and says what is
-allowed (SPEC §6), so that a bad setting never surfaces as a TensorFlow
+allowed (ALGORITHM.md §6), so that a bad setting never surfaces as a TensorFlow
 traceback or as a silently wrong model.
 """
 
@@ -62,6 +62,30 @@ def check_attention(value):
             f"Received: attention={value!r}"
         )
     return value
+
+
+def check_temperature(value, attention):
+    """Returns `value` as a float if it is a valid temperature for `attention`.
+
+    The softmax modes take any finite float `> 0`; `"sparse"` has no
+    temperature and takes only `1.0`, so that a setting is never silently
+    ignored.
+    """
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not 0.0 < value < float("inf")
+    ):
+        raise ValueError(
+            f"`temperature` must be a finite float > 0. Received: temperature={value!r}"
+        )
+    if attention == "sparse" and value != 1.0:
+        raise ValueError(
+            "`temperature` applies to attention='sparse_softmax' and 'dense'; "
+            "attention='sparse' has none and requires temperature=1.0. "
+            f"Received: temperature={value!r}"
+        )
+    return float(value)
 
 
 def check_sequence_rank(shape, layer_name):

@@ -1,4 +1,4 @@
-"""The reachable set `R(t)` of SPEC §4, computed from attention weights.
+"""The reachable set `R(t)` of ALGORITHM.md §4, computed from attention weights.
 
 Shared by the gradient-routing tests: a Jacobian `∂y_t/∂x_s` must be exactly
 zero for `s` outside `R(t)` and non-zero inside.

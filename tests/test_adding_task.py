@@ -6,7 +6,7 @@ from keras_sab.tasks.adding_task import adding_dataset
 
 
 def test_adding_arrays_mark_one_value_in_each_half_and_target_their_sum():
-    """SPEC §9 (adding, generated): two markers, one per half; the target is
+    """ALGORITHM.md §9 (adding, generated): two markers, one per half; the target is
     the sum of the two marked values."""
     timesteps = 30
     x, y = adding_arrays(timesteps, num_examples=200, seed=5)
@@ -25,14 +25,14 @@ def test_adding_arrays_mark_one_value_in_each_half_and_target_their_sum():
 
 
 def test_adding_arrays_with_two_steps_mark_both():
-    """SPEC §9: the shortest adding sequence has one step per half."""
+    """ALGORITHM.md §9: the shortest adding sequence has one step per half."""
     x, y = adding_arrays(2, num_examples=3, seed=0)
     np.testing.assert_array_equal(x[..., 1], 1.0)
     np.testing.assert_allclose(y[:, 0], x[..., 0].sum(axis=1), rtol=1e-6)
 
 
 def test_adding_arrays_depend_on_the_seed_only():
-    """SPEC §9: generated data is reproducible from a seed."""
+    """ALGORITHM.md §9: generated data is reproducible from a seed."""
     first = adding_arrays(10, num_examples=4, seed=1)
     again = adding_arrays(10, num_examples=4, seed=1)
     other = adding_arrays(10, num_examples=4, seed=2)
@@ -41,7 +41,7 @@ def test_adding_arrays_depend_on_the_seed_only():
 
 
 def test_adding_dataset_batch_i_is_adding_arrays_with_seed_base_and_i():
-    """SPEC §9: the tf.data pipeline yields the numpy generator's batches."""
+    """ALGORITHM.md §9: the tf.data pipeline yields the numpy generator's batches."""
     ds = adding_dataset(timesteps=12, batch_size=4, num_batches=2, seed=9)
     assert int(ds.cardinality()) == 2
     batches = list(ds.as_numpy_iterator())
@@ -54,7 +54,7 @@ def test_adding_dataset_batch_i_is_adding_arrays_with_seed_base_and_i():
 
 
 def test_endless_adding_dataset_keeps_drawing_new_batches():
-    """SPEC §9: training draws fresh sequences at every step."""
+    """ALGORITHM.md §9: training draws fresh sequences at every step."""
     targets = [y for _, y in adding_dataset(8, 3).take(3).as_numpy_iterator()]
     assert len({t.tobytes() for t in targets}) == 3
 
@@ -71,6 +71,6 @@ def test_endless_adding_dataset_keeps_drawing_new_batches():
     ],
 )
 def test_adding_dataset_rejects_bad_arguments_by_name(kwargs, message):
-    """SPEC §9: a bad setting is a ValueError naming the argument."""
+    """ALGORITHM.md §9: a bad setting is a ValueError naming the argument."""
     with pytest.raises(ValueError, match=message):
         adding_dataset(**kwargs)

@@ -9,7 +9,7 @@ from keras_sab.tasks.copy_task import copy_recall_accuracy
 
 
 def test_copy_arrays_follow_the_authors_layout():
-    """SPEC §8: 10 symbols in 1..8, T-1 blanks, the marker 9, 10 blanks; targets
+    """ALGORITHM.md §8: 10 symbols in 1..8, T-1 blanks, the marker 9, 10 blanks; targets
     blank except the last 10 steps, which repeat the symbols in order."""
     timesteps = 7
     x, y = copy_arrays(timesteps, num_examples=64, seed=3)
@@ -27,7 +27,7 @@ def test_copy_arrays_follow_the_authors_layout():
 
 
 def test_copy_arrays_with_delay_one_put_the_marker_right_after_the_symbols():
-    """SPEC §8: with T=1 there are no blanks between the symbols and the marker."""
+    """ALGORITHM.md §8: with T=1 there are no blanks between the symbols and the marker."""
     x, y = copy_arrays(1, num_examples=4, seed=0)
     assert x.shape == (4, 21)
     np.testing.assert_array_equal(x[:, 10], 9)
@@ -35,7 +35,7 @@ def test_copy_arrays_with_delay_one_put_the_marker_right_after_the_symbols():
 
 
 def test_copy_arrays_one_hot_encodes_the_same_sequences():
-    """SPEC §8: the vocabulary has 10 values (blank, 8 symbols, marker)."""
+    """ALGORITHM.md §8: the vocabulary has 10 values (blank, 8 symbols, marker)."""
     ids, y_ids = copy_arrays(5, num_examples=8, seed=1)
     x, y = copy_arrays(5, num_examples=8, seed=1, one_hot=True)
     assert x.shape == (8, 25, 10) and x.dtype == np.float32
@@ -45,7 +45,7 @@ def test_copy_arrays_one_hot_encodes_the_same_sequences():
 
 
 def test_copy_arrays_depend_on_the_seed_only():
-    """SPEC §8: the copy data is generated reproducibly from a seed."""
+    """ALGORITHM.md §8: the copy data is generated reproducibly from a seed."""
     first, _ = copy_arrays(5, num_examples=8, seed=11)
     again, _ = copy_arrays(5, num_examples=8, seed=11)
     other, _ = copy_arrays(5, num_examples=8, seed=12)
@@ -54,7 +54,7 @@ def test_copy_arrays_depend_on_the_seed_only():
 
 
 def test_copy_dataset_batch_i_is_copy_arrays_with_seed_base_and_i():
-    """SPEC §8: the tf.data pipeline yields the authors' format, float inputs
+    """ALGORITHM.md §8: the tf.data pipeline yields the authors' format, float inputs
     for an RNN and int targets, the same batches on every pass."""
     ds = copy_dataset(timesteps=6, batch_size=5, num_batches=3, seed=7)
     assert int(ds.cardinality()) == 3
@@ -71,7 +71,7 @@ def test_copy_dataset_batch_i_is_copy_arrays_with_seed_base_and_i():
 
 
 def test_copy_dataset_without_one_hot_gives_the_symbol_values_as_one_feature():
-    """SPEC §8: inputs of width 1 hold the raw values 0..9."""
+    """ALGORITHM.md §8: inputs of width 1 hold the raw values 0..9."""
     ds = copy_dataset(timesteps=4, batch_size=3, num_batches=1, seed=2, one_hot=False)
     x, y = next(ds.as_numpy_iterator())
     ids, _ = copy_arrays(4, 3, seed=(2, 0))
@@ -81,7 +81,7 @@ def test_copy_dataset_without_one_hot_gives_the_symbol_values_as_one_feature():
 
 
 def test_endless_copy_dataset_keeps_drawing_new_batches():
-    """SPEC §8: training draws fresh sequences at every step."""
+    """ALGORITHM.md §8: training draws fresh sequences at every step."""
     ds = copy_dataset(timesteps=3, batch_size=2, seed=0)
     targets = [y for _, y in ds.take(4).as_numpy_iterator()]
     assert len(targets) == 4
@@ -89,7 +89,7 @@ def test_endless_copy_dataset_keeps_drawing_new_batches():
 
 
 def test_copy_recall_accuracy_scores_only_the_last_ten_steps():
-    """SPEC §8: accuracy is measured over the 10 recall steps."""
+    """ALGORITHM.md §8: accuracy is measured over the 10 recall steps."""
     _, y = copy_arrays(5, num_examples=2, seed=4)
     perfect = np.eye(10, dtype=np.float32)[y]
     np.testing.assert_allclose(copy_recall_accuracy(y, perfect), [1.0, 1.0])
@@ -103,7 +103,7 @@ def test_copy_recall_accuracy_scores_only_the_last_ten_steps():
 
 
 def test_copy_dataset_trains_a_keras_rnn_with_the_recall_metric():
-    """SPEC §8: the dataset and metric plug into `fit` as they are."""
+    """ALGORITHM.md §8: the dataset and metric plug into `fit` as they are."""
     ds = copy_dataset(timesteps=3, batch_size=4, num_batches=2, seed=0)
     model = keras.Sequential(
         [
@@ -134,12 +134,12 @@ def test_copy_dataset_trains_a_keras_rnn_with_the_recall_metric():
     ],
 )
 def test_copy_dataset_rejects_bad_arguments_by_name(kwargs, name):
-    """SPEC §8: a bad setting is a ValueError naming the argument."""
+    """ALGORITHM.md §8: a bad setting is a ValueError naming the argument."""
     with pytest.raises(ValueError, match=f"`{name}` must be an integer >="):
         copy_dataset(**kwargs)
 
 
 def test_copy_arrays_rejects_a_bad_number_of_examples():
-    """SPEC §8: a bad setting is a ValueError naming the argument."""
+    """ALGORITHM.md §8: a bad setting is a ValueError naming the argument."""
     with pytest.raises(ValueError, match="`num_examples` must be an integer >= 1"):
         copy_arrays(5, num_examples=0)

@@ -1,4 +1,4 @@
-"""Credit reaches far-away steps through memory links only (SPEC §1, §4).
+"""Credit reaches far-away steps through memory links only (ALGORITHM.md §1, §4).
 
 The answer is the first input of a 25-step sequence, read at the last step.
 With `k_trunc=5`, truncated BPTT alone (`k_top=0`) has no gradient path from

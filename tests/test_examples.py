@@ -64,6 +64,24 @@ def test_copy_quick(example, tmp_path, capsys):
     assert f"copy T={T}, sab: recall accuracy" in capsys.readouterr().out
 
 
+def test_sab_vs_lstm_prints_both_accuracies_last(example, tmp_path, capsys):
+    """The README demo, shortened: both models train on the same batches,
+    the last lines are their accuracies, and the heatmap is written."""
+    demo = example("sab_vs_lstm")
+    results = demo.main(
+        ["-T", "12", "--units", "8", "--updates", "3", "--test-examples", "16",
+         "--out", str(tmp_path)]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-4] == "cue recall, T=12 (chance 12.5%), 3 updates, seed 0:"
+    for line, kind in zip(lines[-3:-1], ("sab", "lstm")):
+        assert line.startswith(f"  {kind:4s} test accuracy {results[kind]:6.1%}")
+    assert all(0.0 <= results[kind] <= 1.0 for kind in ("sab", "lstm"))
+    assert lines[-1] == f"attention heatmap: {tmp_path / 'attention.png'}"
+    heatmap = matplotlib.image.imread(tmp_path / "attention.png")
+    assert heatmap.shape[:2] == ATTENTION_PIXELS and heatmap[..., :3].std() > 0.01
+
+
 def test_copy_restarted_with_more_epochs_continues(example, tmp_path):
     """Issue 4 (resume): the second invocation trains only epoch 1."""
     copy_task = example("copy_task")

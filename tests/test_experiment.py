@@ -1,5 +1,5 @@
 """The example harness `keras_sab.experiment` (issue 4): flags, the models of
-SPEC §5, outputs and resuming a killed run."""
+ALGORITHM.md §5, outputs and resuming a killed run."""
 
 import csv
 import json
@@ -119,16 +119,16 @@ def test_bad_flag_values_raise_value_error_naming_the_flag(flags, named):
 @pytest.mark.parametrize(
     "model, k_top, k_att, k_trunc, attention",
     [
-        ("sab", 3, 4, 6, "sparse"),
-        ("lstm", 0, 10, None, "sparse"),
-        ("tbptt", 0, 10, 6, "sparse"),
+        ("sab", 3, 4, 6, "sparse_softmax"),
+        ("lstm", 0, 10, None, "sparse_softmax"),
+        ("tbptt", 0, 10, 6, "sparse_softmax"),
         ("self_attention", 5, 1, None, "dense"),
     ],
 )
-def test_each_model_is_its_spec_section_5_setting_of_sab(
+def test_each_model_is_its_section_5_setting_of_sab(
     model, k_top, k_att, k_trunc, attention
 ):
-    """SPEC §5: the baselines are settings of one layer."""
+    """ALGORITHM.md §5: the baselines are settings of one layer."""
     layer = experiment.recurrent_layer(model, 8, k_top=3, k_att=4, k_trunc=6)
     assert isinstance(layer, SAB)
     assert (layer.k_top, layer.k_att, layer.k_trunc, layer.attention) == (
@@ -146,23 +146,25 @@ def test_attention_flag_sets_how_sab_weighs_its_memories():
         _args("unused", "--attention", "softmax")
 
 
-def test_run_recorded_before_the_attention_flag_resumes(tmp_path):
-    """A run whose run_config.json predates `--attention` (the committed
-    results) resumes with the default, and refuses another value."""
-    args = _args(tmp_path, "--epochs", "1", "--no-jit")
+def test_run_recorded_before_the_attention_flags_resumes_with_its_mode(tmp_path):
+    """A run whose run_config.json predates `--attention` and `--temperature`
+    (the early committed results) was made with the paper's rule: it resumes
+    with `--attention sparse`, and refuses today's default, naming the flag."""
+    args = _args(tmp_path, "--epochs", "1", "--no-jit", "--attention", "sparse")
     experiment.run_experiment(args, _adding_task())
     path = tmp_path / experiment.RUN_CONFIG
     recorded = json.loads(path.read_text())
-    del recorded["attention"]
+    del recorded["attention"], recorded["temperature"]
     path.write_text(json.dumps(recorded))
     counter = _CountBatches()
-    experiment.run_experiment(_args(tmp_path, "--epochs", "2", "--no-jit"), _adding_task(),
-                              callbacks=[counter])
+    experiment.run_experiment(
+        _args(tmp_path, "--epochs", "2", "--no-jit", "--attention", "sparse"),
+        _adding_task(),
+        callbacks=[counter],
+    )
     assert counter.batches == args.steps_per_epoch
-    with pytest.raises(ValueError, match="--attention 'sparse_softmax'"):
-        experiment.run_experiment(
-            _args(tmp_path, "--attention", "sparse_softmax"), _adding_task()
-        )
+    with pytest.raises(ValueError, match="--attention 'sparse_softmax' \\(was 'sparse'\\)"):
+        experiment.run_experiment(_args(tmp_path, "--epochs", "3"), _adding_task())
 
 
 def test_run_without_its_backup_refuses_to_restart(tmp_path):
@@ -208,7 +210,7 @@ def test_run_writes_metrics_log_model_and_plots(tmp_path):
     assert metrics["hyperparameters"]["units"] == 8
     assert metrics["layer"] == {
         "units": 8, "k_top": 2, "k_att": 3, "k_trunc": 4,
-        "attention": "sparse", "attention_units": 32,
+        "attention": "sparse_softmax", "temperature": 1.0, "attention_units": 32,
     }
     assert metrics["epochs_done"] == 2 and _log_epochs(tmp_path) == [0, 1]
     assert set(metrics["train"]) == {"loss", "mae"} == set(metrics["test"])

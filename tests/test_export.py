@@ -1,6 +1,6 @@
 """SavedModel export of SAB models (issue 5): `model.export(path)` then
 `tf.saved_model.load(path).serve(x)` gives the Keras model's outputs at any
-sequence length (SPEC §6: the time dimension may be None)."""
+sequence length (ALGORITHM.md §6: the time dimension may be None)."""
 
 import os
 import subprocess

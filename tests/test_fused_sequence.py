@@ -1,4 +1,4 @@
-"""The fused path computes what the generic cell loop computes (SPEC §7).
+"""The fused path computes what the generic cell loop computes (ALGORITHM.md §7).
 
 Outputs, final states and gradients for the inputs and every weight agree to
 1e-5 (relative, float32) across configurations, with and without XLA, and
@@ -35,7 +35,7 @@ CONFIGS = [
 ]
 
 
-def _pair(config, units=5, dtype="float32"):
+def _pair(config, units=5, dtype="float32", temperature=1.0):
     """A fused and a cell-loop layer with the same fixed weights (with other
     weights two scores may tie to within float32 rounding, and the paths,
     which sum in different orders, may select different memories)."""
@@ -44,7 +44,7 @@ def _pair(config, units=5, dtype="float32"):
     kwargs = dict(
         k_top=k_top, k_att=k_att, k_trunc=k_trunc, attention=attention,
         attention_units=6, return_sequences=True, return_state=True,
-        return_attention=True, dtype=dtype,
+        return_attention=True, dtype=dtype, temperature=temperature,
     )
     fused = keras_sab.SAB(units, use_fused=True, **kwargs)
     loop = keras_sab.SAB(units, use_fused=False, **kwargs)
@@ -76,7 +76,7 @@ def _results(layer, x, jit_compile):
 @pytest.mark.parametrize("jit_compile", [None, False, True])
 @pytest.mark.parametrize("config", CONFIGS)
 def test_fused_matches_cell_loop(config, jit_compile):
-    """SPEC §7: same outputs, states, attention and gradients (inputs and
+    """ALGORITHM.md §7: same outputs, states, attention and gradients (inputs and
     every weight), eagerly, in a graph and under XLA."""
     fused, loop, x = _pair(config)
     for got, want in zip(_results(fused, x, jit_compile), _results(loop, x, None)):
@@ -104,6 +104,20 @@ def test_fused_matches_cell_loop_with_softmax_weights(config, jit_compile):
         assert_scaled_close(got, want, rtol=1e-10)
 
 
+@pytest.mark.parametrize(
+    "attention,temperature",
+    [("sparse_softmax", 0.3), ("sparse_softmax", 2.5), ("dense", 0.5)],
+)
+def test_fused_matches_cell_loop_with_temperature(attention, temperature):
+    """A temperature scales the scores' gradient by `1 / τ` in the fused
+    backward exactly as autodiff does in the loop (float64, to rounding)."""
+    fused, loop, x = _pair(
+        (2, 3, 4, attention, 14, 3), dtype="float64", temperature=temperature
+    )
+    for got, want in zip(_results(fused, x, None), _results(loop, x, None)):
+        assert_scaled_close(got, want, rtol=1e-10)
+
+
 @pytest.mark.parametrize("scale", [0.0, 1e-6])
 def test_fused_matches_cell_loop_at_tied_scores(scale):
     """Where the scorer is flat (every score tied: rows with more than k_top
@@ -122,7 +136,7 @@ def test_fused_matches_cell_loop_at_tied_scores(scale):
 
 
 def test_fused_selection_is_sparse_and_causal():
-    """SPEC §2-§3 on the fused path: k_top slots per step once more than k_top
+    """ALGORITHM.md §2-§3 on the fused path: k_top slots per step once more than k_top
     are readable, only slots written before the step, weights summing to 1
     (but for the normaliser's ε)."""
     fused, _, x = _pair((2, 3, 4, "sparse", 30, 2))
@@ -193,7 +207,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
 
 def test_fused_and_loop_agree_under_mirrored_strategy():
-    """SPEC §7: under MirroredStrategy over two logical CPUs, the summed
+    """ALGORITHM.md §7: under MirroredStrategy over two logical CPUs, the summed
     gradients of both paths equal the single-device gradients."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(

@@ -1,4 +1,4 @@
-"""Gradient routing of SAB (SPEC §4), checked on the Jacobians themselves.
+"""Gradient routing of SAB (ALGORITHM.md §4), checked on the Jacobians themselves.
 
 For `y_t = h_t`, `∂y_t/∂x_s` must be exactly zero when `s` is outside the
 reachable set `R(t)` (built from the layer's own attention weights) and
@@ -24,16 +24,26 @@ CONFIGS = [
     (2, 3, 4, "dense", 13, True),
     (1, 1, None, "dense", 8, False),
     (2, 3, 4, "sparse_softmax", 14, True),
+    (2, 3, 4, ("sparse_softmax", 0.25), 14, True),
+    (2, 3, 4, ("dense", 3.0), 13, True),
 ]
 
 
+def _attention(attention):
+    """`(mode, temperature)` of a config's `attention` entry: a mode, or a
+    pair of a mode and its temperature."""
+    return attention if isinstance(attention, tuple) else (attention, 1.0)
+
+
 def _sab(k_top, k_att, k_trunc, attention, use_fused="auto"):
+    mode, temperature = _attention(attention)
     return keras_sab.SAB(
         3,
         k_top=k_top,
         k_att=k_att,
         k_trunc=k_trunc,
-        attention=attention,
+        attention=mode,
+        temperature=temperature,
         attention_units=5,
         return_sequences=True,
         return_attention=True,
@@ -58,7 +68,7 @@ def _jacobian(fn, x):
 def test_sab_jacobian_is_zero_exactly_outside_reachable_set(
     k_top, k_att, k_trunc, attention, timesteps, hops, use_fused
 ):
-    """SPEC §4: zero outside R(t), non-zero inside, for the SAB layer, on
+    """ALGORITHM.md §4: zero outside R(t), non-zero inside, for the SAB layer, on
     the fused path and on the generic loop."""
     x = np.random.default_rng(0).normal(size=(1, timesteps, 2))
     layer = _sab(k_top, k_att, k_trunc, attention, use_fused)
@@ -70,7 +80,7 @@ def test_sab_jacobian_is_zero_exactly_outside_reachable_set(
     # The configuration exercises what it claims: credit through memory
     # links reaches steps outside the local block exactly when expected.
     assert (through_memory > 0) == hops
-    if attention != "dense" and hops:
+    if _attention(attention)[0] != "dense" and hops:
         # Some readable memory was left unselected, so exclusion is tested.
         readable = np.arange(weights.shape[-1])[None] < (
             np.arange(timesteps)[:, None] // k_att
@@ -82,16 +92,18 @@ def test_sab_jacobian_is_zero_exactly_outside_reachable_set(
 def test_rnn_of_cell_jacobian_is_zero_exactly_outside_reachable_set(
     k_top, k_att, k_trunc, attention, timesteps, hops
 ):
-    """SPEC §4 for `keras.layers.RNN(SABCell)`, given the SAB layer's weights."""
+    """ALGORITHM.md §4 for `keras.layers.RNN(SABCell)`, given the SAB layer's weights."""
     x = np.random.default_rng(1).normal(size=(1, timesteps, 2))
     layer = _sab(k_top, k_att, k_trunc, attention)
     _, weights = layer(x)
+    mode, temperature = _attention(attention)
     cell = keras_sab.SABCell(
         3,
         k_top=k_top,
         k_att=k_att,
         k_trunc=k_trunc,
-        attention=attention,
+        attention=mode,
+        temperature=temperature,
         attention_units=5,
         max_memories=max(timesteps // k_att, 1),
         dtype="float64",

@@ -29,7 +29,7 @@ def _write_idx(path, array):
 
 
 def test_pixel_permutation_is_a_fixed_permutation():
-    """SPEC §8 (permuted pixel MNIST): one permutation of the T positions,
+    """ALGORITHM.md §8 (permuted pixel MNIST): one permutation of the T positions,
     fixed by its seed."""
     perm = pixel_permutation(784, seed=3)
     assert perm.dtype == np.int32
@@ -40,7 +40,7 @@ def test_pixel_permutation_is_a_fixed_permutation():
 
 
 def test_digits_are_64_step_sequences_of_the_real_images_and_labels():
-    """SPEC §9: scikit-learn's digits, T=64, real labels, pixels in [0, 1];
+    """ALGORITHM.md §9: scikit-learn's digits, T=64, real labels, pixels in [0, 1];
     the last 297 images are the test split."""
     train, test, info = pixel_sequence_datasets("digits", batch_size=256, shuffle=False)
     assert info == pixel_images.PixelTaskInfo(timesteps=64, channels=1, num_classes=10)
@@ -56,7 +56,7 @@ def test_digits_are_64_step_sequences_of_the_real_images_and_labels():
 
 
 def test_permuted_train_and_test_use_the_same_permutation():
-    """SPEC §8: the same fixed permutation reorders the pixels of both splits."""
+    """ALGORITHM.md §8: the same fixed permutation reorders the pixels of both splits."""
     plain_train, plain_test, _ = pixel_sequence_datasets("digits", 512, shuffle=False)
     perm_train, perm_test, _ = pixel_sequence_datasets(
         "digits", 512, shuffle=False, permute=True, permutation_seed=8
@@ -71,7 +71,7 @@ def test_permuted_train_and_test_use_the_same_permutation():
 
 
 def test_training_split_is_shuffled_and_limit_keeps_the_first_examples():
-    """SPEC §9: shuffling reorders the training examples without changing
+    """ALGORITHM.md §9: shuffling reorders the training examples without changing
     them; `limit` keeps the first examples of each split."""
     _, plain_y = _arrays(pixel_sequence_datasets("digits", 512, shuffle=False)[0])
     train, _, _ = pixel_sequence_datasets("digits", 512, shuffle=True, shuffle_seed=1)
@@ -84,7 +84,7 @@ def test_training_split_is_shuffled_and_limit_keeps_the_first_examples():
 
 
 def test_mnist_from_tfds_is_read_row_by_row_and_permuted():
-    """SPEC §8, §9: pixel MNIST through TFDS (mocked: no data, no network),
+    """ALGORITHM.md §8, §9: pixel MNIST through TFDS (mocked: no data, no network),
     T=784 steps of 1 value in [0, 1], the permutation applied to both splits."""
     with tfds.testing.mock_data(num_examples=6):
         raw = tfds.load("mnist", split=["train", "test"], as_supervised=True)
@@ -103,7 +103,7 @@ def test_mnist_from_tfds_is_read_row_by_row_and_permuted():
 
 
 def test_sequential_cifar10_is_1024_steps_of_3_channels_in_row_major_order():
-    """SPEC §8: sequential CIFAR10, T=1024, pixel (row, col) at step row*32+col."""
+    """ALGORITHM.md §8: sequential CIFAR10, T=1024, pixel (row, col) at step row*32+col."""
     with tfds.testing.mock_data(num_examples=5):
         raw_test = tfds.load("cifar10", split="test", as_supervised=True)
         images = np.stack([image for image, _ in raw_test.as_numpy_iterator()])
@@ -119,7 +119,7 @@ def test_sequential_cifar10_is_1024_steps_of_3_channels_in_row_major_order():
 
 @pytest.mark.parametrize("source", ["mnist", "cifar10"])
 def test_absent_tfds_data_fails_fast_saying_what_to_do(source, tmp_path):
-    """SPEC §9: with download=False and no data, loading fails within seconds
+    """ALGORITHM.md §9: with download=False and no data, loading fails within seconds
     with a message naming the fixes (download=True or data_dir)."""
     start = time.monotonic()
     with pytest.raises(FileNotFoundError) as error:
@@ -131,7 +131,7 @@ def test_absent_tfds_data_fails_fast_saying_what_to_do(source, tmp_path):
 
 
 def test_fashion_idx_files_are_read_directly(tmp_path):
-    """SPEC §9: Fashion-MNIST idx files (plain or .gz) are parsed without TFDS."""
+    """ALGORITHM.md §9: Fashion-MNIST idx files (plain or .gz) are parsed without TFDS."""
     rng = np.random.default_rng(0)
     train_images = rng.integers(0, 256, size=(5, 3, 4), dtype=np.uint8)
     train_labels = np.array([3, 1, 4, 1, 5], np.uint8)
@@ -158,7 +158,7 @@ def test_fashion_idx_files_are_read_directly(tmp_path):
 
 
 def test_read_idx_rejects_files_that_are_not_idx(tmp_path):
-    """SPEC §9: a malformed idx file is a clear ValueError, not garbage data."""
+    """ALGORITHM.md §9: a malformed idx file is a clear ValueError, not garbage data."""
     bad_magic = tmp_path / "bad"
     bad_magic.write_bytes(b"\x1f\x8b\x08\x00" + bytes(8))
     with pytest.raises(ValueError, match="is not an idx file"):
@@ -174,7 +174,7 @@ def test_read_idx_rejects_files_that_are_not_idx(tmp_path):
 
 
 def test_missing_fashion_files_say_how_to_get_them(tmp_path):
-    """SPEC §9: without the idx files the error names the Debian package."""
+    """ALGORITHM.md §9: without the idx files the error names the Debian package."""
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         pixel_sequence_datasets("fashion_mnist_idx", 8, data_dir=str(tmp_path))
 
@@ -184,7 +184,7 @@ def test_missing_fashion_files_say_how_to_get_them(tmp_path):
     reason="Debian package dataset-fashion-mnist is not installed",
 )
 def test_installed_fashion_mnist_has_60000_and_10000_images_of_784_pixels():
-    """SPEC §9: the Debian package's files load as T=784 sequences."""
+    """ALGORITHM.md §9: the Debian package's files load as T=784 sequences."""
     train, test, info = pixel_sequence_datasets(
         "fashion_mnist_idx", 1000, shuffle=False
     )
@@ -196,6 +196,6 @@ def test_installed_fashion_mnist_has_60000_and_10000_images_of_784_pixels():
 
 
 def test_unknown_source_is_a_value_error_listing_the_sources():
-    """SPEC §9: only the sources that exist offline are accepted."""
+    """ALGORITHM.md §9: only the sources that exist offline are accepted."""
     with pytest.raises(ValueError, match="`source` must be one of .*'digits'"):
         pixel_sequence_datasets("imagenet", 8)

@@ -1,5 +1,5 @@
 """`keras_sab.plots` (issue 4): learning curves from the CSV log and the
-attention heatmap, steps x memory slots (SPEC §6 `return_attention`)."""
+attention heatmap, steps x memory slots (ALGORITHM.md §6 `return_attention`)."""
 
 import keras
 import matplotlib.image
@@ -83,7 +83,7 @@ def test_attention_weights_are_those_of_the_trained_layer():
     reference(layer_input)
     reference.set_weights(sab.get_weights())
     np.testing.assert_allclose(attention, reference(layer_input)[1], atol=1e-6)
-    # SPEC §3: rows with readable memories sum to 1 (but for the top-k
+    # ALGORITHM.md §3: rows with readable memories sum to 1 (but for the top-k
     # normaliser's ε); slot i is readable
     # only after step (i + 1) * k_att.
     np.testing.assert_allclose(attention[:, 3:].sum(-1), 1.0, atol=1e-5)

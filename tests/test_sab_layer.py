@@ -1,4 +1,4 @@
-"""The `SAB` layer in Keras models (SPEC §5-§6)."""
+"""The `SAB` layer in Keras models (ALGORITHM.md §5-§6)."""
 
 import keras
 import numpy as np
@@ -28,7 +28,7 @@ def _lstm_and_sab(timesteps=17, units=6, features=3):
 
 
 def test_full_bptt_without_attention_matches_keras_lstm():
-    """SPEC §5: SAB(k_top=0, k_trunc=None) == keras.layers.LSTM, outputs and
+    """ALGORITHM.md §5: SAB(k_top=0, k_trunc=None) == keras.layers.LSTM, outputs and
     gradients for inputs and every weight, to 1e-5."""
     lstm, sab, x = _lstm_and_sab()
     target = tf.random.normal(lstm(x).shape, seed=1)
@@ -45,7 +45,7 @@ def test_full_bptt_without_attention_matches_keras_lstm():
 
 
 def test_truncation_changes_gradients_not_outputs():
-    """SPEC §4: k_trunc cuts gradient only: same forward as full BPTT."""
+    """ALGORITHM.md §4: k_trunc cuts gradient only: same forward as full BPTT."""
     lstm, sab, x = _lstm_and_sab()
     truncated = keras_sab.SAB(6, k_top=0, k_trunc=4, return_sequences=True)
     truncated(x)
@@ -65,7 +65,7 @@ def test_truncation_changes_gradients_not_outputs():
 
 @pytest.mark.parametrize("attention", ["sparse", "dense"])
 def test_layer_and_rnn_of_cell_agree(attention):
-    """SPEC §6: SAB and keras.layers.RNN(SABCell) compute the same thing.
+    """ALGORITHM.md §6: SAB and keras.layers.RNN(SABCell) compute the same thing.
 
     Fixed initial weights: with others, two scores may tie to within
     float32 rounding, and the paths, which sum in different orders, may
@@ -94,7 +94,7 @@ def test_layer_and_rnn_of_cell_agree(attention):
 @pytest.mark.parametrize("with_input", [True, False])
 @pytest.mark.parametrize("jit_compile", [True, False])
 def test_sequential_fit_reduces_loss(with_input, jit_compile):
-    """SPEC §6: model.add(SAB) in a Sequential, with and without an Input,
+    """ALGORITHM.md §6: model.add(SAB) in a Sequential, with and without an Input,
     trained with and without XLA: the loss goes down."""
     x, y = _sequence_task(256, 15, seed=0)
     model = keras.Sequential()
@@ -114,7 +114,7 @@ def test_sequential_fit_reduces_loss(with_input, jit_compile):
 
 
 def test_functional_shapes_and_variable_length():
-    """SPEC §6: functional model on Input((None, D)); return_sequences,
+    """ALGORITHM.md §6: functional model on Input((None, D)); return_sequences,
     return_attention and return_state give the documented shapes at any T,
     and a model built at T=20 predicts at T=500 without rebuilding."""
     inputs = keras.Input((None, 3))
@@ -141,7 +141,7 @@ def test_functional_shapes_and_variable_length():
 
 
 def test_eager_shapes_without_return_sequences():
-    """SPEC §6: eager call shapes; a lone output is a tensor, not a list."""
+    """ALGORITHM.md §6: eager call shapes; a lone output is a tensor, not a list."""
     x = np.zeros((2, 7, 3), "float32")
     assert keras_sab.SAB(4)(x).shape == (2, 4)
     out, attention = keras_sab.SAB(4, k_att=2, return_attention=True)(x)
@@ -149,7 +149,7 @@ def test_eager_shapes_without_return_sequences():
 
 
 def test_trained_at_short_length_predicts_long():
-    """SPEC §6: a model trained at T=20 predicts at T=500, same model."""
+    """ALGORITHM.md §6: a model trained at T=20 predicts at T=500, same model."""
     x, y = _sequence_task(64, 20, seed=1)
     model = keras.Sequential([keras.Input((None, 3)),
                               keras_sab.SAB(8, k_top=2, k_att=4, k_trunc=4),
@@ -162,7 +162,7 @@ def test_trained_at_short_length_predicts_long():
 
 
 def test_save_and_load_keras_file(tmp_path):
-    """SPEC §6: .keras save/load gives identical predictions."""
+    """ALGORITHM.md §6: .keras save/load gives identical predictions."""
     model = keras.Sequential([
         keras.Input((None, 3)),
         keras_sab.SAB(8, k_top=2, k_att=3, k_trunc=4, attention_units=7,
@@ -177,8 +177,40 @@ def test_save_and_load_keras_file(tmp_path):
     assert loaded.layers[0].k_top == 2 and loaded.layers[0].attention_units == 7
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"attention": "sparse"}, {"attention": "dense", "temperature": 0.5}]
+)
+def test_saved_models_keep_their_attention_mode(tmp_path, settings):
+    """The default mode is `"sparse_softmax"`; a model saved with any mode
+    (and temperature) loads with it and predicts the same."""
+    model = keras.Sequential([
+        keras.Input((None, 3)),
+        keras_sab.SAB(6, k_top=2, k_att=3, **settings),
+        keras.layers.Dense(2),
+    ])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path).layers[0]
+    assert loaded.attention == settings.get("attention", "sparse_softmax")
+    assert loaded.temperature == settings.get("temperature", 1.0)
+    x = np.random.default_rng(1).normal(size=(2, 20, 3)).astype("float32")
+    np.testing.assert_array_equal(
+        model.predict(x, verbose=0), keras.saving.load_model(path).predict(x, verbose=0)
+    )
+
+
+def test_config_saved_before_temperature_keeps_the_paper_rule():
+    """A layer config written before `temperature` and the new default
+    existed (it names `attention="sparse"`, and no temperature) loads as the
+    paper's rule at temperature 1."""
+    config = keras_sab.SAB(4, attention="sparse").get_config()
+    del config["temperature"]
+    layer = keras_sab.SAB.from_config(config)
+    assert (layer.attention, layer.temperature) == ("sparse", 1.0)
+
+
 def test_config_round_trip():
-    """SPEC §6: get_config/from_config preserve every hyper-parameter."""
+    """ALGORITHM.md §6: get_config/from_config preserve every hyper-parameter."""
     layer = keras_sab.SAB(9, k_top=4, k_att=7, k_trunc=None, attention="dense",
                           attention_units=11, dropout=0.25, return_sequences=True,
                           return_attention=True, kernel_regularizer="l2")
@@ -212,7 +244,7 @@ def test_padding_after_a_sequence_does_not_change_its_outputs():
 
 
 def test_mixed_float16_trains_without_nan():
-    """SPEC §3, §6: under mixed_float16 the layer trains with finite loss."""
+    """ALGORITHM.md §3, §6: under mixed_float16 the layer trains with finite loss."""
     keras.mixed_precision.set_global_policy("mixed_float16")
     x, y = _sequence_task(64, 25, seed=3)
     model = keras.Sequential([

@@ -1,9 +1,10 @@
-"""The sparsifier and dense weights as pure functions (SPEC §3)."""
+"""The sparsifier and dense weights as pure functions (ALGORITHM.md §3)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_sab.sparse_attention import DEFAULT_ATTENTION
 from keras_sab.sparse_attention import NORMALISER_EPSILON
 from keras_sab.sparse_attention import attention_weights
 from keras_sab.sparse_attention import dense_attention_weights
@@ -17,7 +18,7 @@ def _all_readable(shape):
 
 @pytest.mark.parametrize("k_top", [1, 2, 3, 5])
 def test_exactly_k_top_nonzero_and_sum_to_one(k_top):
-    """SPEC §3: n > k_top distinct scores give exactly k_top non-zero weights,
+    """ALGORITHM.md §3: n > k_top distinct scores give exactly k_top non-zero weights,
     on the k_top best slots, summing to Σr / (Σr + ε): 1 but for the ε."""
     scores = tf.constant(np.random.default_rng(k_top).normal(size=(4, 9)), tf.float32)
     weights = sparse_attention_weights(scores, _all_readable((4, 9)), k_top).numpy()
@@ -33,7 +34,7 @@ def test_exactly_k_top_nonzero_and_sum_to_one(k_top):
 
 
 def test_weights_follow_the_shifted_relu_rule():
-    """SPEC §3: w_i = max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε), δ the
+    """ALGORITHM.md §3: w_i = max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε), δ the
     (k+1)-th score."""
     scores = tf.constant([[0.1, 0.5, 0.3, 0.9, -1.0]])
     weights = sparse_attention_weights(scores, _all_readable((1, 5)), 2).numpy()[0]
@@ -43,7 +44,7 @@ def test_weights_follow_the_shifted_relu_rule():
 
 def test_read_fades_out_continuously_as_scores_tie():
     """As the best scores close in on δ the read shrinks continuously, to 0 at
-    the tie (SPEC §3's value there), instead of jumping from a full read to
+    the tie (ALGORITHM.md §3's value there), instead of jumping from a full read to
     none: r = (gap, 2 gap) gives a read of 3 gap / (3 gap + ε)."""
     gaps = np.array([1e-1, 1e-4, 1e-6, 1e-7, 1e-8, 0.0])
     scores = tf.constant([[gap, 2 * gap, 0.0, 0.0] for gap in gaps], tf.float32)
@@ -57,7 +58,7 @@ def test_read_fades_out_continuously_as_scores_tie():
 
 @pytest.mark.parametrize("n,k_top", [(1, 3), (3, 3), (2, 5)])
 def test_uniform_when_few_readable(n, k_top):
-    """SPEC §3: n <= k_top readable memories each get 1/n."""
+    """ALGORITHM.md §3: n <= k_top readable memories each get 1/n."""
     scores = tf.constant(np.random.default_rng(n).normal(size=(2, 6)), tf.float32)
     readable = tf.constant(np.repeat(np.arange(6)[None, :] < n, 2, axis=0))
     weights = sparse_attention_weights(scores, readable, k_top).numpy()
@@ -66,7 +67,7 @@ def test_uniform_when_few_readable(n, k_top):
 
 
 def test_unreadable_slots_never_weighted_whatever_their_scores():
-    """SPEC §3: slots beyond the readable ones get 0, even with huge scores."""
+    """ALGORITHM.md §3: slots beyond the readable ones get 0, even with huge scores."""
     scores = tf.constant([[0.0, 1.0, 2.0, 1e30, 1e30, 1e30]])
     readable = tf.constant([[True, True, True, False, False, False]])
     for fn in (
@@ -80,7 +81,7 @@ def test_unreadable_slots_never_weighted_whatever_their_scores():
 
 
 def test_nothing_readable_gives_zero_weights():
-    """SPEC §2: an empty memory is read as s_t = 0."""
+    """ALGORITHM.md §2: an empty memory is read as s_t = 0."""
     scores = tf.constant([[0.3, 0.2, 0.1]])
     readable = tf.zeros((1, 3), tf.bool)
     for mode in ("sparse", "dense"):
@@ -90,7 +91,7 @@ def test_nothing_readable_gives_zero_weights():
 
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float16, tf.bfloat16])
 def test_tied_scores_give_zeros_not_nan(dtype):
-    """SPEC §3: all-tied scores give all-zero weights, finite gradients."""
+    """ALGORITHM.md §3: all-tied scores give all-zero weights, finite gradients."""
     scores = tf.constant([[0.7] * 6], dtype)
     with tf.GradientTape() as tape:
         tape.watch(scores)
@@ -103,7 +104,7 @@ def test_tied_scores_give_zeros_not_nan(dtype):
 
 @pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
 def test_low_precision_is_finite_and_normalised(dtype):
-    """SPEC §3: no NaN/Inf in float16 and bfloat16, with some slots unreadable
+    """ALGORITHM.md §3: no NaN/Inf in float16 and bfloat16, with some slots unreadable
     (their masked scores sit at the dtype's lowest value) and few readable."""
     rng = np.random.default_rng(3)
     # Distinct values (exact in both dtypes), so no row is tied.
@@ -123,7 +124,7 @@ def test_low_precision_is_finite_and_normalised(dtype):
 
 @pytest.mark.parametrize("k_top", [1, 2, 4])
 def test_non_selected_scores_get_exactly_zero_gradient(k_top):
-    """SPEC §3-§4: every non-selected score, the (k_top+1)-th included, gets
+    """ALGORITHM.md §3-§4: every non-selected score, the (k_top+1)-th included, gets
     exactly zero gradient (δ is a constant); selected ones get gradient
     (but with k_top=1: the lone weight is held constant)."""
     scores = tf.constant(np.random.default_rng(k_top).normal(size=(3, 7)), tf.float32)
@@ -141,7 +142,7 @@ def test_non_selected_scores_get_exactly_zero_gradient(k_top):
 
 
 def test_threshold_is_a_constant_for_differentiation():
-    """SPEC §3: with δ held fixed, ∂w_i/∂a_i matches the analytic formula."""
+    """ALGORITHM.md §3: with δ held fixed, ∂w_i/∂a_i matches the analytic formula."""
     scores = tf.constant([[2.0, 1.0, 0.5, 0.0]])
     with tf.GradientTape() as tape:
         tape.watch(scores)
@@ -157,7 +158,7 @@ def test_threshold_is_a_constant_for_differentiation():
 
 
 def test_dense_is_softmax_over_readable():
-    """SPEC §5: dense attention is a softmax over the readable memories."""
+    """ALGORITHM.md §5: dense attention is a softmax over the readable memories."""
     scores = tf.constant([[1.0, 2.0, 3.0, 4.0]])
     readable = tf.constant([[True, True, True, False]])
     weights = dense_attention_weights(scores, readable).numpy()[0]
@@ -167,7 +168,7 @@ def test_dense_is_softmax_over_readable():
 
 
 def test_k_top_zero_means_no_attention():
-    """SPEC §5: k_top=0 is a plain LSTM, in every mode."""
+    """ALGORITHM.md §5: k_top=0 is a plain LSTM, in every mode."""
     scores = tf.constant([[1.0, 2.0]])
     for mode in ("sparse", "dense", "sparse_softmax"):
         assert np.all(attention_weights(scores, _all_readable((1, 2)), 0, mode).numpy() == 0)
@@ -193,7 +194,7 @@ def test_sparse_softmax_is_a_softmax_over_the_sparse_selection(k_top):
 
 
 def test_sparse_softmax_splits_tied_scores_and_weighs_few_rows():
-    """Tied best scores share the weight evenly (SPEC's rule reads nothing
+    """Tied best scores share the weight evenly (the paper's rule reads nothing
     there); a row with n <= k_top readable slots weighs all n by softmax;
     a row with nothing readable reads nothing."""
     scores = tf.constant([[1.0, 1.0, 1.0, 1.0], [3.0, 1.0, 2.0, 9.0], [1.0, 2.0, 3.0, 4.0]])
@@ -221,17 +222,79 @@ def test_sparse_softmax_is_finite_in_every_dtype(dtype):
     np.testing.assert_allclose(weights.numpy().astype("float32").sum(-1), 1.0, atol=1e-2)
 
 
-def test_sparse_softmax_gradient_is_bounded_where_sparse_explodes():
-    """Near a tie SPEC's weights have a gradient of order 1 / Σr; the softmax
-    weights' is at most 1/4 per score, and it still reaches only the selected
-    slots (the non-selected ones get exactly 0)."""
+@pytest.mark.parametrize("temperature", [1.0, 0.5, 4.0])
+def test_sparse_softmax_gradient_is_bounded_where_sparse_explodes(temperature):
+    """Near a tie the paper's weights have a gradient of order 1 / Σr; the softmax
+    weights' is at most 1 / (4τ) per score, and it still reaches only the
+    selected slots (the non-selected ones get exactly 0)."""
     scores = tf.constant([[1.0 + 2e-6, 1.0 + 1e-6, 1.0, 0.0]])
     gradients = {}
-    for name, weigh in (("sparse", sparse_attention_weights), ("softmax", sparse_softmax_weights)):
+    for name, weigh in (
+        ("sparse", sparse_attention_weights),
+        ("softmax", lambda *a: sparse_softmax_weights(*a, temperature)),
+    ):
         with tf.GradientTape() as tape:
             tape.watch(scores)
             first = weigh(scores, _all_readable((1, 4)), 2)[0, 0]
         gradients[name] = tape.gradient(first, scores).numpy()[0]
     assert np.abs(gradients["sparse"]).max() > 1e4
-    assert np.abs(gradients["softmax"]).max() <= 0.25 + 1e-6
+    assert np.abs(gradients["softmax"]).max() <= 0.25 / temperature + 1e-6
+    assert np.abs(gradients["softmax"]).max() >= 0.24 / temperature
     assert np.all(gradients["softmax"][:2] != 0) and np.all(gradients["softmax"][2:] == 0)
+
+
+@pytest.mark.parametrize("temperature", [0.25, 1.0, 4.0])
+def test_temperature_divides_the_scores_of_the_softmax_modes(temperature):
+    """`w_i = exp(a_i / τ) / Σ exp(a_j / τ)`, over the top-k selection
+    (`"sparse_softmax"`, the same slots at every τ) or every readable slot
+    (`"dense"`)."""
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(4, 7))
+    readable = rng.random((4, 7)) < 0.8
+    selected = sparse_attention_weights(tf.constant(scores), tf.constant(readable), 3).numpy() > 0
+    for mode, kept in (("sparse_softmax", selected), ("dense", readable)):
+        weights = attention_weights(
+            tf.constant(scores), tf.constant(readable), 3, mode, temperature
+        ).numpy()
+        np.testing.assert_allclose(
+            weights, _softmax_selected(scores / temperature, kept), rtol=1e-10
+        )
+
+
+def test_lower_temperature_sharpens_and_keeps_routing():
+    """A lower τ puts more weight on the best slot; at every τ the
+    non-selected slots get exactly zero weight and zero gradient, and the
+    gradient of a weight is the τ = 1 gradient scaled by 1 / τ when the
+    scores are scaled by τ."""
+    scores = tf.constant([[0.3, 1.2, -0.5, 0.9, 0.1]], tf.float64)
+    readable = _all_readable((1, 5))
+    best = {}
+    for temperature in (0.5, 1.0, 2.0):
+        with tf.GradientTape() as tape:
+            tape.watch(scores)
+            weights = sparse_softmax_weights(scores * temperature, readable, 2, temperature)
+            first = sparse_softmax_weights(scores, readable, 2, temperature)[0, 1]
+        gradient = tape.gradient(first, scores).numpy()[0]
+        np.testing.assert_allclose(
+            weights.numpy(), sparse_softmax_weights(scores, readable, 2).numpy(), rtol=1e-12
+        )
+        assert np.all(gradient[[0, 2, 4]] == 0) and np.all(gradient[[1, 3]] != 0)
+        best[temperature] = (first.numpy(), gradient)
+    assert best[0.5][0] > best[1.0][0] > best[2.0][0]
+    # d w / d a at τ is (1 / τ) w (1 - w) at that τ's own weights.
+    for temperature, (weight, gradient) in best.items():
+        np.testing.assert_allclose(
+            gradient[1], weight * (1 - weight) / temperature, rtol=1e-12
+        )
+
+
+def test_default_attention_is_the_softmax_selection():
+    """The mode a layer gets unnamed is `"sparse_softmax"` (the one that
+    learned the copy task in docs/RESULTS.md)."""
+    assert DEFAULT_ATTENTION == "sparse_softmax"
+    scores = tf.constant([[0.1, 0.5, 0.3, 0.9]])
+    readable = _all_readable((1, 4))
+    np.testing.assert_array_equal(
+        attention_weights(scores, readable, 2).numpy(),
+        sparse_softmax_weights(scores, readable, 2).numpy(),
+    )

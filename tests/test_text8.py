@@ -64,19 +64,19 @@ def excerpt_text():
 
 
 def test_filter_turns_wikipedia_markup_into_text8():
-    """SPEC §9: text8's filter keeps visible article text only (no titles,
+    """ALGORITHM.md §9: text8's filter keeps visible article text only (no titles,
     redirects, refs, templates, tables, link targets, image options, URLs),
     decodes entities, lower-cases and spells out digits."""
     assert text8_filter(WIKI_XML) == WIKI_TEXT8
 
 
 def test_filter_keeps_nothing_outside_text_elements():
-    """SPEC §9: titles and other XML fields are not article text."""
+    """ALGORITHM.md §9: titles and other XML fields are not article text."""
     assert text8_filter("<title>Some Title 1</title><id>7</id>") == ""
 
 
 def test_dump_files_plain_and_bz2_give_the_filtered_text(tmp_path):
-    """SPEC §9: dumps are read from plain or .bz2 XML files."""
+    """ALGORITHM.md §9: dumps are read from plain or .bz2 XML files."""
     plain = tmp_path / "dump.xml"
     plain.write_text(WIKI_XML, encoding="utf-8")
     packed = tmp_path / "dump.xml.bz2"
@@ -87,7 +87,7 @@ def test_dump_files_plain_and_bz2_give_the_filtered_text(tmp_path):
 
 
 def test_gensim_excerpt_gives_millions_of_text8_characters(excerpt_text):
-    """SPEC §9: gensim's Wikipedia excerpt becomes real text8-style text,
+    """ALGORITHM.md §9: gensim's Wikipedia excerpt becomes real text8-style text,
     the same when streamed in chunks as when filtered in one piece."""
     text = excerpt_text
     assert len(text) == 3_085_829
@@ -101,7 +101,7 @@ def test_gensim_excerpt_gives_millions_of_text8_characters(excerpt_text):
 
 
 def test_missing_gensim_says_how_to_install_it(monkeypatch):
-    """SPEC §9: the excerpt needs gensim; its absence is a clear error."""
+    """ALGORITHM.md §9: the excerpt needs gensim; its absence is a clear error."""
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
@@ -113,7 +113,7 @@ def test_missing_gensim_says_how_to_install_it(monkeypatch):
 
 
 def test_read_text8_reads_the_zip_and_the_plain_file(tmp_path):
-    """SPEC §9: a user with the real text8.zip points the loader at it."""
+    """ALGORITHM.md §9: a user with the real text8.zip points the loader at it."""
     corpus = " anarchism originated as a term of abuse"
     archive = tmp_path / "text8.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -125,7 +125,7 @@ def test_read_text8_reads_the_zip_and_the_plain_file(tmp_path):
 
 
 def test_splits_are_90_5_5_in_order():
-    """SPEC §8 (Text8): train/valid/test are the first 90%, next 5%, last 5%
+    """ALGORITHM.md §8 (Text8): train/valid/test are the first 90%, next 5%, last 5%
     (90M/5M/5M on the full 100M characters)."""
     text = decode_text8(np.random.default_rng(0).integers(0, 27, size=2000))
     train, valid, test = text8_splits(text)
@@ -135,7 +135,7 @@ def test_splits_are_90_5_5_in_order():
 
 
 def test_encoding_maps_space_to_0_and_letters_to_1_to_26():
-    """SPEC §8 (Text8): 27 symbols, round-trip exact."""
+    """ALGORITHM.md §8 (Text8): 27 symbols, round-trip exact."""
     ids = encode_text8(" az b")
     assert ids.tolist() == [0, 1, 26, 0, 2]
     assert decode_text8(ids) == " az b"
@@ -147,7 +147,7 @@ def test_encoding_maps_space_to_0_and_letters_to_1_to_26():
 
 
 def test_char_windows_predict_the_next_character():
-    """SPEC §8 (Text8): next-character prediction, y is x shifted by one."""
+    """ALGORITHM.md §8 (Text8): next-character prediction, y is x shifted by one."""
     text = " the quick brown fox jumps"
     ds = char_windows_dataset(text, seq_len=5, batch_size=2)
     batches = list(ds.as_numpy_iterator())
@@ -162,7 +162,7 @@ def test_char_windows_predict_the_next_character():
 
 
 def test_char_windows_as_ids_and_shuffled_hold_the_same_windows():
-    """SPEC §8 (Text8): integer inputs for an Embedding; shuffling reorders
+    """ALGORITHM.md §8 (Text8): integer inputs for an Embedding; shuffling reorders
     whole windows only."""
     text = decode_text8(np.random.default_rng(1).integers(0, 27, size=401))
     plain = list(
@@ -181,7 +181,7 @@ def test_char_windows_as_ids_and_shuffled_hold_the_same_windows():
 
 
 def test_char_windows_reject_bad_arguments():
-    """SPEC §8 (Text8): bad settings are ValueErrors naming the argument."""
+    """ALGORITHM.md §8 (Text8): bad settings are ValueErrors naming the argument."""
     with pytest.raises(ValueError, match="`seq_len` must be an integer >= 1"):
         char_windows_dataset("abc", seq_len=0, batch_size=1)
     with pytest.raises(ValueError, match="at least seq_len \\+ 1 = 4 characters"):
@@ -189,7 +189,7 @@ def test_char_windows_reject_bad_arguments():
 
 
 def test_excerpt_path_points_into_the_gensim_package():
-    """SPEC §9: the excerpt is located inside the installed gensim."""
+    """ALGORITHM.md §9: the excerpt is located inside the installed gensim."""
     path = gensim_wikipedia_excerpt_path()
     assert path.endswith(text8.GENSIM_EXCERPT)
     with bz2.open(path, "rt", encoding="utf-8") as stream:

@@ -21,9 +21,10 @@ TINY_SPACE = dict(
     k_top=(1, 3),
     k_att=(2, 4),
     k_trunc=(2, 6),
+    temperature=(0.5, 2.0),
     learning_rate=(1e-3, 1e-2),
 )
-SEARCHED = ("units", "k_top", "k_att", "k_trunc")
+SEARCHED = ("units", "k_top", "k_att", "k_trunc", "temperature")
 
 
 def _hypermodel(**overrides):
@@ -86,11 +87,13 @@ def test_every_trial_completes_and_best_model_carries_searched_values(
 def test_fixed_values_are_recorded_and_used():
     """A single value fixes a hyper-parameter (`hp.Fixed`); the model has a
     None time dimension and one output per step."""
-    hypermodel = _hypermodel(units=5, k_top=0, k_att=3, k_trunc=7, learning_rate=0.02)
+    hypermodel = _hypermodel(
+        units=5, k_top=0, k_att=3, k_trunc=7, temperature=1.0, learning_rate=0.02
+    )
     hp = keras_tuner.HyperParameters()
     model = hypermodel.build(hp)
     assert hp.values == dict(
-        units=5, k_top=0, k_att=3, k_trunc=7, learning_rate=0.02
+        units=5, k_top=0, k_att=3, k_trunc=7, temperature=1.0, learning_rate=0.02
     )
     assert all(
         isinstance(p, keras_tuner.engine.hyperparameters.Fixed) for p in hp.space
@@ -115,8 +118,18 @@ def test_one_output_per_sequence_own_loss_and_layer_kwargs():
     sab = model.get_layer(SAB_LAYER_NAME)
     assert sab.seed == 7
     assert sab.get_config()["kernel_initializer"]["class_name"] == "Zeros"
-    assert set(hp.values) == {"units", "k_top", "k_att", "k_trunc", "learning_rate"}
+    assert set(hp.values) == {
+        "units", "k_top", "k_att", "k_trunc", "temperature", "learning_rate"
+    }
     assert 1e-4 <= hp["learning_rate"] <= 1e-2
+    assert hp["temperature"] == 1.0 and sab.attention == "sparse_softmax"
+
+
+def test_default_k_top_range_leaves_out_one():
+    """With `k_top=1` the lone weight is constant and the scorer never
+    learns: the default range starts at 2."""
+    hypermodel = SABHyperModel(input_dim=3, num_outputs=2)
+    assert hypermodel.k_top[0] >= 2
 
 
 def test_metric_instances_are_not_shared_between_models():
@@ -150,6 +163,8 @@ def test_metric_instances_are_not_shared_between_models():
         ("num_outputs", None),
         ("clipnorm", -1.0),
         ("attention", "soft"),
+        ("temperature", 0.0),
+        ("temperature", (2.0, 1.0)),
         ("layer_kwargs", {"k_top": 2}),
         ("layer_kwargs", {"return_state": True}),
         ("layer_kwargs", ["seed"]),
@@ -160,6 +175,12 @@ def test_bad_arguments_raise_value_error_naming_them(argument, value):
     kwargs[argument] = value
     with pytest.raises(ValueError, match=f"`{argument}`"):
         SABHyperModel(**kwargs)
+
+
+def test_temperature_range_with_the_paper_rule_raises():
+    """`attention="sparse"` has no temperature: only 1.0 is accepted."""
+    with pytest.raises(ValueError, match="`temperature`.*attention='sparse'"):
+        SABHyperModel(input_dim=3, num_outputs=2, attention="sparse", temperature=(0.5, 1.0))
 
 
 def test_missing_keras_tuner_gives_install_hint(monkeypatch):
@@ -191,6 +212,7 @@ def test_tune_example_saves_a_loadable_best_model(tmp_path, capsys):
     assert "2 of 2 trials completed." in printed
     model = keras.saving.load_model(out)
     sab = model.get_layer(SAB_LAYER_NAME)
-    for name in SEARCHED:
-        assert f"  {name} = {getattr(sab, name)}\n" in printed
+    for name in example.SEARCHED:
+        if name != "learning_rate":
+            assert f"  {name} = {getattr(sab, name)}\n" in printed
     assert model.output_shape == (None, None, 10)

@@ -1,4 +1,4 @@
-"""Bad arguments raise a ValueError naming the argument (SPEC §6)."""
+"""Bad arguments raise a ValueError naming the argument (ALGORITHM.md §6)."""
 
 import keras
 import numpy as np
@@ -18,6 +18,10 @@ BAD_ARGUMENTS = [
     ("attention", "softmax", "attention"),
     ("attention_units", 0, "attention_units"),
     ("dropout", 1.0, "dropout"),
+    ("temperature", 0.0, "temperature"),
+    ("temperature", -2.0, "temperature"),
+    ("temperature", float("inf"), "temperature"),
+    ("temperature", "1", "temperature"),
 ]
 
 
@@ -54,3 +58,13 @@ def test_cell_in_rnn_needs_max_memories():
 def test_k_trunc_none_and_k_top_zero_are_allowed():
     layer = keras_sab.SAB(4, k_top=0, k_trunc=None)
     assert layer(np.zeros((1, 3, 2), "float32")).shape == (1, 4)
+
+
+@pytest.mark.parametrize("cls", [keras_sab.SAB, keras_sab.SABCell])
+def test_temperature_with_the_paper_rule_raises(cls):
+    """`attention="sparse"` has no temperature: another value is refused
+    rather than ignored."""
+    with pytest.raises(ValueError, match="attention='sparse' has none") as info:
+        cls(8, attention="sparse", temperature=0.5)
+    assert "temperature=0.5" in str(info.value)
+    assert cls(8, attention="sparse", temperature=1.0).temperature == 1.0

@@ -1,4 +1,4 @@
-"""Data pipelines of the tasks of the SAB paper (SPEC §8, §9).
+"""Data pipelines of the tasks of the SAB paper (ALGORITHM.md §8, §9).
 
 Everything here works offline: the copy task and the adding problem are
 generated; image sequences come from TensorFlow Datasets (`download=False`
@@ -8,6 +8,8 @@ through a port of the text8 filter.
 
 - Copy task (`copy_arrays`, `copy_dataset`, `copy_recall_accuracy`): recall
   10 symbols after a delay of `T` steps.
+- Cue recall (`cue_recall_arrays`, `cue_recall_dataset`): name the one
+  marked symbol among distractors, `T` steps later (the README demo).
 - Adding problem (`adding_arrays`, `adding_dataset`).
 - Pixel-by-pixel images (`pixel_sequence_datasets`,
   `sequential_cifar10_datasets`, `pixel_permutation`, `read_idx`):
@@ -24,6 +26,10 @@ from keras_sab.tasks.copy_task import RECALL_STEPS
 from keras_sab.tasks.copy_task import copy_arrays
 from keras_sab.tasks.copy_task import copy_dataset
 from keras_sab.tasks.copy_task import copy_recall_accuracy
+from keras_sab.tasks.cue_recall import CUE_INPUT_DIM
+from keras_sab.tasks.cue_recall import CUE_NUM_SYMBOLS
+from keras_sab.tasks.cue_recall import cue_recall_arrays
+from keras_sab.tasks.cue_recall import cue_recall_dataset
 from keras_sab.tasks.pixel_images import PIXEL_SOURCES
 from keras_sab.tasks.pixel_images import PixelTaskInfo
 from keras_sab.tasks.pixel_images import pixel_permutation
@@ -43,6 +49,8 @@ from keras_sab.tasks.text8 import wikipedia_xml_to_text8
 
 __all__ = [
     "COPY_VOCAB_SIZE",
+    "CUE_INPUT_DIM",
+    "CUE_NUM_SYMBOLS",
     "RECALL_STEPS",
     "PIXEL_SOURCES",
     "TEXT8_ALPHABET",
@@ -54,6 +62,8 @@ __all__ = [
     "copy_arrays",
     "copy_dataset",
     "copy_recall_accuracy",
+    "cue_recall_arrays",
+    "cue_recall_dataset",
     "decode_text8",
     "encode_text8",
     "gensim_wikipedia_excerpt_path",

@@ -1,4 +1,4 @@
-"""Turns a seeded numpy batch generator into a `tf.data.Dataset` (SPEC §9).
+"""Turns a seeded numpy batch generator into a `tf.data.Dataset` (ALGORITHM.md §9).
 
 The copy and adding tasks are generated, not loaded. Both build their
 datasets here, so that batch `i` of a dataset is exactly what the task's numpy

@@ -1,4 +1,4 @@
-"""The adding problem, a classic long-term-dependency benchmark (SPEC §9).
+"""The adding problem, a classic long-term-dependency benchmark (ALGORITHM.md §9).
 
 Each of the `timesteps` steps carries two features: a value drawn uniformly
 from `[0, 1)` and a marker. The marker is `1.0` at exactly two steps, one in

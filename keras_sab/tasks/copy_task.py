@@ -1,4 +1,4 @@
-"""The copy task, in the format of the SAB authors' code (SPEC §8).
+"""The copy task, in the format of the SAB authors' code (ALGORITHM.md §8).
 
 A sequence of `timesteps + 20` steps over a vocabulary of 10 values:
 

@@ -1,11 +1,11 @@
 """Pixel-by-pixel image classification: (permuted) pixel MNIST, sequential CIFAR10.
 
 An image of `H x W` pixels with `C` channels becomes a sequence of `H * W`
-steps of `C` values each, in row-major order (SPEC §8), scaled to `[0, 1]`.
+steps of `C` values each, in row-major order (ALGORITHM.md §8), scaled to `[0, 1]`.
 With `permute=True`, one fixed permutation of the step positions, drawn from
 `permutation_seed`, is applied to every image of both splits.
 
-Sources (SPEC §9; nothing is ever downloaded unless `download=True`):
+Sources (ALGORITHM.md §9; nothing is ever downloaded unless `download=True`):
 
 - `"mnist"`, `"cifar10"`: TensorFlow Datasets, prepared under `data_dir`.
 - `"fashion_mnist_idx"`: the idx files of the Debian package
@@ -208,7 +208,7 @@ def pixel_sequence_datasets(
 
 
 def sequential_cifar10_datasets(batch_size, **kwargs):
-    """Sequential CIFAR10 (SPEC §8): 1,024 steps of 3 values, row-major.
+    """Sequential CIFAR10 (ALGORITHM.md §8): 1,024 steps of 3 values, row-major.
 
     Same as `pixel_sequence_datasets("cifar10", batch_size, **kwargs)`.
 

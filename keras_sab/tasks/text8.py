@@ -1,4 +1,4 @@
-"""Text8-style character-level language modelling data (SPEC §8, §9).
+"""Text8-style character-level language modelling data (ALGORITHM.md §8, §9).
 
 text8 is the first 10^8 bytes of an English Wikipedia dump passed through
 Matt Mahoney's filter `wikifil.pl`: only the visible article text is kept,
