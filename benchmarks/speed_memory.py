@@ -6,7 +6,7 @@ and reported as such. Measured side by side in one run, since the machine is
 noisy; ratios are what to compare.
 
 Models:
-    sab_fused: `SAB(use_fused=True)`, the memory-lean path (SPEC §7).
+    sab_fused: `SAB(use_fused=True)`, the memory-lean path (ALGORITHM.md §7).
     sab_cell: `SAB(use_fused=False)`, autodiff through the cell loop.
     lstm: `keras.layers.LSTM`, full BPTT.
     dense_attention: `SAB(attention="dense", k_att=1, k_trunc=None)`, the

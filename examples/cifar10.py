@@ -1,4 +1,4 @@
-"""Sequential CIFAR10 (SPEC §8): 32x32 colour images read one pixel per step.
+"""Sequential CIFAR10 (ALGORITHM.md §8): 32x32 colour images read one pixel per step.
 
 T=1024 steps of 3 values, row-major. The paper reports SAB 64.5%, a
 Transformer 62.2%, on par with full BPTT. `--model transformer` is a small

@@ -1,4 +1,4 @@
-"""Copy task (SPEC §8): recall 10 symbols after a delay of T steps.
+"""Copy task (ALGORITHM.md §8): recall 10 symbols after a delay of T steps.
 
 The model reads 10 symbols, T - 1 blanks and a marker, and must output the 10
 symbols during the last 10 steps. Loss over all steps; the reported metric is

@@ -1,8 +1,8 @@
-"""Pixel-by-pixel image classification: (permuted) pixel MNIST (SPEC §8).
+"""Pixel-by-pixel image classification: (permuted) pixel MNIST (ALGORITHM.md §8).
 
 An image is read one pixel per step (T=784 for 28x28), by default in a fixed,
 seeded random order (`--permute`, the paper's permuted MNIST: SAB 90.9% with
-k_trunc=20, k_top=10; LSTM with full BPTT 90.3%). Sources (SPEC §9):
+k_trunc=20, k_top=10; LSTM with full BPTT 90.3%). Sources (ALGORITHM.md §9):
 TensorFlow Datasets `mnist` (prepared under `--data-dir`, never downloaded),
 the Fashion-MNIST idx files of the Debian package `dataset-fashion-mnist`
 (`fashion_mnist_idx`), or scikit-learn's 8x8 digits (`digits`, T=64; the

@@ -1,4 +1,4 @@
-"""Character-level language modelling on Text8 (SPEC §8), in bits per character.
+"""Character-level language modelling on Text8 (ALGORITHM.md §8), in bits per character.
 
 The model reads windows of `--seq-len` characters (27 symbols) and predicts
 each next character; the score is the cross-entropy in bits per character
@@ -6,7 +6,7 @@ each next character; the score is the cross-entropy in bits per character
 LSTM with full BPTT. The corpus is the real `text8.zip` given by `--text8`
 (standard 90M/5M/5M split), or by default the English Wikipedia excerpt
 shipped with gensim, turned into text8-style text by the text8 filter (about
-3M characters, split 90/5/5 the same way; SPEC §9).
+3M characters, split 90/5/5 the same way; ALGORITHM.md §9).
 
     python examples/text8.py --quick
     python examples/text8.py --text8 ~/data/text8.zip --epochs 10 --steps 2000

@@ -1,4 +1,4 @@
-"""Transfer (SPEC §8): a copy-task model trained at one T, evaluated at longer T.
+"""Transfer (ALGORITHM.md §8): a copy-task model trained at one T, evaluated at longer T.
 
 Trains on the copy task at `-T` (the paper: T=100) exactly like
 `copy_task.py` (all of its outputs go to `--out`), or loads a saved model

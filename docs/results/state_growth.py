@@ -3,7 +3,7 @@
     python docs/results/state_growth.py
 
 SAB adds its read `s_t`, a weighted mean of memories, into the state it
-carries (`h_t = ĥ_t + s_t`, SPEC §2), and its memories are past states that
+carries (`h_t = ĥ_t + s_t`, ALGORITHM.md §2), and its memories are past states that
 already hold reads. Prints the mean norm of `h_t` of freshly initialised
 layers (128 units, `k_att=k_trunc=10`, seed 0) on copy-task inputs, with
 attention (`k_top=5`) and without (`k_top=0`, an LSTM); one layer of each

@@ -21,7 +21,7 @@ updates (train loss and recall, test loss and recall on 8 batches) to
 - `--T 101`: a delay of 101 puts the marker at step 111, the first step of a
   truncation block, so 9 of the 10 recall steps share its block. That is where
   the authors' code puts it at T=100: it cuts the state entering steps
-  k, 2k, ..., where SPEC §4 cuts the state leaving them.
+  k, 2k, ..., where ALGORITHM.md §4 cuts the state leaving them.
 - `--head-ln`: `LayerNormalization` between SAB and the `Dense` head.
 - `--null`: a diagnostic hack, not a package feature: the memory starts with
   one readable all-zero slot (as in the authors' code), so a read can be
@@ -73,7 +73,7 @@ def add_null_slot():
 def use_top_k_softmax():
     """Patches the SAB cell to weight its top-k memories by a softmax."""
 
-    def weights(scores, readable, k_top, attention="sparse"):
+    def weights(scores, readable, k_top, attention="sparse", temperature=1.0):
         selected = tf.stop_gradient(
             sparse_attention.attention_weights(scores, readable, k_top, attention) > 0
         )
