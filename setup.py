@@ -1,45 +1,42 @@
+import re
+
 from setuptools import find_packages
 from setuptools import setup
 
 with open("README.md", encoding="utf-8") as f:
     long_description = f.read()
+with open("keras_sab/__init__.py", encoding="utf-8") as f:
+    version = re.search(r'^__version__ = "([^"]+)"$', f.read(), re.M).group(1)
+
+# Each extra is composed from the smaller ones, so that a package is named once.
+datasets = ["tensorflow-datasets==4.9.10", "scikit-learn", "gensim"]
+examples = ["matplotlib", *datasets]
+tuning = ["keras-tuner==1.4.8", "tensorboard>=2.21,<2.22", "scipy", "scikit-learn"]
+tests = ["pytest", "pytest-xdist", "ruff", *examples, *tuning]
 
 setup(
     name="keras-sab",
-    version="0.1.0",
+    version=version,
     description=(
         "Sparse Attentive Backtracking (Ke et al., NeurIPS 2018) for Keras 3 "
         "on TensorFlow"
     ),
     long_description=long_description,
     long_description_content_type="text/markdown",
+    license="Apache-2.0",
     packages=find_packages(include=["keras_sab", "keras_sab.*"]),
     python_requires=">=3.10",
+    # The versions the test suite runs on: TensorFlow 2.21 with Keras 3.15.
     install_requires=[
         "tensorflow>=2.21,<2.22",
-        "keras>=3.10,<4",
+        "keras>=3.15,<3.16",
         "numpy",
     ],
     extras_require={
-        "examples": [
-            "matplotlib",
-            "tensorflow-datasets==4.9.10",
-            "scikit-learn",
-            "gensim",
-        ],
-        "datasets": ["tensorflow-datasets==4.9.10", "scikit-learn", "gensim"],
-        "tuning": ["keras-tuner==1.4.8", "tensorboard>=2.21,<2.22", "scipy", "scikit-learn"],
-        "tests": [
-            "pytest",
-            "pytest-xdist",
-            "matplotlib",
-            "tensorflow-datasets==4.9.10",
-            "scikit-learn",
-            "gensim",
-            "keras-tuner==1.4.8",
-            "tensorboard>=2.21,<2.22",
-            "scipy",
-        ],
+        "datasets": datasets,
+        "examples": examples,
+        "tuning": tuning,
+        "tests": sorted(set(tests), key=tests.index),
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -15,12 +15,12 @@ import json
 import os
 
 import keras
-
 from copy_task import DEFAULTS as COPY_DEFAULTS
 from copy_task import INT_FLAGS as COPY_INT_FLAGS
 from copy_task import QUICK as COPY_QUICK
 from copy_task import add_arguments as add_copy_arguments
 from copy_task import copy_task
+
 from keras_sab import experiment
 from keras_sab import tasks
 from keras_sab import validation

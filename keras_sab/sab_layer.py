@@ -317,6 +317,70 @@ class SAB(keras.layers.Layer):
             masks += [None, None]
         return masks[0] if len(masks) == 1 else masks
 
+    @property
+    def units(self):
+        return self.cell.units
+
+    @property
+    def k_top(self):
+        return self.cell.k_top
+
+    @property
+    def k_att(self):
+        return self.cell.k_att
+
+    @property
+    def k_trunc(self):
+        return self.cell.k_trunc
+
+    @property
+    def attention(self):
+        return self.cell.attention
+
+    @property
+    def temperature(self):
+        return self.cell.temperature
+
+    @property
+    def attention_units(self):
+        return self.cell.attention_units
+
+    @property
+    def dropout(self):
+        return self.cell.dropout
+
+    @property
+    def kernel_initializer(self):
+        return self.cell.kernel_initializer
+
+    @property
+    def recurrent_initializer(self):
+        return self.cell.recurrent_initializer
+
+    @property
+    def bias_initializer(self):
+        return self.cell.bias_initializer
+
+    @property
+    def attention_initializer(self):
+        return self.cell.attention_initializer
+
+    @property
+    def unit_forget_bias(self):
+        return self.cell.unit_forget_bias
+
+    @property
+    def kernel_regularizer(self):
+        return self.cell.kernel_regularizer
+
+    @property
+    def recurrent_regularizer(self):
+        return self.cell.recurrent_regularizer
+
+    @property
+    def seed(self):
+        return self.cell.seed
+
     def get_config(self):
         cell_config = self.cell.get_config()
         config = {name: cell_config[name] for name in _CELL_ARGUMENTS}
@@ -328,13 +392,3 @@ class SAB(keras.layers.Layer):
         )
         return {**super().get_config(), **config}
 
-
-def _cell_property(name):
-    return property(
-        lambda self: getattr(self.cell, name),
-        doc=f"The cell's `{name}` (see `SABCell`).",
-    )
-
-
-for _name in _CELL_ARGUMENTS:
-    setattr(SAB, _name, _cell_property(_name))

@@ -16,9 +16,9 @@ import numbers
 import keras
 
 from keras_sab import validation
-from keras_sab.validation import is_integer
 from keras_sab.sab_layer import SAB
 from keras_sab.sparse_attention import DEFAULT_ATTENTION
+from keras_sab.validation import is_integer
 
 _INSTALL_HINT = (
     "`keras_sab.tuning` requires KerasTuner and TensorBoard. Install them "

@@ -108,7 +108,7 @@ def _run_check():
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    (line,) = [l for l in completed.stdout.splitlines() if l.startswith("RESULT ")]
+    (line,) = [row for row in completed.stdout.splitlines() if row.startswith("RESULT ")]
     return json.loads(line[len("RESULT ") :])
 
 

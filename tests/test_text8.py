@@ -175,7 +175,9 @@ def test_char_windows_as_ids_and_shuffled_hold_the_same_windows():
     )
     assert len(plain) == 40 and plain[0][0].shape == (10,)
     np.testing.assert_array_equal(plain[3][0], encode_text8(text[30:40]))
-    as_set = lambda windows: sorted(x.tobytes() + y.tobytes() for x, y in windows)
+    def as_set(windows):
+        return sorted(x.tobytes() + y.tobytes() for x, y in windows)
+
     assert as_set(plain) == as_set(shuffled)
     assert [x.tobytes() for x, _ in plain] != [x.tobytes() for x, _ in shuffled]
 

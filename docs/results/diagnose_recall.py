@@ -44,10 +44,12 @@ def phase_losses(model, x, y):
         )
     print(f"per-step loss {nll.mean():.4f}")
     recall = logits[:, -10:]
-    print("classes predicted at the recall steps:", np.bincount(recall.argmax(-1).ravel(), minlength=10))
+    predicted = np.bincount(recall.argmax(-1).ravel(), minlength=10)
+    print("classes predicted at the recall steps:", predicted)
     print("true symbols at the recall steps:     ", np.bincount(y[:, -10:].ravel(), minlength=10))
     top2 = np.sort(recall, -1)[..., -2:]
-    print(f"mean gap between the two largest recall logits: {np.mean(top2[..., 1] - top2[..., 0]):.2f}")
+    gap = np.mean(top2[..., 1] - top2[..., 0])
+    print(f"mean gap between the two largest recall logits: {gap:.2f}")
 
 
 def state_norms(model, x):
