@@ -10,8 +10,9 @@ gives a mean squared error of about 0.167; solving the task gives ~0.
 
 import keras
 
-from keras_sab import experiment
 from keras_sab import tasks
+
+import experiment
 
 DEFAULTS = dict(epochs=50, steps_per_epoch=100)
 QUICK = dict(timesteps=50, units=64, lr=3e-3, epochs=10, test_batches=4)
@@ -34,7 +35,7 @@ def adding_task(args):
         args: parsed flags.
 
     Returns:
-        A `keras_sab.experiment.Task` with a `Dense(1)` head on the last step
+        A `experiment.Task` with a `Dense(1)` head on the last step
         and the mean squared error as loss.
     """
     return experiment.Task(

@@ -14,10 +14,10 @@ import dataclasses
 
 import keras
 from keras import ops
+
+import experiment
 from pixel_mnist import add_image_arguments
 from pixel_mnist import image_task
-
-from keras_sab import experiment
 
 MODELS = experiment.MODELS + ("transformer",)
 DEFAULTS = dict(epochs=20)

@@ -7,13 +7,12 @@ the recall accuracy over the last 10 steps. The paper trains at T=200 (SAB
 
     python examples/copy_task.py --quick              # CPU, about 2 minutes
     python examples/copy_task.py -T 200 --model lstm  # a paper baseline
-    python examples/copy_task.py -T 100 --attention sparse_softmax  # top-k, softmax weights
+    python examples/copy_task.py -T 100 --attention sparse  # the paper's weights
 
 `--quick` (T=10, 64 units, k_top=2, k_att=k_trunc=5, Adam lr 1e-2, 5,000
 batches of 64) trains in about 2.5 minutes on a 2-core CPU and plots where SAB
-looks (`attention.png`). Its recall accuracy depends on the seed: 86.5%, 93.8%
-and 67.0% with `--seed` 0, 1 and 2 (chance: 12.5%; docs/RESULTS.md, "The
-README demo").
+looks (`attention.png`). Its recall accuracy depends on the seed (chance:
+12.5%; docs/RESULTS.md, "The earlier README demo").
 
 The script is `copy_task.py`, not `copy.py`: a `copy.py` in `examples/`
 would shadow Python's `copy` module for every script run from there.
@@ -21,8 +20,9 @@ would shadow Python's `copy` module for every script run from there.
 
 import keras
 
-from keras_sab import experiment
 from keras_sab import tasks
+
+import experiment
 
 DEFAULTS = dict(epochs=100, steps_per_epoch=100)
 QUICK = dict(
@@ -60,7 +60,7 @@ def copy_task(args):
         args: parsed flags.
 
     Returns:
-        A `keras_sab.experiment.Task`: an endless training set, a fixed test
+        A `experiment.Task`: an endless training set, a fixed test
         set of `args.test_batches` batches drawn from another seed, a
         `Dense(10)` head on every step and `copy_recall_accuracy`. The
         model accepts any sequence length (see `transfer.py`).

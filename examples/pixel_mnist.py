@@ -16,8 +16,9 @@ import argparse
 
 import keras
 
-from keras_sab import experiment
 from keras_sab import tasks
+
+import experiment
 
 SOURCES = ("mnist", "fashion_mnist_idx", "digits")
 DEFAULTS = dict(k_top=10, k_trunc=20, epochs=20)
@@ -63,7 +64,7 @@ def image_task(args, name, source):
         source: a source of `keras_sab.tasks.pixel_sequence_datasets`.
 
     Returns:
-        A `keras_sab.experiment.Task` with a `Dense(num_classes)` head on
+        A `experiment.Task` with a `Dense(num_classes)` head on
         the last step and accuracy.
     """
     train, test, info = tasks.pixel_sequence_datasets(

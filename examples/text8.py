@@ -16,8 +16,9 @@ import math
 
 import keras
 
-from keras_sab import experiment
 from keras_sab import tasks
+
+import experiment
 
 DEFAULTS = dict(k_top=5, k_trunc=10)
 QUICK = dict(
@@ -87,7 +88,7 @@ def text8_task(args):
             `seed`).
 
     Returns:
-        A `keras_sab.experiment.Task`: shuffled training windows, the
+        A `experiment.Task`: shuffled training windows, the
         validation split evaluated after every epoch, the test split at the
         end, a `Dense(27)` head on every step and `bits_per_character`.
     """

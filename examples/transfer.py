@@ -15,15 +15,16 @@ import json
 import os
 
 import keras
+
+from keras_sab import tasks
+from keras_sab import validation
+
+import experiment
 from copy_task import DEFAULTS as COPY_DEFAULTS
 from copy_task import INT_FLAGS as COPY_INT_FLAGS
 from copy_task import QUICK as COPY_QUICK
 from copy_task import add_arguments as add_copy_arguments
 from copy_task import copy_task
-
-from keras_sab import experiment
-from keras_sab import tasks
-from keras_sab import validation
 
 DEFAULTS = dict(COPY_DEFAULTS, timesteps=100, out=os.path.join("runs", "transfer"))
 QUICK = dict(COPY_QUICK, eval_t=[10, 20, 40, 80], eval_batches=2)

@@ -1,6 +1,11 @@
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The examples' shared harness, `examples/experiment.py`, is tested as the
+# scripts import it: as a module of that folder.
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+sys.path.insert(0, EXAMPLES)
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

@@ -1,4 +1,4 @@
-"""SAB under `tf.distribute.MirroredStrategy` (issue 5).
+"""SAB under `tf.distribute.MirroredStrategy`.
 
 Two logical CPU devices must be configured before TensorFlow initializes its
 devices, which the pytest process (and its xdist workers) has long done; the

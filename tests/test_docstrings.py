@@ -1,4 +1,5 @@
-"""Every `Example:` in the package's docstrings runs and prints what it says."""
+"""Every `Example:` in the package's docstrings (and the examples' harness)
+runs and prints what it says."""
 
 import doctest
 import importlib
@@ -11,11 +12,13 @@ import tensorflow as tf
 
 import keras_sab
 
+# The package's modules, and the examples' harness (`examples/experiment.py`,
+# importable as `experiment`: see conftest.py).
 MODULES = sorted(
     name
     for _, name, _ in pkgutil.walk_packages(keras_sab.__path__, "keras_sab.")
     if name != "keras_sab.tuning"
-)
+) + ["experiment"]
 
 
 @pytest.mark.parametrize("module_name", MODULES)

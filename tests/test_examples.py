@@ -1,18 +1,21 @@
 """Every example script runs end to end in `--quick` mode and writes its
-outputs (issue 4); TFDS-backed ones under `tfds.testing.mock_data`."""
+outputs; TFDS-backed ones under `tfds.testing.mock_data`."""
 
 import csv
 import importlib
 import json
 import math
 import os
+import subprocess
+import sys
 
 import matplotlib.image
 import pytest
 import tensorflow_datasets as tfds
 
-from keras_sab import experiment
 from keras_sab import plots
+
+import experiment
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
 ATTENTION_PIXELS = tuple(inches * plots.DPI for inches in plots.ATTENTION_SIZE[::-1])
@@ -82,8 +85,22 @@ def test_sab_vs_lstm_prints_both_accuracies_last(example, tmp_path, capsys):
     assert heatmap.shape[:2] == ATTENTION_PIXELS and heatmap[..., :3].std() > 0.01
 
 
+def test_an_example_runs_from_another_directory(tmp_path):
+    """A script finds the harness beside it (`examples/experiment.py`), not
+    through the working directory: it runs from anywhere."""
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, "adding.py"), "--quick", "--epochs", "1",
+         "--steps", "2", "--no-jit", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert json.loads((out / experiment.METRICS).read_text())["task"] == "adding"
+
+
 def test_copy_restarted_with_more_epochs_continues(example, tmp_path):
-    """Issue 4 (resume): the second invocation trains only epoch 1."""
+    """Resume: the second invocation trains only epoch 1."""
     copy_task = example("copy_task")
     flags = ["--quick", "-T", "5", "--steps", "3", "--no-jit", "--out", str(tmp_path)]
     copy_task.main(flags + ["--epochs", "1"])

@@ -1,4 +1,4 @@
-"""The example harness `keras_sab.experiment` (issue 4): flags, the models of
+"""The example harness `examples/experiment.py`: flags, the models of
 ALGORITHM.md §5, outputs and resuming a killed run."""
 
 import csv
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from keras_sab import SAB
-from keras_sab import experiment
 from keras_sab import tasks
+
+import experiment
 
 T = 12
 
@@ -231,7 +232,7 @@ def test_models_without_attention_get_no_heatmap(tmp_path):
 
 
 def test_killed_run_resumes_at_the_next_epoch(tmp_path):
-    """Issue 4: a run killed after its first epoch continues at the second,
+    """A run killed after its first epoch continues at the second,
     with the first epoch's weights, and does not train the first again."""
     args = _args(tmp_path, "--epochs", "3", "--no-jit")
     with pytest.raises(_Killed):

@@ -1,4 +1,4 @@
-"""SavedModel export of SAB models (issue 5): `model.export(path)` then
+"""SavedModel export of SAB models: `model.export(path)` then
 `tf.saved_model.load(path).serve(x)` gives the Keras model's outputs at any
 sequence length (ALGORITHM.md §6: the time dimension may be None)."""
 

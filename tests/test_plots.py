@@ -1,4 +1,4 @@
-"""`keras_sab.plots` (issue 4): learning curves from the CSV log and the
+"""`keras_sab.plots`: learning curves from the CSV log and the
 attention heatmap, steps x memory slots (ALGORITHM.md §6 `return_attention`)."""
 
 import keras

@@ -1,4 +1,4 @@
-"""KerasTuner search over SAB models (issue 5): `keras_sab.tuning`."""
+"""KerasTuner search over SAB models: `keras_sab.tuning`."""
 
 import importlib.util
 import pathlib

@@ -45,17 +45,22 @@ updates (train loss and recall, test loss and recall on 8 batches) to
 import argparse
 import json
 import os
+import pathlib
+import sys
 import time
 
 import keras
 import tensorflow as tf
 
 import keras_sab
-from keras_sab import experiment
 from keras_sab import sab_cell
 from keras_sab import sab_layer
 from keras_sab import sparse_attention
 from keras_sab import tasks
+
+# The examples' harness, `examples/experiment.py`.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples"))
+import experiment  # noqa: E402
 
 
 def add_null_slot():

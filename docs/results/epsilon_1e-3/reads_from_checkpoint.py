@@ -11,14 +11,18 @@ sum (1 = a full read, 0 = none) and the fraction of rows below 0.1.
 """
 
 import os
+import pathlib
 import sys
 
-from keras_sab import experiment
 from keras_sab import plots
 from keras_sab import tasks
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples"))
 import copy_task  # noqa: E402
+
+# The examples' harness, `examples/experiment.py`.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples"))
+import experiment  # noqa: E402
 
 
 def main():

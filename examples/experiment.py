@@ -1,4 +1,7 @@
-"""The harness behind the example scripts (`examples/`, ALGORITHM.md §8).
+"""The harness the example scripts share (ALGORITHM.md §8); not part of the package.
+
+It lives beside the scripts, which import it as `experiment` (Python puts a
+script's own folder first on its path, so they run from any directory).
 
 An example script supplies only its data and its task-specific head, loss and
 metrics, as a `Task`; everything else is shared here:
