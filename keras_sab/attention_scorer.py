@@ -12,7 +12,7 @@ import tensorflow as tf
 
 
 def memory_keys(memories, memory_kernel, attention_bias):
-    """Keys `W_m m + b` of one or more memories.
+    """Keys `key_i = W_m m_i + b` of one or more memories (ALGORITHM.md §2).
 
     Args:
         memories: tensor `(..., units)`.
@@ -26,7 +26,7 @@ def memory_keys(memories, memory_kernel, attention_bias):
 
 
 def scorer_hidden(query, keys):
-    """The scoring MLP's hidden layer `tanh(query + key_i)` for every key.
+    """The scoring MLP's hidden layer `u_i = tanh(W_q ĥ_t + key_i)` for every key.
 
     Args:
         query: tensor `(batch, attention_units)`, `W_q ĥ_t`.

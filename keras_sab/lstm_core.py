@@ -11,6 +11,12 @@ import tensorflow as tf
 def lstm_step(projected_input, h, c, recurrent_kernel):
     """Advances an LSTM by one step.
 
+    With `z = x_t W + b + h_{t-1} U` split into `z_i, z_f, z_g, z_o`:
+
+        i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o)
+        c_t = f ⊙ c_{t-1} + i ⊙ g
+        h_t = o ⊙ tanh(c_t)
+
     Args:
         projected_input: tensor `(batch, 4 * units)`, `x_t W + b` (the input
             projection is done for all steps at once, outside the loop).
