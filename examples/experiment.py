@@ -206,7 +206,7 @@ def parse_args(
         validation.check_int(_flag(name), getattr(args, name), minimum, allow_none=True)
     _check_positive(args, "lr")
     _check_positive(args, "clipnorm")
-    _check_positive(args, "temperature")
+    _check_temperature(args)
     # Seeded before the script builds its task: a Keras initializer made
     # without a seed (the task's head) draws one from Python's `random` when
     # it is constructed, and `run_experiment` seeds again only after that.
@@ -222,7 +222,7 @@ def model_label(args):
 
     Returns:
         `args.model`, followed by the attention mode and temperature when the
-        model is SAB with settings other than the layer's defaults.
+        model uses them with values other than the layer's defaults.
 
     Example:
 
@@ -235,11 +235,14 @@ def model_label(args):
     >>> model_label(parse_args(["--model", "lstm", "--attention", "dense"], "copy", "Copy."))
     'lstm'
     """
-    if args.model != "sab":
+    if args.model not in ("sab", "self_attention"):
         return args.model
+    defaults = {"attention": DEFAULT_ATTENTION, "temperature": 1.0}
+    if args.model == "self_attention":
+        defaults.pop("attention")
     settings = [
         f"{name}={getattr(args, name)}"
-        for name, default in (("attention", DEFAULT_ATTENTION), ("temperature", 1.0))
+        for name, default in defaults.items()
         if getattr(args, name) != default
     ]
     return f"{args.model} ({', '.join(settings)})" if settings else args.model
@@ -630,6 +633,19 @@ def _check_positive(args, name):
             f"`{_flag(name)}` must be a positive number. "
             f"Received: {_flag(name)}={value!r}"
         )
+
+
+def _check_temperature(args):
+    """Checks `--temperature` against the mode it applies to, before anything
+    is written to `--out`."""
+    attention = "dense" if args.model == "self_attention" else args.attention
+    try:
+        validation.check_temperature(args.temperature, attention)
+    except ValueError as error:
+        raise ValueError(
+            f"`--temperature` must be a finite number > 0, and 1.0 with --attention "
+            f"sparse. Received: --temperature={args.temperature!r} ({error})"
+        ) from None
 
 
 def _check_run_config(args, restart_flags):

@@ -21,6 +21,7 @@ and pass gradient back through all of them: at this budget it stays at chance.
 
 import argparse
 import json
+import math
 import os
 import time
 
@@ -79,12 +80,12 @@ def train(kind, args, test):
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    steps = min(100, args.updates)
+    steps = math.gcd(args.updates, 100)  # epochs of up to 100 updates, exactly `--updates`
     print(f"training {kind}: {args.updates} updates of {args.batch_size} sequences")
     start = time.time()
     model.fit(
         tasks.cue_recall_dataset(args.timesteps, args.batch_size, seed=args.seed),
-        epochs=-(-args.updates // steps),
+        epochs=args.updates // steps,
         steps_per_epoch=steps,
         shuffle=False,  # The dataset is generated: nothing to shuffle.
         verbose=2,

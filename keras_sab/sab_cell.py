@@ -61,26 +61,32 @@ StepSettings = collections.namedtuple(
 def independent_initializer(initializer, index):
     """A copy of `initializer` whose draws are its own.
 
-    A Keras initializer instance returns the same values each time it is
-    called with the same shape (its seed is fixed when it is made), so two
-    weights built from one instance would start identical. A copy made from
-    the config of an unseeded initializer draws a fresh seed from Keras's
-    global random state (reproducible under `keras.utils.set_random_seed`); a
-    seeded one gets `seed + index`, so that the weights of one layer differ
-    and the layer stays reproducible.
+    A Keras initializer instance seeded with an integer, or unseeded (its seed
+    is then fixed when it is made), returns the same values each time it is
+    called with the same shape: two weights built from one instance would
+    start identical. The copy is made from the instance's config: an unseeded
+    one draws a fresh seed from Keras's global random state (reproducible
+    under `keras.utils.set_random_seed`), an integer seed becomes
+    `seed + index`. An initializer seeded with a `keras.random.SeedGenerator`
+    already draws new values on every call, and a plain function has no
+    state to copy: both are returned as they are.
 
     Args:
-        initializer: a Keras initializer instance.
+        initializer: a Keras initializer instance or function.
         index: int, distinct for each weight built from `initializer`.
 
     Returns:
-        A new initializer instance.
+        An initializer.
     """
-    config = keras.initializers.serialize(initializer)
-    seed = config.get("config", {}).get("seed")
-    if validation.is_integer(seed):
-        config["config"]["seed"] = seed + index
-    return keras.initializers.get(config)
+    if not isinstance(initializer, keras.initializers.Initializer):
+        return initializer
+    config = initializer.get_config()
+    seed = config.get("seed")
+    if seed is not None and not validation.is_integer(seed):
+        return initializer
+    if seed is not None:
+        config["seed"] = seed + index
+    return type(initializer).from_config(config)
 
 
 def initial_sab_state(batch_size, slots, units, attention_units, dtype):
@@ -336,10 +342,14 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
-        self.settings = StepSettings(
+        self.output_size = self.units
+
+    @property
+    def settings(self):
+        """The `StepSettings` of the cell's current hyper-parameters."""
+        return StepSettings(
             self.k_top, self.k_att, self.k_trunc, self.attention, self.temperature
         )
-        self.output_size = self.units
 
     @property
     def state_size(self):

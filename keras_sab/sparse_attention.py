@@ -52,7 +52,12 @@ def _masked_scores(scores, readable):
 
 def _masked_softmax(scores, mask, temperature=1.0):
     """Softmax of `scores / temperature` over the entries where `mask` holds,
-    0 elsewhere (a row where it never holds is all zeros)."""
+    0 elsewhere (a row where it never holds is all zeros). Computed in
+    float32 at least: in float16, `scores / temperature` overflows for a
+    small temperature."""
+    dtype = scores.dtype
+    if dtype in (tf.float16, tf.bfloat16):
+        scores = tf.cast(scores, tf.float32)
     if temperature != 1.0:
         # A Python float converts straight to the scores' dtype (`tf.cast`
         # of it would round it to float32 first).
@@ -60,7 +65,8 @@ def _masked_softmax(scores, mask, temperature=1.0):
     masked = _masked_scores(scores, mask)
     peak = tf.stop_gradient(tf.reduce_max(masked, axis=-1, keepdims=True))
     exp = tf.where(mask, tf.exp(masked - peak), tf.zeros_like(scores))
-    return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+    weights = tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+    return tf.cast(weights, dtype)
 
 
 def sparse_top_k(scores, readable, k_top):

@@ -295,3 +295,16 @@ def test_endless_training_set_needs_steps_per_epoch(tmp_path):
     args = experiment.parse_args(["--out", str(tmp_path)], "adding", "")
     with pytest.raises(ValueError, match="--steps-per-epoch"):
         experiment.run_experiment(args, _adding_task())
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--temperature", "inf"], ["--temperature", "0"],
+     ["--attention", "sparse", "--temperature", "0.5"]],
+)
+def test_bad_temperature_is_refused_before_anything_is_written(tmp_path, flags):
+    """A temperature the layer would refuse is refused by the flags, so that
+    `--out` does not record a run that never started."""
+    with pytest.raises(ValueError, match="`--temperature`"):
+        _args(tmp_path / "run", *flags)
+    assert not (tmp_path / "run").exists()

@@ -20,12 +20,19 @@ def _values(cell):
 
 
 @pytest.mark.parametrize(
-    "initializer", ["glorot_uniform", keras.initializers.RandomNormal(seed=7)]
+    "initializer",
+    [
+        "glorot_uniform",
+        keras.initializers.RandomNormal(seed=7),
+        keras.initializers.RandomNormal(seed=keras.random.SeedGenerator(7)),
+        lambda shape, dtype=None: keras.random.normal(shape, dtype=dtype),
+    ],
+    ids=["by name", "integer seed", "SeedGenerator seed", "function"],
 )
 def test_scorer_kernels_start_independent(initializer):
     """`W_q` and `W_m` have the same shape and one initializer: each must
     still draw its own values (a Keras initializer instance returns the same
-    values on every call), seeded or not; so must `v`."""
+    values on every call), however it is seeded; so must `v`."""
     values = _values(_built_cell(attention_initializer=initializer))
     assert not np.allclose(values["query_kernel"], values["memory_kernel"])
     column = values["query_kernel"][:, :1]
@@ -63,3 +70,11 @@ def test_default_attention_and_temperature_round_trip():
     assert (cell.attention, cell.temperature) == ("sparse_softmax", 0.7)
     clone = keras_sab.SABCell.from_config(cell.get_config())
     assert (clone.attention, clone.temperature) == ("sparse_softmax", 0.7)
+
+
+def test_settings_follow_the_hyper_parameters():
+    """The step reads `settings` at call time: a hyper-parameter changed after
+    construction is not silently ignored."""
+    cell = keras_sab.SABCell(4, max_memories=2)
+    cell.temperature = 0.5
+    assert cell.settings.temperature == 0.5

@@ -298,3 +298,21 @@ def test_default_attention_is_the_softmax_selection():
         attention_weights(scores, readable, 2).numpy(),
         sparse_softmax_weights(scores, readable, 2).numpy(),
     )
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+@pytest.mark.parametrize("mode", ["sparse_softmax", "dense"])
+def test_small_temperature_stays_finite_in_low_precision(dtype, mode):
+    """`a / τ` would overflow float16 here (70 / 1e-3 > 65504): the softmax
+    runs in float32, so the weights and their gradient stay finite and the
+    best slot takes the weight."""
+    scores = tf.constant([[70.0, 69.0, 1.0, 0.0]], dtype)
+    readable = _all_readable((1, 4))
+    with tf.GradientTape() as tape:
+        tape.watch(scores)
+        weights = attention_weights(scores, readable, 2, mode, temperature=1e-3)
+        loss = tf.reduce_sum(weights * tf.cast([[1, 2, 3, 4]], dtype))
+    grad = tape.gradient(loss, scores)
+    assert weights.dtype == dtype
+    np.testing.assert_allclose(weights.numpy().astype("float32"), [[1, 0, 0, 0]], atol=1e-3)
+    assert np.all(np.isfinite(grad.numpy().astype("float32")))

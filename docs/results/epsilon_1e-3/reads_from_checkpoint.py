@@ -3,9 +3,11 @@
     python docs/results/epsilon_1e-3/reads_from_checkpoint.py \\
         docs/results/epsilon_1e-3/copy_T100_sab/backup/latest.weights.h5
 
-Run it at commit eb2771d (normaliser ε = 1e-3), the code that trained this
-checkpoint (about 4,000 updates; the run was stopped when ε was changed). It
-builds the copy example's model with the run's settings, loads the weights and
+Run it with the whole tree at commit eb2771d (`git checkout eb2771d`;
+normaliser ε = 1e-3), the code that trained this checkpoint (about 4,000
+updates; the run was stopped when ε was changed). It builds the copy
+example's model with the run's settings (the paper's weights,
+`--attention sparse`), loads the weights and
 prints, over 64 test sequences, the mean of each step's attention weights'
 sum (1 = a full read, 0 = none) and the fraction of rows below 0.1.
 """
@@ -17,17 +19,15 @@ import sys
 from keras_sab import plots
 from keras_sab import tasks
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples"))
-import copy_task  # noqa: E402
-
-# The examples' harness, `examples/experiment.py`.
+# The copy example and the examples' harness, `examples/experiment.py`.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples"))
+import copy_task  # noqa: E402
 import experiment  # noqa: E402
 
 
 def main():
     args = experiment.parse_args(
-        ["--out", os.devnull, "-T", "100"], "copy", "",
+        ["--out", os.devnull, "-T", "100", "--attention", "sparse"], "copy", "",
         add_arguments=copy_task.add_arguments, defaults=copy_task.DEFAULTS,
         int_flags=copy_task.INT_FLAGS,
     )
