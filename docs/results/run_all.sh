@@ -9,19 +9,20 @@
 # a run whose backup/ is missing; copy_T200_self_attention's was deleted here).
 #
 # How the runs were made. The LSTM and TBPTT copy runs at T=100: first with
-# --epochs 20 (session 1), then extended to the --epochs below (session 2). The
+# --epochs 20, then extended to the --epochs below. The
 # LSTM's restart started the endless copy generator again at batch 0, so it saw
 # the first 2,000 batches twice; TBPTT was extended after the harness was fixed
 # to continue where a run stopped, at batch 2,000.
-# Every SAB run was made again in one go after the tied-scores fix (session 2,
-# commit 3efcc40); the earlier SAB runs are kept in docs/results/before_fix.
-# Session 3 ran TBPTT at T=200, step 6 (2,000 updates), the diagnostics of
-# step 7 and step 8. The README demo runs were written to /work/logs and
+# Every SAB run was made again in one go after the tied-scores fix (commit
+# 3efcc40); the earlier SAB runs are kept in docs/results/before_fix. The
+# earlier README demo runs (copy_task.py --quick) were written elsewhere and
 # only their metrics.json, log.csv and run_config.json copied here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python}
-COMMON="--no-jit --batch-size 64 --lr 1e-3 --clipnorm 1.0 --seed 0"
+# Steps 1-18 were run when SAB's default weights were the paper's rule, which
+# they name explicitly (`--attention sparse`); steps 19 on use the default.
+COMMON="--no-jit --batch-size 64 --lr 1e-3 --clipnorm 1.0 --seed 0 --attention sparse"
 COPY_T100="--units 128 --epochs 80 --steps-per-epoch 100"   # 8,000 updates per model
 COPY_T200="--units 128 --epochs 20 --steps-per-epoch 100"   # 2,000 updates per model
 
@@ -49,8 +50,7 @@ for model in sab lstm tbptt; do
 done
 # 1b. SAB in the authors' released copy setting (their README's command,
 #     `--trunc 5 --topk 5` with the script's default `--attk 2`): its pre-fix
-#     run (4,000 updates) is in before_fix/; after the fix it ran in session 5,
-#     step 17 (a session-3 start was stopped to make room for step 8).
+#     run (4,000 updates) is in before_fix/; after the fix it ran as step 17.
 
 # 2. Transfer: the T=100 copy models evaluated at longer T.
 for model in sab lstm; do
@@ -78,15 +78,16 @@ for model in sab lstm tbptt; do
 done
 
 # 6. Copy task, T=100, the LSTM + full self-attention baseline, 2,000 updates
-#    (session 3; its step costs ~3x SAB's here).
+#    (its step costs ~3x SAB's here).
 $PY examples/copy_task.py -T 100 --model self_attention $COMMON --units 128 --epochs 20 \
     --steps-per-epoch 100 --out docs/results/copy_T100_self_attention
 
-# 7. Diagnostics (session 3): the README demo over three seeds (and the same at
+# 7. Diagnostics: the README demo over three seeds (and the same at
 #    the pre-fix commit 7d56f18, into readme_demo/prefix_s<seed>), the trained
 #    copy models' recall, state and gradients, and short ablation runs.
 for seed in 0 1 2; do
-  $PY examples/copy_task.py --quick --seed $seed --out docs/results/readme_demo/head_s$seed
+  $PY examples/copy_task.py --quick --attention sparse --seed $seed \
+      --out docs/results/readme_demo/head_s$seed
 done
 $PY docs/results/state_growth.py
 for run in copy_T100_sab copy_T100_lstm copy_T100_tbptt copy_T100_self_attention; do
@@ -106,13 +107,13 @@ $PY $A --name full_bptt --k-trunc none
 $PY $A --name dense --attention dense
 $PY $A --name topk_softmax --topk-softmax
 
-# 8. SAB with softmax weights over the same top-k selection (session 3): copy
+# 8. SAB with softmax weights over the same top-k selection: copy
 #    T=100 for 4,000 updates, its transfer to longer T, copy T=200 for 2,000.
 softmax_copy 100 40
 transfer sab_softmax transfer_sab_softmax
 softmax_copy 200 20
 
-# 9. Session 4: the step-8 runs continued to the matched budgets (the same
+# 9. The step-8 runs continued to the matched budgets (the same
 #    commands with a larger --epochs resume a run): copy T=100 to 8,000 updates,
 #    like SAB, LSTM and TBPTT in step 1, then its transfer again; copy T=200 to
 #    6,000 updates, with the LSTM of step 5 continued beside it.
@@ -122,7 +123,7 @@ softmax_copy 200 60
 $PY examples/copy_task.py -T 200 --model lstm $COMMON --units 128 \
     --epochs 60 --steps-per-epoch 100 --out docs/results/copy_T200_lstm
 
-# 10. Session 4: sparse_softmax on the pixel and text tasks (the step-3 and
+# 10. Sparse_softmax on the pixel and text tasks (the step-3 and
 #     step-4 commands), the README demo with both weightings at the seeded code
 #     (written to /work/logs/runs, then metrics.json, log.csv and
 #     run_config.json copied to readme_demo/); then the T=100 sparse_softmax
@@ -134,43 +135,110 @@ $PY examples/pixel_mnist.py --source digits --permute --model sab --attention sp
 $PY examples/text8.py --model sab --attention sparse_softmax --k-trunc 10 --k-top 5 $COMMON \
     --units 128 --epochs 5 --steps-per-epoch 200 --out docs/results/text8_sab_softmax
 for seed in 0 1 2; do
-  $PY examples/copy_task.py --quick --seed $seed --out docs/results/readme_demo/seeded_s$seed
+  $PY examples/copy_task.py --quick --attention sparse --seed $seed \
+      --out docs/results/readme_demo/seeded_s$seed
   $PY examples/copy_task.py --quick --attention sparse_softmax --seed $seed \
       --out docs/results/readme_demo/softmax_s$seed
 done
 softmax_copy 100 150
 transfer sab_softmax transfer_sab_softmax_15000
 
-# 11. Session 4: the T=200 sparse_softmax run continued to 9,000 updates,
+# 11. The T=200 sparse_softmax run continued to 9,000 updates,
 #     beyond the matched budget (its LSTM stays at 6,000).
 softmax_copy 200 90
 
-# 12. Session 4: the T=100 sparse_softmax run continued to 20,000 updates (its
+# 12. The T=100 sparse_softmax run continued to 20,000 updates (its
 #     transfer was evaluated at 15,000, step 10, and not again).
 softmax_copy 100 200
 
-# 13. Session 5, budgets fixed before the runs: the T=100 sparse_softmax run
+# 13. budgets fixed before the runs: the T=100 sparse_softmax run
 #     continued to 25,000 updates and its transfer evaluated again.
 softmax_copy 100 250
 transfer sab_softmax transfer_sab_softmax_25000
-# 14. Session 5: the T=200 sparse_softmax run continued to 12,000 updates (a
+# 14. The T=200 sparse_softmax run continued to 12,000 updates (a
 #     budget fixed before the run).
 softmax_copy 200 120
-# 15. Session 5: the LSTM + self-attention baseline at T=200, 2,000 updates
+# 15. The LSTM + self-attention baseline at T=200, 2,000 updates
 #     (the budget of step 5), in two invocations of 1,000 (its step costs
 #     about 1.6 s here; the second resumes the first).
 for epochs in 10 20; do
   $PY examples/copy_task.py -T 200 --model self_attention $COMMON --units 128 \
       --epochs $epochs --steps-per-epoch 100 --out docs/results/copy_T200_self_attention
 done
-# 16. Session 5: a second seed of the T=100 sparse_softmax run, at the matched
+# 16. A second seed of the T=100 sparse_softmax run, at the matched
 #     8,000 updates (fully seeded: started after ff82c59).
 softmax_copy 100 80 1
-# 17. Session 5: SAB in the authors' copy setting (step 1b) after the fix,
+# 17. SAB in the authors' copy setting (step 1b) after the fix,
 #     4,000 updates like its pre-fix run.
 $PY examples/copy_task.py -T 100 --model sab --k-att 2 --k-trunc 5 --k-top 5 $COMMON \
     --units 128 --epochs 40 --steps-per-epoch 100 --out docs/results/copy_T100_sab_authors
-# 18. Session 5: the T=200 LSTM of step 9 continued to 9,000 updates, beside
+# 18. The T=200 LSTM of step 9 continued to 9,000 updates, beside
 #     sparse_softmax's 9,000 (step 11).
 $PY examples/copy_task.py -T 200 --model lstm $COMMON --units 128 \
     --epochs 90 --steps-per-epoch 100 --out docs/results/copy_T200_lstm
+
+# 19. The default weights (attention="sparse_softmax", temperature 1), after
+#     the scorer fix (its three weights used to start identical). No
+#     --attention flag from here on: these runs use the layer's defaults.
+NEW="--no-jit --batch-size 64 --clipnorm 1.0 --units 128"
+# The README demo, three seeds; and the earlier one (copy --quick) at the
+# default weights (metrics.json, log.csv, run_config.json copied to readme_demo/).
+for seed in 0 1 2; do
+  $PY examples/sab_vs_lstm.py --seed $seed --out docs/results/sab_vs_lstm/seed$seed
+  $PY examples/copy_task.py --quick --seed $seed --out docs/results/readme_demo/default_s$seed
+done
+# Permuted digits at Adam lr 3e-3: SAB (the pixel task's k_top=10, k_trunc=20)
+# and an LSTM of SAB's parameter count (136 units), three seeds each.
+DIGITS="--source digits --permute $NEW --lr 3e-3 --epochs 30"
+for seed in 0 1 2; do
+  $PY examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out docs/results/digits_permuted_sab_default_s$seed
+  $PY examples/pixel_mnist.py $DIGITS --model lstm --units 136 --seed $seed \
+      --out docs/results/digits_permuted_lstm136_s$seed
+done
+# The digits ablations, seed 0 unless a seed is given (metrics.json, log.csv and
+# run_config.json kept in ablations/digits/). The read variants patch the step:
+# docs/results/ablations/read_ablate.py says how.
+READ=docs/results/ablations/read_ablate.py
+ABL=docs/results/ablations/digits
+$PY examples/pixel_mnist.py ${DIGITS/--lr 3e-3/--lr 1e-3} --model sab --seed 0 --out $ABL/sab_lr1e-3
+$PY examples/pixel_mnist.py $DIGITS --model lstm --seed 0 --out $ABL/lstm128
+for seed in 0 1 2; do
+  $PY $READ --read output -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out $ABL/read_output_s$seed
+done
+$PY $READ --read rezero -- examples/pixel_mnist.py $DIGITS --model sab --seed 0 \
+    --out $ABL/read_rezero
+for seed in 0 1 2; do
+  $PY $READ --read hybrid -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out $ABL/read_hybrid_s$seed
+done
+$PY examples/pixel_mnist.py $DIGITS --model sab --k-trunc none --seed 0 --out $ABL/full_bptt
+$PY examples/pixel_mnist.py $DIGITS --model sab --k-top 5 --k-trunc 10 --seed 0 \
+    --out $ABL/layer_defaults
+# The read variants on the copy task at T=100: the output read for 1,000
+# updates (started for 2,000 and stopped by hand after 1,000: only its log.csv
+# and run_config.json are kept), the hybrid for 1,000 then continued to 3,000.
+for read_epochs in output:10 hybrid:10 hybrid:30; do
+  $PY $READ --read ${read_epochs%:*} -- examples/copy_task.py -T 100 --model sab $NEW \
+      --lr 1e-3 --seed 0 --epochs ${read_epochs#*:} --steps-per-epoch 100 \
+      --out docs/results/ablations/copy_T100_read_${read_epochs%:*}
+done
+# Text at Adam lr 3e-3: SAB (k_trunc=10, k_top=5) and the LSTM of its
+# parameter count (135 units), 1,000 updates.
+TEXT="$NEW --lr 3e-3 --seed 0 --epochs 5 --steps-per-epoch 200"
+$PY examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT \
+    --out docs/results/text8_sab_default_lr3e-3
+$PY examples/text8.py --model lstm ${TEXT/--units 128/--units 135} \
+    --out docs/results/text8_lstm_lr3e-3
+$PY $READ --read hybrid -- examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT \
+    --out docs/results/ablations/text8_read_hybrid
+# The copy task at the budgets of steps 1 and 9 (8,000 updates at T=100,
+# 6,000 at T=200), and the T=100 model's transfer.
+$PY examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 --seed 0 --epochs 80 \
+    --steps-per-epoch 100 --out docs/results/copy_T100_sab_default
+$PY examples/transfer.py --model-path docs/results/copy_T100_sab_default/model.keras \
+    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $NEW --lr 1e-3 --seed 0 \
+    --out docs/results/transfer_sab_default
+$PY examples/copy_task.py -T 200 --model sab $NEW --lr 1e-3 --seed 0 --epochs 60 \
+    --steps-per-epoch 100 --out docs/results/copy_T200_sab_default

@@ -140,6 +140,51 @@ def single_metric_table(title, runs, metric, unit, paper):
         )
 
 
+def seeds_table(title, rows, metric, unit):
+    """Runs repeated over seeds (or single runs): the value of each run and the mean.
+
+    Args:
+        title: the table's heading.
+        rows: maps a row label to the runs of that row, one per seed.
+        metric: formats the test metric, given `{key: value}`.
+        unit: `(name, key)`: the metric's name in the heading and its key in
+            the runs' `test` metrics.
+    """
+    name, key = unit
+    print(f"\n### {title}\n")
+    print(f"| model | {name} (test), per seed | mean | training | Adam lr | wall time per run |")
+    print("|---|---|---|---|---|---|")
+    for label, runs in rows.items():
+        found = [load(run) for run in runs]
+        if any(metrics is None for metrics in found):
+            print(f"| {label} | not run | | | | |")
+            continue
+        values = [metrics["test"][key] for metrics in found]
+        seconds = [metrics.get("total_wall_time_s", metrics["wall_time_s"]) for metrics in found]
+        mean = metric({key: sum(values) / len(values)}) if len(values) > 1 else "-"
+        print(
+            f"| {label} | {' / '.join(metric({key: v}) for v in values)} | {mean} | "
+            f"{updates(found[0])} | {found[0]['hyperparameters']['lr']:g} | "
+            f"{'-'.join(sorted({f'{x / 60:.1f}' for x in (min(seconds), max(seconds))}))} min |"
+        )
+
+
+def cue_demo_table(seeds):
+    """The README demo (`sab_vs_lstm.py`), test accuracy per seed."""
+    print("\n### The README demo: `python examples/sab_vs_lstm.py --seed S`\n")
+    print("| seed | SAB (defaults) | LSTM | SAB training | LSTM training |")
+    print("|---|---|---|---|---|")
+    for seed in seeds:
+        metrics = load(f"sab_vs_lstm/seed{seed}")
+        if metrics is None:
+            print(f"| {seed} | not run | | | |")
+            continue
+        print(
+            f"| {seed} | {100 * metrics['sab']:.1f}% | {100 * metrics['lstm']:.1f}% | "
+            f"{metrics['sab_seconds']:.0f} s | {metrics['lstm_seconds']:.0f} s |"
+        )
+
+
 def demo_table(seeds, versions):
     """The README demo (`copy_task.py --quick`), test recall per seed and version.
 
@@ -147,7 +192,7 @@ def demo_table(seeds, versions):
         seeds: the `--seed` values, one row each.
         versions: maps a run-name prefix under `readme_demo/` to its column title.
     """
-    print("\n### The README demo: `python examples/copy_task.py --quick --seed S`\n")
+    print("\n### The earlier README demo: `python examples/copy_task.py --quick --seed S`\n")
     print("| seed | " + " | ".join(versions.values()) + " |")
     print("|---|" + "---|" * len(versions))
     for seed in seeds:
@@ -161,9 +206,29 @@ def demo_table(seeds, versions):
         print(f"| {seed} | " + " | ".join(cells) + " |")
 
 
+def log_recall_table(title, runs, budgets):
+    """Test recall of copy runs after N updates, read from their `log.csv`
+    (runs stopped before their last epoch write no `metrics.json`)."""
+    print(f"\n### {title}\n")
+    print("| variant | " + " | ".join(f"{budget} updates" for budget in budgets) + " |")
+    print("|---|" + "---|" * len(budgets))
+    for label, run in runs.items():
+        path = os.path.join(HERE, run, "log.csv")
+        if not os.path.exists(path):
+            print(f"| {label} | not run |")
+            continue
+        log = plots.read_log(path)
+        recall = dict(zip((log["epoch"] + 1) * 100, log["val_copy_recall_accuracy"]))
+        cells = [f"{100 * recall[b]:.1f}%" if b in recall else "-" for b in budgets]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
 def ablation_table(names, budgets):
     """Test loss (and recall) of the short ablation runs, from their own logs."""
-    print("\n### Ablations: SAB on copy T=100, test loss (recall) after N updates\n")
+    print(
+        "\n### Ablations: SAB with the paper's weights on copy T=100, test loss (recall) "
+        "after N updates\n"
+    )
     print(
         "| variant | "
         + " | ".join(f"{budget} updates" for budget in budgets)
@@ -189,17 +254,65 @@ def ablation_table(names, budgets):
 
 
 def main():
-    sabs = ["sab", "sab_softmax", "sab_softmax_seed1", "sab_authors"]
+    sabs = ["sab_default", "sab", "sab_softmax", "sab_softmax_seed1", "sab_authors"]
     copy_t100 = sabs + ["lstm", "tbptt", "self_attention"]
     copy_table(100, copy_t100, {name: "SAB: target >= 99%" for name in sabs})
     copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000, 20000, 25000])
-    copy_t200 = ["sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
+    copy_t200 = ["sab_default", "sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
     copy_table(
         200, copy_t200,
-        {"sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%", "self_attention": "34%"},
+        {"sab_default": "SAB: 95%", "sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%",
+         "self_attention": "34%"},
     )
     copy_budget_table(200, copy_t200, [1000, 2000, 6000, 9000, 12000])
-    transfer_table(["sab", "sab_softmax", "sab_softmax_15000", "sab_softmax_25000", "lstm"])
+    transfer_table(
+        ["sab_default", "sab", "sab_softmax", "sab_softmax_15000", "sab_softmax_25000", "lstm"]
+    )
+    cue_demo_table([0, 1, 2])
+    digits = "digits_permuted"
+    seeds_table(
+        "Permuted pixel digits: the default SAB beside the LSTM, same updates and parameters",
+        {
+            "sab (defaults: sparse_softmax, τ=1)": [f"{digits}_sab_default_s{s}" for s in range(3)],
+            "lstm, 136 units (SAB's parameter count)": [
+                f"{digits}_lstm136_s{s}" for s in range(3)
+            ],
+        },
+        percent("accuracy"),
+        ("accuracy", "accuracy"),
+    )
+    ablations = "ablations/digits"
+    seeds_table(
+        "Permuted pixel digits: one change at a time (SAB, k_top=10, k_att=10, k_trunc=20)",
+        {
+            "sab, Adam lr 1e-3 (the earlier runs' rate)": [f"{ablations}/sab_lr1e-3"],
+            "sab, lr 3e-3": [f"{digits}_sab_default_s{s}" for s in range(3)],
+            "read feeds the output and the memory, not the recurrence": [
+                f"{ablations}/read_output_s{s}" for s in range(3)
+            ],
+            "read scaled by a trainable α from 0, everywhere": [f"{ablations}/read_rezero"],
+            "read into the output in full, into the recurrence scaled by α from 0": [
+                f"{ablations}/read_hybrid_s{s}" for s in range(3)
+            ],
+            "full BPTT (`k_trunc=None`)": [f"{ablations}/full_bptt"],
+            "the layer's own defaults (`k_top=5, k_trunc=10`)": [f"{ablations}/layer_defaults"],
+            "lstm, 128 units, lr 3e-3": [f"{ablations}/lstm128"],
+            "lstm, 128 units, lr 1e-3 (earlier run)": [f"{digits}_lstm"],
+        },
+        percent("accuracy"),
+        ("accuracy", "accuracy"),
+    )
+    log_recall_table(
+        "Copy T=100 with the read variants: test recall after N updates",
+        {
+            "sab (default)": "copy_T100_sab_default",
+            "read feeds the output and the memory, not the recurrence":
+                "ablations/copy_T100_read_output",
+            "read into the output in full, into the recurrence scaled by α from 0":
+                "ablations/copy_T100_read_hybrid",
+        },
+        [200, 500, 1000, 2000, 3000],
+    )
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
         {
@@ -213,10 +326,18 @@ def main():
     )
     single_metric_table(
         "Character-level text (gensim Wikipedia excerpt, text8 filter)",
-        {"sab": "text8_sab", "sab_softmax": "text8_sab_softmax", "lstm": "text8_lstm"},
+        {
+            "sab": "text8_sab",
+            "sab_softmax": "text8_sab_softmax",
+            "lstm": "text8_lstm",
+            "sab (default), lr 3e-3": "text8_sab_default_lr3e-3",
+            "sab, hybrid read (ablation), lr 3e-3": "ablations/text8_read_hybrid",
+            "lstm, 135 units, lr 3e-3": "text8_lstm_lr3e-3",
+        },
         bits_per_character,
         "bits per character",
-        {"sab": "text8: beats LSTM", "sab_softmax": "SAB: beats LSTM", "lstm": "text8"},
+        {"sab": "text8: beats LSTM", "sab_softmax": "SAB: beats LSTM", "lstm": "text8",
+         "sab (default), lr 3e-3": "SAB: beats LSTM"},
     )
     ablation_table(
         {
@@ -235,6 +356,7 @@ def main():
     demo_table(
         [0, 1, 2],
         {
+            "default": "default weights (`sparse_softmax`), scorer fixed",
             "seeded": "`sparse`, seeded head (a29de14)",
             "softmax": "`--attention sparse_softmax`, seeded head",
             "head": "`sparse`, unseeded head (d1d18e5)",

@@ -1,0 +1,105 @@
+"""How SAB's memory read enters the state: short ablations on the real-data tasks.
+
+    python docs/results/ablations/read_ablate.py --read output -- \
+        examples/pixel_mnist.py --source digits --permute --model sab --no-jit \
+        --units 128 --epochs 30 --seed 0 --out docs/results/ablations/digits_read_output
+
+Runs an example script (everything after `--`, unchanged) with the memory read
+of SAB's step changed, a diagnostic patch and not a package feature:
+
+- `--read add`: the package's step, `h_t = ĥ_t + s_t`, carried on and output.
+- `--read output`: the step outputs `ĥ_t + s_t` and writes it to memory, but
+  carries only the LSTM's `ĥ_t` to the next step: the read informs the
+  output and the memories, never the recurrence.
+- `--read rezero`: `h_t = ĥ_t + α s_t` with one trainable scalar `α`, starting
+  at 0: SAB starts as the LSTM and learns how much to read.
+- `--read hybrid`: the step outputs (and writes to memory) `ĥ_t + s_t`, and
+  carries `ĥ_t + α s_t` with `α` trainable, starting at 0: the read informs
+  the output at once and the recurrence as far as training finds it useful.
+
+The patched variants run the cell loop (`use_fused=False`, differentiated by
+TensorFlow), whose routing is the package's: the patches change only what
+the read is added to.
+"""
+
+import argparse
+import functools
+import pathlib
+import runpy
+import sys
+
+import keras
+
+from keras_sab import sab_cell
+from keras_sab.sab_layer import SAB
+
+# The examples' harness, `examples/experiment.py`.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples"))
+import experiment  # noqa: E402
+
+
+def patch(read):
+    """Patches `keras_sab.sab_cell` so that the step's read is `read`."""
+    if read == "add":
+        return
+    experiment.SAB = functools.partial(SAB, use_fused=False)
+    original_attend = sab_cell.attend
+    original_step = sab_cell.sab_step
+    reads = {}
+    scale = {}
+
+    def attend(weights, h_hat, memory, keys, weigh):
+        h, attention = original_attend(weights, h_hat, memory, keys, weigh)
+        read = h - h_hat
+        if read_mode == "rezero":
+            read = read * keras.ops.cast(scale["alpha"], read.dtype)
+        reads["last"] = read
+        return h_hat + read, attention
+
+    def sab_step(weights, settings, projected_input, state, mask=None):
+        output, new_state, attention = original_step(
+            weights, settings, projected_input, state, mask
+        )
+        if read_mode == "output" and settings.k_top > 0:
+            new_state = new_state._replace(h=output - reads["last"])
+        if read_mode == "hybrid" and settings.k_top > 0:
+            alpha = keras.ops.cast(scale["alpha"], output.dtype)
+            new_state = new_state._replace(h=output - (1 - alpha) * reads["last"])
+        return output, new_state, attention
+
+    original_build = sab_cell.SABCell.build
+
+    def build(self, input_shape):
+        original_build(self, input_shape)
+        if read_mode in ("rezero", "hybrid") and self.k_top > 0:
+            scale["alpha"] = self.add_weight(
+                shape=(), name="read_scale", initializer="zeros"
+            )
+
+    read_mode = read
+    sab_cell.attend = attend
+    sab_cell.sab_step = sab_step
+    sab_cell.SABCell.build = build
+    sys.modules["keras_sab.sab_layer"].sab_step = sab_step
+
+
+def main():
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--read", choices=("add", "output", "rezero", "hybrid"), default="add"
+    )
+    args = parser.parse_args(argv[:split])
+    if split + 1 >= len(argv):
+        parser.error("give the example script and its flags after `--`")
+    patch(args.read)
+    script, *script_args = argv[split + 1 :]
+    sys.argv = [script, *script_args]
+    runpy.run_path(script, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
