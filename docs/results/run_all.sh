@@ -213,6 +213,8 @@ for seed in 0 1 2; do
   $PY $READ --read hybrid -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
       --out $ABL/read_hybrid_s$seed
 done
+$PY $READ --read hybrid --alpha-init 1 -- examples/pixel_mnist.py $DIGITS --model sab \
+    --seed 0 --out $ABL/read_hybrid_alpha1
 $PY examples/pixel_mnist.py $DIGITS --model sab --k-trunc none --seed 0 --out $ABL/full_bptt
 $PY examples/pixel_mnist.py $DIGITS --model sab --k-top 5 --k-trunc 10 --seed 0 \
     --out $ABL/layer_defaults

@@ -291,6 +291,9 @@ def main():
                 f"{ablations}/read_output_s{s}" for s in range(3)
             ],
             "read scaled by a trainable α from 0, everywhere": [f"{ablations}/read_rezero"],
+            "hybrid with α from 1 (it starts as the default's step)": [
+                f"{ablations}/read_hybrid_alpha1"
+            ],
             "read into the output in full, into the recurrence scaled by α from 0": [
                 f"{ablations}/read_hybrid_s{s}" for s in range(3)
             ],

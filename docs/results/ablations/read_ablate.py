@@ -14,8 +14,10 @@ of SAB's step changed, a diagnostic patch and not a package feature:
 - `--read rezero`: `h_t = ĥ_t + α s_t` with one trainable scalar `α`, starting
   at 0: SAB starts as the LSTM and learns how much to read.
 - `--read hybrid`: the step outputs (and writes to memory) `ĥ_t + s_t`, and
-  carries `ĥ_t + α s_t` with `α` trainable, starting at 0: the read informs
-  the output at once and the recurrence as far as training finds it useful.
+  carries `ĥ_t + α s_t` with `α` trainable, starting at `--alpha-init`
+  (default 0): the read informs the output at once and the recurrence as far
+  as training finds it useful. With `--alpha-init 1` it starts as the
+  package's step.
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
@@ -38,7 +40,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples")
 import experiment  # noqa: E402
 
 
-def patch(read):
+def patch(read, alpha_init=0.0):
     """Patches `keras_sab.sab_cell` so that the step's read is `read`."""
     if read == "add":
         return
@@ -73,7 +75,11 @@ def patch(read):
         original_build(self, input_shape)
         if read_mode in ("rezero", "hybrid") and self.k_top > 0:
             scale["alpha"] = self.add_weight(
-                shape=(), name="read_scale", initializer="zeros"
+                shape=(),
+                name="read_scale",
+                initializer=keras.initializers.Constant(
+                    alpha_init if read_mode == "hybrid" else 0.0
+                ),
             )
 
     read_mode = read
@@ -92,10 +98,11 @@ def main():
     parser.add_argument(
         "--read", choices=("add", "output", "rezero", "hybrid"), default="add"
     )
+    parser.add_argument("--alpha-init", type=float, default=0.0)
     args = parser.parse_args(argv[:split])
     if split + 1 >= len(argv):
         parser.error("give the example script and its flags after `--`")
-    patch(args.read)
+    patch(args.read, args.alpha_init)
     script, *script_args = argv[split + 1 :]
     sys.argv = [script, *script_args]
     runpy.run_path(script, run_name="__main__")
