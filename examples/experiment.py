@@ -639,13 +639,7 @@ def _check_temperature(args):
     """Checks `--temperature` against the mode it applies to, before anything
     is written to `--out`."""
     attention = "dense" if args.model == "self_attention" else args.attention
-    try:
-        validation.check_temperature(args.temperature, attention)
-    except ValueError as error:
-        raise ValueError(
-            f"`--temperature` must be a finite number > 0, and 1.0 with --attention "
-            f"sparse. Received: --temperature={args.temperature!r} ({error})"
-        ) from None
+    validation.check_temperature(args.temperature, attention, "--temperature")
 
 
 def _check_run_config(args, restart_flags):

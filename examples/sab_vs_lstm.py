@@ -1,6 +1,6 @@
 """SAB beside an LSTM on a 200-step dependency: the README's demonstration.
 
-    python examples/sab_vs_lstm.py       # about 3.5 minutes on 2 CPU cores
+    python examples/sab_vs_lstm.py       # 2 to 3 minutes on 2 CPU cores
 
 The task is cue recall (`keras_sab.tasks.cue_recall_dataset`): every step
 shows a random symbol, one of the first 10 is marked, and 200 steps later the
@@ -50,7 +50,7 @@ def parse_args(argv=None):
     parser.add_argument("--test-examples", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0, help="Seed of weights and data.")
     parser.add_argument("--out", default=os.path.join("runs", "sab_vs_lstm"),
-                        help="Where attention.png is written.")
+                        help="Where metrics.json and attention.png are written.")
     args = parser.parse_args(argv)
     for name in ("timesteps", "units", "updates", "batch_size", "test_examples"):
         keras_sab.validation.check_int(f"--{name.replace('_', '-')}", getattr(args, name), 1)

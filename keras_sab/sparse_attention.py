@@ -18,8 +18,8 @@ import collections
 import tensorflow as tf
 
 ATTENTION_MODES = ("sparse", "dense", "sparse_softmax")
-# The mode a layer gets when none is named: the one that learned every task
-# measured here (docs/RESULTS.md, "The default attention").
+# The mode a layer gets when none is named: it learned the copy task, which
+# the paper's weights did not (docs/RESULTS.md, "The default attention").
 DEFAULT_ATTENTION = "sparse_softmax"
 
 # ε of the top-k normaliser Σ_j max(a_j - δ, 0) + ε, the authors' 1e-7. It
@@ -44,6 +44,12 @@ Fields:
 """
 
 
+def _at_least_float32(dtype):
+    """The dtype the weights are computed in: float64 stays, anything narrower
+    becomes float32 (in float16, `1 / ε` and `a / τ` overflow)."""
+    return tf.float64 if dtype == tf.float64 else tf.float32
+
+
 def _masked_scores(scores, readable):
     """Replaces the scores of unreadable slots by the dtype's lowest value."""
     lowest = tf.cast(scores.dtype.min, scores.dtype)
@@ -56,8 +62,7 @@ def _masked_softmax(scores, mask, temperature=1.0):
     float32 at least: in float16, `scores / temperature` overflows for a
     small temperature."""
     dtype = scores.dtype
-    if dtype in (tf.float16, tf.bfloat16):
-        scores = tf.cast(scores, tf.float32)
+    scores = tf.cast(scores, _at_least_float32(dtype))
     if temperature != 1.0:
         # A Python float converts straight to the scores' dtype (`tf.cast`
         # of it would round it to float32 first).
@@ -102,7 +107,7 @@ def sparse_top_k(scores, readable, k_top):
     )
     # The shift and normalisation run in float32 at least: in float16, 1 / ε
     # overflows and the gradient of a tied row would be inf * 0 = NaN.
-    dtype = tf.float64 if scores.dtype == tf.float64 else tf.float32
+    dtype = _at_least_float32(scores.dtype)
     shifted = tf.nn.relu(tf.cast(values[:, :k_top], dtype) - tf.cast(threshold, dtype))
     total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
     weights = tf.cast(shifted / total, scores.dtype)

@@ -64,12 +64,12 @@ def check_attention(value):
     return value
 
 
-def check_temperature(value, attention):
+def check_temperature(value, attention, name="temperature"):
     """Returns `value` as a float if it is a valid temperature for `attention`.
 
     The softmax modes take any finite float `> 0`; `"sparse"` has no
     temperature and takes only `1.0`, so that a setting is never silently
-    ignored.
+    ignored. `name` is the argument (or flag) quoted in the error.
     """
     if (
         not isinstance(value, numbers.Real)
@@ -77,13 +77,13 @@ def check_temperature(value, attention):
         or not 0.0 < value < float("inf")
     ):
         raise ValueError(
-            f"`temperature` must be a finite float > 0. Received: temperature={value!r}"
+            f"`{name}` must be a finite float > 0. Received: {name}={value!r}"
         )
     if attention == "sparse" and value != 1.0:
         raise ValueError(
-            "`temperature` applies to attention='sparse_softmax' and 'dense'; "
-            "attention='sparse' has none and requires temperature=1.0. "
-            f"Received: temperature={value!r}"
+            f"`{name}` applies to attention='sparse_softmax' and 'dense'; "
+            f"attention='sparse' has none and requires {name}=1.0. "
+            f"Received: {name}={value!r}"
         )
     return float(value)
 
