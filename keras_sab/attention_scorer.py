@@ -11,6 +11,18 @@ References:
 import tensorflow as tf
 
 
+def scorer_dtype(dtype):
+    """The dtype the scorer and the attention weights are computed in.
+
+    float64 stays; anything narrower becomes float32. Under a mixed policy
+    the scorer's weights, keys, scores, weights and their gradients stay in
+    float32 (in float16, `1 / ε` of the top-k rule, `a / τ` and the rule's
+    gradient near tied scores overflow); only the read is cast to the
+    compute dtype.
+    """
+    return tf.float64 if tf.as_dtype(dtype) == tf.float64 else tf.float32
+
+
 def memory_keys(memories, memory_kernel, attention_bias):
     """Keys `key_i = W_m m_i + b` of one or more memories (ALGORITHM.md §2).
 

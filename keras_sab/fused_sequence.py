@@ -27,6 +27,7 @@ References:
 import tensorflow as tf
 
 from keras_sab.attention_scorer import memory_keys
+from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.attention_scorer import scorer_hidden
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sab_cell import StepWeights
@@ -56,8 +57,8 @@ def fused_sab_sequence(
     Returns:
         `(outputs, h, c, attention)`: the time-major outputs
         `(timesteps, batch, units)`, the final `h` and `c`, and the attention
-        weights `(timesteps, batch, slots)` (without gradient), or `None`
-        unless `return_attention`.
+        weights `(timesteps, batch, slots)` (in the scorer's dtype, without
+        gradient), or `None` unless `return_attention`.
     """
     sequence = _FusedSequence(settings, slots, tf.shape(projected)[1])
     present = [weights.recurrent_kernel]
@@ -125,16 +126,17 @@ class _FusedSequence:
         weights = StepWeights(recurrent_kernel, *(attention_tensors or [None] * 4))
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         dtype = projected.dtype
+        score_dtype = scorer_dtype(dtype)
         key_units = weights.memory_kernel.shape[-1] if self.attend else 1
         kept = self.slots if self.dense else self.k_top
         memory = tf.zeros([self.batch, self.slots, h0.shape[-1]], dtype)
-        keys = tf.zeros([self.batch, self.slots, key_units], dtype)
+        keys = tf.zeros([self.batch, self.slots, key_units], score_dtype)
         arrays = [tf.TensorArray(dtype, size=timesteps) for _ in range(2)]
         if self.attend:
             arrays += [
                 tf.TensorArray(tf.int32, size=timesteps),
-                tf.TensorArray(dtype, size=timesteps),
-                tf.TensorArray(dtype, size=timesteps),
+                tf.TensorArray(score_dtype, size=timesteps),
+                tf.TensorArray(score_dtype, size=timesteps),
             ]
 
         def step(t, h, c, arrays, block, memory, keys):
@@ -143,7 +145,7 @@ class _FusedSequence:
             if self.attend:
                 readable = self.readable(block)
                 # Only the paper's top-k rule (§3) has a normaliser; softmax modes store 0.
-                total = tf.zeros([self.batch, 1], dtype)
+                total = tf.zeros([self.batch, 1], score_dtype)
                 if self.dense:
                     h_new, chosen_w = attend(
                         weights, h_hat, memory, keys,
@@ -164,7 +166,9 @@ class _FusedSequence:
                         top = sparse_top_k(scores, readable, self.k_top)
                         chosen, chosen_w, total = top.indices, top.weights, top.total
                     h_new = h_hat + tf.reduce_sum(
-                        chosen_w[:, :, None] * self.gather(memory, chosen), axis=1
+                        tf.cast(chosen_w, dtype)[:, :, None]
+                        * self.gather(memory, chosen),
+                        axis=1,
                     )
                 saved = [h_new, c, chosen, chosen_w, total]
             arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
@@ -190,7 +194,11 @@ class _FusedSequence:
                         _write_slot(
                             keys,
                             block,
-                            memory_keys(h, weights.memory_kernel, weights.attention_bias),
+                            memory_keys(
+                                tf.cast(h, score_dtype),
+                                weights.memory_kernel,
+                                weights.attention_bias,
+                            ),
                         ),
                     ),
                     lambda: (memory, keys),
@@ -210,7 +218,7 @@ class _FusedSequence:
             chosen, chosen_w = stacked[2], stacked[3]
         else:
             chosen = tf.zeros([timesteps, self.batch, 0], tf.int32)
-            chosen_w = tf.zeros([timesteps, self.batch, kept], dtype)
+            chosen_w = tf.zeros([timesteps, self.batch, kept], score_dtype)
         saved = [h0] + stacked + [memory, keys, projected]
 
         def backward(d_outputs, d_h, d_c, *_):
@@ -223,20 +231,22 @@ class _FusedSequence:
         """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
 
         Returns `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`,
-        the memory and key gradients for the read slots only.
+        the memory and key gradients for the read slots only. Everything from
+        the weights' gradient on is in the scorer's dtype.
         """
+        dtype = d_h.dtype
         if self.dense:
             read_m, read_k = memory, keys
         else:
             read_m = self.gather(memory, chosen)
             read_k = self.gather(keys, chosen)
-        d_read_m = chosen_w[:, :, None] * d_h[:, None, :]
+        d_read_m = tf.cast(chosen_w, dtype)[:, :, None] * d_h[:, None, :]
         if self.k_top == 1 and not self.dense:
             # The lone weight is a constant (see `sparse_top_k`; a softmax of
             # one score is 1): scores get no gradient.
             zeros = tf.zeros_like(read_k)
             return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
-        d_w = tf.reduce_sum(read_m * d_h[:, None, :], axis=-1)
+        d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
         centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
         hidden = scorer_hidden(query, read_k)
         if self.dense or self.softmax:
@@ -253,7 +263,9 @@ class _FusedSequence:
         )
         d_query = tf.reduce_sum(d_hidden, axis=1)
         d_vector = tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
-        d_h_hat = d_h + tf.matmul(d_query, weights.query_kernel, transpose_b=True)
+        d_h_hat = d_h + tf.cast(
+            tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype
+        )
         return d_h_hat, d_query, d_read_m, d_hidden, d_vector
 
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
@@ -272,6 +284,7 @@ class _FusedSequence:
         if attend:
             per_step += [chosen, chosen_w, totals]
         dtype = projected.dtype
+        score_dtype = scorer_dtype(dtype)
         units = h0.shape[-1]
 
         def block_slices(block):
@@ -300,17 +313,23 @@ class _FusedSequence:
             written = start + k_att <= timesteps
             extra = tf.zeros_like(d_h)
             if attend:
-                query = tf.einsum("tbu,ua->tba", h_hat, weights.query_kernel)
+                query = tf.einsum(
+                    "tbu,ua->tba", tf.cast(h_hat, score_dtype), weights.query_kernel
+                )
                 chosen_b, chosen_w_b, totals_b = pieces[4:]
                 few = tf.fill([1, 1], block <= self.k_top)
                 slot = tf.minimum(block, self.slots - 1)
                 key_grad = tf.where(written, d_keys[:, slot], tf.zeros_like(d_keys[:, 0]))
-                extra = tf.where(written, d_memory[:, slot], extra) + tf.matmul(
-                    key_grad, weights.memory_kernel, transpose_b=True
+                extra = tf.where(written, d_memory[:, slot], extra) + tf.cast(
+                    tf.matmul(key_grad, weights.memory_kernel, transpose_b=True), dtype
                 )
-                d_weights[2] += tf.matmul(memory[:, slot], key_grad, transpose_a=True)
+                d_weights[2] += tf.matmul(
+                    tf.cast(memory[:, slot], score_dtype), key_grad, transpose_a=True
+                )
                 d_weights[3] += tf.reduce_sum(key_grad, axis=0)
-            arrays = [tf.TensorArray(dtype, size=k_att) for _ in range(4 if attend else 1)]
+            # d_z, then with attention d_query, d_read_m and d_read_k.
+            array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
+            arrays = [tf.TensorArray(d, size=k_att) for d in array_dtypes]
 
             def inner(i, d_h, d_c, d_vector, arrays):
                 t = start + i
@@ -345,7 +364,9 @@ class _FusedSequence:
             d_weights[0] += tf.einsum("tbu,tbv->uv", h_prev_b, d_z)
             if attend:
                 d_query, d_read_m, d_read_k = stacked[1:]
-                d_weights[1] += tf.einsum("tbu,tba->ua", h_hat, d_query)
+                d_weights[1] += tf.einsum(
+                    "tbu,tba->ua", tf.cast(h_hat, score_dtype), d_query
+                )
                 d_weights[4] += d_vector
                 d_memory = self.flush(d_memory, chosen_b, d_read_m)
                 d_keys = self.flush(d_keys, chosen_b, d_read_k)

@@ -22,6 +22,7 @@ from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from keras_sab import validation
 from keras_sab.attention_scorer import additive_scores
 from keras_sab.attention_scorer import memory_keys
+from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sparse_attention import DEFAULT_ATTENTION
 from keras_sab.sparse_attention import attention_weights
@@ -35,7 +36,9 @@ Fields:
     h: `(batch, units)` hidden state carried to the next step.
     c: `(batch, units)` LSTM cell state.
     memory: `(batch, slots, units)` fixed buffer of written states `h`.
-    keys: `(batch, slots, attention_units)` their keys `W_m m + b`.
+    keys: `(batch, slots, attention_units)` their keys `W_m m + b`, in the
+        scorer's dtype (`scorer_dtype`; `keras.layers.RNN` casts it to the
+        compute dtype between steps).
     counters: `(batch, 3)`: steps since the last memory write, steps since
         the last truncation, and number of memories written.
 """
@@ -51,7 +54,8 @@ StepWeights = collections.namedtuple(
     ],
 )
 StepWeights.__doc__ = """The weights one step uses (the input projection is
-applied beforehand); the four attention weights are `None` when `k_top=0`."""
+applied beforehand); the four attention weights are `None` when `k_top=0`,
+and of the scorer's dtype (`scorer_dtype`) otherwise."""
 
 StepSettings = collections.namedtuple(
     "StepSettings", ["k_top", "k_att", "k_trunc", "attention", "temperature"]
@@ -97,7 +101,8 @@ def initial_sab_state(batch_size, slots, units, attention_units, dtype):
         slots: int or scalar tensor, memory capacity.
         units: int, state width.
         attention_units: int, key width.
-        dtype: dtype of the float parts; the counters are `int32`.
+        dtype: dtype of `h`, `c` and the memory; the keys are of
+            `scorer_dtype(dtype)`, the counters `int32`.
 
     Returns:
         A `SABState`.
@@ -106,15 +111,17 @@ def initial_sab_state(batch_size, slots, units, attention_units, dtype):
         h=tf.zeros([batch_size, units], dtype),
         c=tf.zeros([batch_size, units], dtype),
         memory=tf.zeros([batch_size, slots, units], dtype),
-        keys=tf.zeros([batch_size, slots, attention_units], dtype),
+        keys=tf.zeros([batch_size, slots, attention_units], scorer_dtype(dtype)),
         counters=tf.zeros([batch_size, 3], tf.int32),
     )
 
 
 def score_memories(weights, h_hat, keys):
-    """Scores `a_i = vᵀ tanh(W_q ĥ_t + key_i)` of every memory, `(batch, slots)`."""
-    query = tf.matmul(h_hat, weights.query_kernel)
-    return additive_scores(query, keys, weights.attention_vector)
+    """Scores `a_i = vᵀ tanh(W_q ĥ_t + key_i)` of every memory, `(batch, slots)`,
+    in the scorer's dtype."""
+    dtype = weights.query_kernel.dtype
+    query = tf.matmul(tf.cast(h_hat, dtype), weights.query_kernel)
+    return additive_scores(query, tf.cast(keys, dtype), weights.attention_vector)
 
 
 def attend(weights, h_hat, memory, keys, weigh):
@@ -128,10 +135,11 @@ def attend(weights, h_hat, memory, keys, weigh):
         weigh: function mapping scores `(batch, slots)` to weights.
 
     Returns:
-        `(h, attention)`: `h = ĥ + Σ_i w_i m_i` and the weights `w`.
+        `(h, attention)`: `h = ĥ + Σ_i w_i m_i` and the weights `w` (in the
+        scorer's dtype; the read is in the dtype of `memory`).
     """
     attention = weigh(score_memories(weights, h_hat, keys))
-    read = tf.matmul(attention[:, None, :], memory)[:, 0]
+    read = tf.matmul(tf.cast(attention, memory.dtype)[:, None, :], memory)[:, 0]
     return h_hat + read, attention
 
 
@@ -166,7 +174,7 @@ def sab_step(weights, settings, projected_input, state, mask=None):
     slots = tf.shape(state.memory)[1]
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
-        h, attention = attend(
+        h, scorer_attention = attend(
             weights,
             h_hat,
             state.memory,
@@ -179,6 +187,7 @@ def sab_step(weights, settings, projected_input, state, mask=None):
                 settings.temperature,
             ),
         )
+        attention = tf.cast(scorer_attention, h.dtype)
     else:
         attention = tf.zeros([tf.shape(h_hat)[0], slots], h_hat.dtype)
         h = h_hat
@@ -191,9 +200,16 @@ def sab_step(weights, settings, projected_input, state, mask=None):
         slot = tf.one_hot(written, slots, dtype=h.dtype)
         slot *= tf.cast(write, h.dtype)[:, None]
         memory = memory + slot[:, :, None] * h[:, None, :]
-        new_keys = memory_keys(h, weights.memory_kernel, weights.attention_bias)
-        keys = keys + slot[:, :, None] * new_keys[:, None, :]
-    written += tf.cast(write, tf.int32)
+        new_keys = memory_keys(
+            tf.cast(h, weights.memory_kernel.dtype),
+            weights.memory_kernel,
+            weights.attention_bias,
+        )
+        key_slot = tf.cast(slot, keys.dtype)[:, :, None]
+        keys = keys + key_slot * tf.cast(new_keys, keys.dtype)[:, None, :]
+    # Held at the capacity (a write to a full memory is dropped), so that the
+    # count stays within what a float16 state holds exactly.
+    written = tf.minimum(written + tf.cast(write, tf.int32), slots)
 
     counters = tf.stack([since_write, since_cut, written], axis=-1)
     new_state = SABState(
@@ -224,7 +240,10 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
     This class processes one step within the whole time sequence input,
     whereas `keras_sab.SAB` processes the whole sequence (and is the layer to
     use in a model). The cell's memory is a fixed buffer of `max_memories`
-    slots; once it is full, further memories are not written.
+    slots; once it is full, further memories are not written. Under a mixed
+    policy `keras.layers.RNN` casts the step counters to the compute dtype:
+    `k_att`, `k_trunc` and `max_memories` must then be at most 256
+    (bfloat16) or 2048 (float16), where those still count exactly.
 
     Args:
         units: Positive integer, dimensionality of the output space.
@@ -331,6 +350,13 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.max_memories = validation.check_int(
             "max_memories", max_memories, 1, allow_none=True
         )
+        if self.max_memories is not None:
+            validation.check_exact_counts(
+                self.compute_dtype,
+                k_att=self.k_att,
+                k_trunc=self.k_trunc,
+                max_memories=self.max_memories,
+            )
         self.dropout = validation.check_rate("dropout", dropout)
         self.recurrent_dropout = 0.0
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -401,34 +427,42 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             shape=(4 * self.units,), name="bias", initializer=bias_initializer
         )
         if self.k_top > 0:
+            # The scorer's weights are never autocast to a mixed policy's
+            # compute dtype: the scorer runs in `scorer_dtype`.
             a = self.attention_units
             self.query_kernel = self.add_weight(
                 shape=(self.units, a),
                 name="query_kernel",
                 initializer=independent_initializer(self.attention_initializer, 0),
+                autocast=False,
             )
             self.memory_kernel = self.add_weight(
                 shape=(self.units, a),
                 name="memory_kernel",
                 initializer=independent_initializer(self.attention_initializer, 1),
+                autocast=False,
             )
             self.attention_bias = self.add_weight(
-                shape=(a,), name="attention_bias", initializer="zeros"
+                shape=(a,), name="attention_bias", initializer="zeros", autocast=False
             )
             self.attention_vector = self.add_weight(
                 shape=(a, 1),
                 name="attention_vector",
                 initializer=independent_initializer(self.attention_initializer, 2),
+                autocast=False,
             )
         self.built = True
 
     def step_weights(self):
-        """The recurrent weights as `StepWeights` of the compute dtype."""
+        """The recurrent weights as `StepWeights`: the recurrent kernel in the
+        compute dtype, the scorer's weights in `scorer_dtype`."""
 
         def value(name):
-            if self.k_top == 0 and name != "recurrent_kernel":
+            if name == "recurrent_kernel":
+                return tf.cast(self.recurrent_kernel, self.compute_dtype)
+            if self.k_top == 0:
                 return None
-            tensor = tf.cast(getattr(self, name), self.compute_dtype)
+            tensor = tf.cast(getattr(self, name), scorer_dtype(self.compute_dtype))
             return tensor[:, 0] if name == "attention_vector" else tensor
 
         return StepWeights(*[value(name) for name in StepWeights._fields])
@@ -439,7 +473,8 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         inputs = tf.cast(inputs, self.compute_dtype)
         if training and self.dropout > 0:
             step_input = inputs if len(inputs.shape) == 2 else inputs[:, 0]
-            mask = self.get_dropout_mask(step_input)
+            # Keras may have made the mask from the uncast inputs.
+            mask = tf.cast(self.get_dropout_mask(step_input), inputs.dtype)
             inputs *= mask if len(inputs.shape) == 2 else mask[:, None, :]
         kernel = tf.cast(self.kernel, self.compute_dtype)
         bias = tf.cast(self.bias, self.compute_dtype)

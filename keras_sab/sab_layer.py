@@ -113,7 +113,12 @@ class SAB(keras.layers.Layer):
             than only the last. Defaults to `False`.
         return_state: Boolean, also return the final `h` and `c`. Defaults
             to `False`.
-        return_attention: Boolean, also return the attention weights.
+        return_attention: Boolean, also return the attention weights. They
+            are for inspection and carry no gradient, on both paths.
+            Defaults to `False`.
+        go_backwards: Boolean, process the sequence backwards and return
+            the reversed sequence (as `keras.layers.LSTM`; what
+            `keras.layers.Bidirectional` sets on its backward copy).
             Defaults to `False`.
         use_fused: `"auto"`, `True` or `False`. `True` runs the fused,
             memory-lean path (one `tf.custom_gradient` over the whole
@@ -123,15 +128,15 @@ class SAB(keras.layers.Layer):
             quadratic in T). Both compute the same outputs and gradients.
             `"auto"` picks the fused path unless a mask is passed, which only
             the generic loop supports; `True` with a mask raises a
-            `ValueError`. The fused path's attention weights carry no
-            gradient. Defaults to `"auto"`.
+            `ValueError`. Defaults to `"auto"`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
         sequences: A 3D tensor `(batch, timesteps, features)`; `timesteps`
             may differ from call to call.
-        initial_state: Optional list `[h, c]` of `(batch, units)` tensors.
-            The memory always starts empty.
+        initial_state: Optional list `[h, c]` of `(batch, units)` tensors;
+            anything else raises a `ValueError`. The memory always starts
+            empty.
         mask: Optional boolean tensor `(batch, timesteps)`; a masked step is
             skipped (state unchanged, output repeated).
         training: Python boolean, whether dropout is active.
@@ -180,6 +185,7 @@ class SAB(keras.layers.Layer):
         return_sequences=False,
         return_state=False,
         return_attention=False,
+        go_backwards=False,
         use_fused="auto",
         **kwargs,
     ):
@@ -213,6 +219,8 @@ class SAB(keras.layers.Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.return_attention = bool(return_attention)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = False
         self.supports_masking = True
 
     def build(self, sequences_shape):
@@ -251,6 +259,7 @@ class SAB(keras.layers.Layer):
                 state,
                 None if step_mask is None else step_mask[t],
             )
+            weights_t = tf.stop_gradient(weights_t)
             return t + 1, state, outputs.write(t, output), attention.write(t, weights_t)
 
         _, state, outputs, attention = tf.while_loop(
@@ -269,6 +278,9 @@ class SAB(keras.layers.Layer):
                 "use_fused='auto' (falls back to the generic loop) or False."
             )
         cell = self.cell
+        if self.go_backwards:
+            sequences = tf.reverse(sequences, [1])
+            mask = None if mask is None else tf.reverse(mask, [1])
         projected = cell.project_inputs(sequences, training)
         cell.reset_dropout_mask()
         timesteps = sequences.shape[1] or tf.shape(sequences)[1]
@@ -281,7 +293,10 @@ class SAB(keras.layers.Layer):
             self.compute_dtype,
         )
         if initial_state is not None:
-            h, c = (tf.cast(s, self.compute_dtype) for s in initial_state)
+            h, c = (
+                tf.cast(s, self.compute_dtype)
+                for s in validation.check_initial_state(initial_state, cell.units)
+            )
             state = state._replace(h=h, c=c)
         inputs = tf.transpose(projected, [1, 0, 2])
         if self.use_fused is False or mask is not None:
@@ -291,7 +306,7 @@ class SAB(keras.layers.Layer):
         outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:
-            attention = tf.transpose(attention, [1, 0, 2])
+            attention = tf.transpose(tf.cast(attention, self.compute_dtype), [1, 0, 2])
             result.append(attention[:, :, : timesteps // cell.k_att])
         if self.return_state:
             result += [h, c]
@@ -388,6 +403,7 @@ class SAB(keras.layers.Layer):
             return_sequences=self.return_sequences,
             return_state=self.return_state,
             return_attention=self.return_attention,
+            go_backwards=self.go_backwards,
             use_fused=self.use_fused,
         )
         return {**super().get_config(), **config}

@@ -17,6 +17,8 @@ import collections
 
 import tensorflow as tf
 
+from keras_sab.attention_scorer import scorer_dtype
+
 ATTENTION_MODES = ("sparse", "dense", "sparse_softmax")
 # The mode a layer gets when none is named: it learned the copy task, which
 # the paper's weights did not (docs/RESULTS.md, "The default attention").
@@ -44,12 +46,6 @@ Fields:
 """
 
 
-def _at_least_float32(dtype):
-    """The dtype the weights are computed in: float64 stays, anything narrower
-    becomes float32 (in float16, `1 / ε` and `a / τ` overflow)."""
-    return tf.float64 if dtype == tf.float64 else tf.float32
-
-
 def _masked_scores(scores, readable):
     """Replaces the scores of unreadable slots by the dtype's lowest value."""
     lowest = tf.cast(scores.dtype.min, scores.dtype)
@@ -62,7 +58,7 @@ def _masked_softmax(scores, mask, temperature=1.0):
     float32 at least: in float16, `scores / temperature` overflows for a
     small temperature."""
     dtype = scores.dtype
-    scores = tf.cast(scores, _at_least_float32(dtype))
+    scores = tf.cast(scores, scorer_dtype(dtype))
     if temperature != 1.0:
         # A Python float converts straight to the scores' dtype (`tf.cast`
         # of it would round it to float32 first).
@@ -107,7 +103,7 @@ def sparse_top_k(scores, readable, k_top):
     )
     # The shift and normalisation run in float32 at least: in float16, 1 / ε
     # overflows and the gradient of a tied row would be inf * 0 = NaN.
-    dtype = _at_least_float32(scores.dtype)
+    dtype = scorer_dtype(scores.dtype)
     shifted = tf.nn.relu(tf.cast(values[:, :k_top], dtype) - tf.cast(threshold, dtype))
     total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
     weights = tf.cast(shifted / total, scores.dtype)

@@ -88,6 +88,38 @@ def check_temperature(value, attention, name="temperature"):
     return float(value)
 
 
+# The largest integer up to which every count is exact, per float dtype.
+EXACT_COUNT_LIMITS = {"float16": 2048, "bfloat16": 256}
+
+
+def check_exact_counts(dtype, **counts):
+    """Raises unless every count fits the integers `dtype` holds exactly.
+
+    `keras.layers.RNN` casts every state of a cell to the compute dtype,
+    `SABCell`'s step counters included, which never exceed `k_att`, `k_trunc`
+    and `max_memories`. In bfloat16 (float16) the integers are exact only up
+    to 256 (2048): beyond, a counter stops and memory writes or truncation
+    silently stop with it.
+
+    Args:
+        dtype: the compute dtype, a string.
+        **counts: the bounds to check, by argument name (`None` is skipped).
+
+    Raises:
+        ValueError: naming the first argument over the limit.
+    """
+    limit = EXACT_COUNT_LIMITS.get(dtype)
+    for name, value in counts.items():
+        if limit is not None and value is not None and value > limit:
+            raise ValueError(
+                f"`{name}` must be <= {limit} when a SABCell computes in "
+                f"{dtype}: keras.layers.RNN casts the cell's step counters to "
+                f"{dtype}, which counts exactly only up to {limit}. "
+                f"Received: {name}={value}. Use keras_sab.SAB, whose counters "
+                "are int32, or a float32 policy."
+            )
+
+
 def check_sequence_rank(shape, layer_name):
     """Raises unless `shape` is `(batch, timesteps, features)` with known features."""
     if shape is None or len(shape) != 3:
@@ -100,3 +132,26 @@ def check_sequence_rank(shape, layer_name):
             f"The last dimension (features) of the input to {layer_name!r} "
             f"must be known. Received: input shape={shape}"
         )
+
+
+def check_initial_state(initial_state, units):
+    """Returns `(h, c)` if `initial_state` is a list `[h, c]` of
+    `(batch, units)` tensors, else raises naming `initial_state`."""
+    if not isinstance(initial_state, (list, tuple)) or len(initial_state) != 2:
+        received = (
+            f"a list of {len(initial_state)}"
+            if isinstance(initial_state, (list, tuple))
+            else f"a {type(initial_state).__name__}"
+        )
+        raise ValueError(
+            "`initial_state` must be a list `[h, c]` of two (batch, units) "
+            f"tensors. Received: {received}"
+        )
+    for name, state in zip("hc", initial_state):
+        shape = getattr(state, "shape", None)
+        if shape is None or len(shape) != 2 or shape[-1] not in (None, units):
+            raise ValueError(
+                f"`initial_state` must be `[h, c]`, each of shape (batch, "
+                f"{units}). Received: {name} of shape {shape}"
+            )
+    return tuple(initial_state)

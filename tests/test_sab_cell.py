@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from keras.src.testing import TestCase
 
 import keras_sab
 
@@ -78,3 +79,59 @@ def test_settings_follow_the_hyper_parameters():
     cell = keras_sab.SABCell(4, max_memories=2)
     cell.temperature = 0.5
     assert cell.settings.temperature == 0.5
+
+
+class KerasLayerHarnessTest(TestCase):
+    """Keras's own recurrent-layer checks on `keras.layers.RNN(SABCell(...))`,
+    mixed precision included."""
+
+    def test_run_layer_test(self):
+        for return_sequences in (False, True):
+            self.run_layer_test(
+                keras.layers.RNN,
+                init_kwargs=dict(
+                    cell=keras_sab.SABCell(
+                        3, k_top=2, k_att=2, k_trunc=3, max_memories=4, dropout=0.25
+                    ),
+                    return_sequences=return_sequences,
+                ),
+                input_shape=(3, 7, 4),
+                call_kwargs={"training": True},
+                expected_output_shape=(3, 7, 3) if return_sequences else (3, 3),
+                expected_num_trainable_weights=7,
+                expected_num_non_trainable_weights=0,
+                expected_num_seed_generators=1,
+                supports_masking=True,
+            )
+
+
+def test_counters_stay_exact_under_mixed_bfloat16():
+    """`keras.layers.RNN` casts the step counters to bfloat16, exact up to
+    256: the memory count is held at `max_memories`, so after 300 steps the
+    counters read exactly what they would in int32."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    cell = keras_sab.SABCell(4, k_top=2, k_att=1, k_trunc=200, max_memories=200)
+    rnn = keras.layers.RNN(cell, return_state=True)
+    *_, counters = rnn(np.zeros((2, 300, 3), "float32"))
+    # since_write (a write every step), since_cut (300 = 200 + 100), written.
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(keras.ops.cast(counters, "float32")),
+        [[0, 100, 200]] * 2,
+    )
+
+
+@pytest.mark.parametrize(
+    "policy, name, kwargs",
+    [
+        ("mixed_bfloat16", "max_memories", dict(max_memories=257)),
+        ("mixed_bfloat16", "k_trunc", dict(k_trunc=300, max_memories=4)),
+        ("mixed_float16", "k_att", dict(k_att=2049, max_memories=4)),
+    ],
+)
+def test_counts_beyond_the_exact_range_raise(policy, name, kwargs):
+    """A bound that a half-precision counter cannot hold is a `ValueError`
+    naming the argument and the limit."""
+    keras.mixed_precision.set_global_policy(policy)
+    limit = 256 if policy == "mixed_bfloat16" else 2048
+    with pytest.raises(ValueError, match=f"`{name}` must be <= {limit}"):
+        keras_sab.SABCell(4, **kwargs)

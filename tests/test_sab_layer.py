@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras.src.testing import TestCase
 
 import keras_sab
 from tests.numerics import assert_scaled_close
@@ -265,3 +266,169 @@ def test_dropout_is_active_in_training_only():
     x = np.ones((4, 9, 3), "float32")
     np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
     assert np.abs(layer(x, training=True).numpy() - layer(x).numpy()).max() > 1e-4
+
+
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_go_backwards_runs_the_reversed_sequence(use_fused):
+    """`go_backwards=True` is the forward layer on the reversed input, its
+    outputs in processing order (as `keras.layers.LSTM`)."""
+    x = np.random.default_rng(0).normal(size=(3, 13, 3)).astype("float32")
+    kwargs = dict(k_top=2, k_att=3, k_trunc=4, return_sequences=True, use_fused=use_fused)
+    backward = keras_sab.SAB(5, go_backwards=True, **kwargs)
+    forward = keras_sab.SAB(5, **kwargs)
+    backward(x)
+    forward(x)
+    forward.set_weights(backward.get_weights())
+    np.testing.assert_array_equal(backward(x).numpy(), forward(x[:, ::-1]).numpy())
+    assert np.abs(backward(x).numpy() - forward(x).numpy()).max() > 1e-3
+
+
+def test_bidirectional_trains_saves_and_loads(tmp_path):
+    """`keras.layers.Bidirectional(SAB(...))`: builds its backward copy from
+    the config, trains, and reloads from a `.keras` file with the same
+    predictions."""
+    x, y = _sequence_task(32, 13, seed=0)
+    model = keras.Sequential([
+        keras.Input((None, 3)),
+        keras.layers.Bidirectional(keras_sab.SAB(6, k_top=2, k_att=3, k_trunc=4)),
+        keras.layers.Dense(4),
+    ])
+    bidirectional = model.layers[0]
+    assert not bidirectional.forward_layer.go_backwards
+    assert bidirectional.backward_layer.go_backwards
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = model.get_weights()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert all(
+        np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights())
+    )
+    path = tmp_path / "bidirectional.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
+@pytest.mark.parametrize(
+    "initial_state, message",
+    [
+        (lambda: tf.zeros((2, 5)), "a EagerTensor"),
+        (lambda: [tf.zeros((2, 5))], "a list of 1"),
+        (lambda: [tf.zeros((2, 5))] * 3, "a list of 3"),
+        (lambda: [tf.zeros((2, 4)), tf.zeros((2, 5))], "h of shape"),
+        (lambda: [tf.zeros((2, 5)), tf.zeros((2, 5, 1))], "c of shape"),
+    ],
+)
+def test_initial_state_must_be_h_and_c(initial_state, message):
+    """Anything but `[h, c]` of `(batch, units)` is a `ValueError` naming
+    `initial_state` (a lone `h` used to be unpacked row by row)."""
+    layer = keras_sab.SAB(5, k_top=2, k_att=3, k_trunc=4)
+    with pytest.raises(ValueError, match=f"`initial_state`.*{message}"):
+        layer(tf.zeros((2, 7, 3)), initial_state=initial_state())
+
+
+def _initial_state_gradients(use_fused, weights=None):
+    keras.utils.set_random_seed(2)
+    layer = keras_sab.SAB(
+        5, k_top=2, k_att=3, k_trunc=4, return_sequences=True, use_fused=use_fused
+    )
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.normal(size=(3, 14, 4)).astype("float32"))
+    h0, c0 = (tf.constant(rng.normal(size=(3, 5)).astype("float32")) for _ in "hc")
+    layer(x)
+    if weights is not None:
+        layer.set_weights(weights)
+    with tf.GradientTape() as tape:
+        tape.watch([h0, c0])
+        outputs = layer(x, initial_state=[h0, c0])
+        loss = tf.reduce_sum(tf.sin(outputs) * tf.range(1.0, 15.0)[None, :, None])
+    return layer.get_weights(), outputs, tape.gradient(loss, [h0, c0])
+
+
+def test_initial_state_gradients_agree_on_both_paths():
+    """The gradients with respect to `h0` and `c0` are the same on the fused
+    path and the cell loop, and not zero."""
+    weights, fused_out, fused_grads = _initial_state_gradients(True)
+    _, loop_out, loop_grads = _initial_state_gradients(False, weights)
+    assert_scaled_close(fused_out, loop_out)
+    for fused, loop in zip(fused_grads, loop_grads):
+        assert np.abs(loop.numpy()).max() > 1e-3
+        assert_scaled_close(fused, loop)
+
+
+@pytest.mark.parametrize("use_fused, masked", [(True, False), (False, False), (False, True)])
+def test_attention_output_carries_no_gradient(use_fused, masked):
+    """The returned attention weights are for inspection: no gradient reaches
+    any weight through them, on either path, with or without a mask."""
+    layer = keras_sab.SAB(
+        5, k_top=2, k_att=3, k_trunc=4, return_sequences=True,
+        return_attention=True, use_fused=use_fused,
+    )
+    x = tf.constant(np.random.default_rng(0).normal(size=(2, 12, 3)).astype("float32"))
+    mask = tf.ones((2, 12), tf.bool) if masked else None
+    layer(x)
+    with tf.GradientTape(persistent=True) as tape:
+        outputs, attention = layer(x, mask=mask)
+        on_attention = tf.reduce_sum(attention * tf.range(1.0, 13.0)[None, :, None])
+        on_outputs = tf.reduce_sum(outputs)
+    assert float(tf.reduce_max(attention)) > 0
+    assert all(g is None for g in tape.gradient(on_attention, layer.trainable_weights))
+    assert all(g is not None for g in tape.gradient(on_outputs, layer.trainable_weights))
+
+
+class KerasLayerHarnessTest(TestCase):
+    """Keras's own recurrent-layer checks (`run_layer_test`: build, config
+    round trip, eager and symbolic calls, masking, training, mixed
+    precision) on `SAB`, on both paths."""
+
+    def test_run_layer_test(self):
+        for use_fused in ("auto", False):
+            for return_sequences in (False, True):
+                self.run_layer_test(
+                    keras_sab.SAB,
+                    init_kwargs=dict(
+                        units=3, k_top=2, k_att=2, k_trunc=3, dropout=0.25,
+                        return_sequences=return_sequences, use_fused=use_fused,
+                        kernel_regularizer="l2",
+                    ),
+                    input_shape=(3, 7, 4),
+                    call_kwargs={"training": True},
+                    expected_output_shape=(3, 7, 3) if return_sequences else (3, 3),
+                    expected_num_trainable_weights=7,
+                    expected_num_non_trainable_weights=0,
+                    expected_num_seed_generators=1,
+                    expected_num_losses=1,
+                    supports_masking=True,
+                )
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("attention", ["sparse", "sparse_softmax"])
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_mixed_precision_gradients_stay_finite_at_near_tied_scores(
+    policy, attention, use_fused
+):
+    """Under a mixed policy the scorer and its backward run in float32: with
+    the scorer's weights scaled by 1e-3 (scores tied to within float16
+    rounding, where the top-k rule's gradient is largest) every weight
+    gradient is finite, on both paths, and the scorer's are float32."""
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(0)
+    layer = keras_sab.SAB(
+        8, k_top=2, k_att=2, k_trunc=4, attention=attention,
+        return_sequences=True, use_fused=use_fused,
+    )
+    x = tf.constant(np.random.default_rng(0).normal(size=(4, 20, 3)).astype("float32"))
+    layer(x)
+    for weight in layer.trainable_weights[3:]:
+        weight.assign(weight * 1e-3)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.cast(layer(x), "float32") * tf.range(1.0, 21.0)[None, :, None])
+    grads = tape.gradient(loss, layer.trainable_weights)
+    names = [w.name for w in layer.trainable_weights]
+    assert names[3:] == ["query_kernel", "memory_kernel", "attention_bias", "attention_vector"]
+    for name, grad in zip(names, grads):
+        assert np.all(np.isfinite(grad.numpy())), name
+    assert all(g.dtype == tf.float32 for g in grads[3:])
+    assert np.abs(grads[-1].numpy()).max() > 0

@@ -18,6 +18,9 @@ of SAB's step changed, a diagnostic patch and not a package feature:
   (default 0): the read informs the output at once and the recurrence as far
   as training finds it useful. With `--alpha-init 1` it starts as the
   package's step.
+- `--read hybrid_units`: the hybrid with one `α` per unit (a vector of
+  `units` values, all starting at `--alpha-init`), so that some units can
+  take the read into the recurrence while others keep it out.
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
@@ -64,7 +67,7 @@ def patch(read, alpha_init=0.0):
         )
         if read_mode == "output" and settings.k_top > 0:
             new_state = new_state._replace(h=output - reads["last"])
-        if read_mode == "hybrid" and settings.k_top > 0:
+        if read_mode.startswith("hybrid") and settings.k_top > 0:
             alpha = keras.ops.cast(scale["alpha"], output.dtype)
             new_state = new_state._replace(h=output - (1 - alpha) * reads["last"])
         return output, new_state, attention
@@ -73,12 +76,12 @@ def patch(read, alpha_init=0.0):
 
     def build(self, input_shape):
         original_build(self, input_shape)
-        if read_mode in ("rezero", "hybrid") and self.k_top > 0:
+        if read_mode != "output" and self.k_top > 0:
             scale["alpha"] = self.add_weight(
-                shape=(),
+                shape=(self.units,) if read_mode == "hybrid_units" else (),
                 name="read_scale",
                 initializer=keras.initializers.Constant(
-                    alpha_init if read_mode == "hybrid" else 0.0
+                    alpha_init if read_mode.startswith("hybrid") else 0.0
                 ),
             )
 
@@ -96,7 +99,7 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--read", choices=("add", "output", "rezero", "hybrid"), default="add"
+        "--read", choices=("add", "output", "rezero", "hybrid", "hybrid_units"), default="add"
     )
     parser.add_argument("--alpha-init", type=float, default=0.0)
     args = parser.parse_args(argv[:split])
