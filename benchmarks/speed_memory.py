@@ -7,6 +7,9 @@ noisy; ratios are what to compare.
 
 Models:
     sab_fused: `SAB(use_fused=True)`, the memory-lean path (ALGORITHM.md §7).
+    sab_fused_masked: the same behind `keras.layers.Masking`, on inputs whose
+        every 7th step and last quarter are padding (a mask with holes and
+        right padding: the fused path runs it left-aligned).
     sab_cell: `SAB(use_fused=False)`, autodiff through the cell loop.
     lstm: `keras.layers.LSTM`, full BPTT.
     dense_attention: `SAB(attention="dense", k_att=1, k_trunc=None)`, the
@@ -30,7 +33,7 @@ import subprocess
 import sys
 import time
 
-MODELS = ("sab_fused", "sab_cell", "lstm", "dense_attention")
+MODELS = ("sab_fused", "sab_fused_masked", "sab_cell", "lstm", "dense_attention")
 FEATURES = 10
 CLASSES = 10
 
@@ -63,10 +66,11 @@ def build_model(name, units, k_top, k_att, k_trunc):
     else:
         layer = keras_sab.SAB(
             units, k_top=k_top, k_att=k_att, k_trunc=k_trunc,
-            return_sequences=True, use_fused=name == "sab_fused",
+            return_sequences=True, use_fused=name.startswith("sab_fused"),
         )
+    masking = [keras.layers.Masking(0.0)] if name.endswith("_masked") else []
     return keras.Sequential(
-        [keras.Input((None, FEATURES)), layer, keras.layers.Dense(CLASSES)]
+        [keras.Input((None, FEATURES)), *masking, layer, keras.layers.Dense(CLASSES)]
     )
 
 
@@ -85,6 +89,9 @@ def worker(args):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(args.batch_size, args.timesteps, FEATURES)).astype("float32")
     y = rng.integers(0, CLASSES, size=(args.batch_size, args.timesteps))
+    if args.model.endswith("_masked"):
+        x[:, ::7] = 0.0
+        x[:, args.timesteps - args.timesteps // 4 :] = 0.0
     baseline = _rss_mib()
     times = []
     for _ in range(args.steps + 1):
@@ -213,6 +220,9 @@ def summarize(results):
         summary[f"activation_ratio_cell_over_fused_T{base}_to_T2000"] = cell / max(
             fused2000, 1.0
         )
+    masked = growth("sab_fused_masked", 500, 4000)
+    if fused is not None and masked is not None:
+        summary["activation_ratio_masked_over_unmasked_fused"] = masked / max(fused, 1.0)
     return summary
 
 

@@ -39,7 +39,7 @@ from keras_sab.sparse_attention import top_k_softmax
 
 
 def fused_sab_sequence(
-    projected, h0, c0, weights, settings, slots, return_attention=False
+    projected, h0, c0, weights, settings, slots, return_attention=False, lengths=None
 ):
     """Runs SAB over a whole sequence with the memory-lean gradient.
 
@@ -53,6 +53,10 @@ def fused_sab_sequence(
             (see `memory_slots`).
         return_attention: whether to assemble the attention weights.
             Defaults to `False`.
+        lengths: optional int32 `(batch,)`: row `b` runs its first
+            `lengths[b]` steps; the later ones are masked (the state is kept,
+            nothing is written, the output repeats `h`), as right padding.
+            Defaults to `None` (every step runs).
 
     Returns:
         `(outputs, h, c, attention)`: the time-major outputs
@@ -60,7 +64,7 @@ def fused_sab_sequence(
         weights `(timesteps, batch, slots)` (in the scorer's dtype, without
         gradient), or `None` unless `return_attention`.
     """
-    sequence = _FusedSequence(settings, slots, tf.shape(projected)[1])
+    sequence = _FusedSequence(settings, slots, tf.shape(projected)[1], lengths)
     present = [weights.recurrent_kernel]
     if sequence.attend:
         present += list(weights[1:])
@@ -107,7 +111,7 @@ def _lstm_backward(d_h, d_c, gates, tanh_c, c_prev):
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
-    def __init__(self, settings, slots, batch):
+    def __init__(self, settings, slots, batch, lengths=None):
         self.k_top = settings.k_top
         self.k_att = settings.k_att
         self.k_trunc = settings.k_trunc
@@ -117,6 +121,11 @@ class _FusedSequence:
         self.softmax = settings.attention == "sparse_softmax"
         self.slots = slots
         self.batch = batch
+        self.lengths = None if lengths is None else lengths[:, None]
+
+    def active(self, t):
+        """`(batch, 1)` bool, the rows that run step `t`; `None` without lengths."""
+        return None if self.lengths is None else t < self.lengths
 
     def readable(self, block):
         """Slots readable in block `block`: those written before it."""
@@ -171,6 +180,14 @@ class _FusedSequence:
                         axis=1,
                     )
                 saved = [h_new, c, chosen, chosen_w, total]
+            active = self.active(t)
+            if active is not None:
+                # A masked step keeps the state; its output repeats `h`. It
+                # may write its kept state to a slot: no later step of the
+                # row reads it (the row's steps run left-aligned).
+                h_new = tf.where(active, h_new, h)
+                c_new = tf.where(active, c_new, c)
+                saved[0] = h_new
             arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
             return h_new, c_new, arrays
 
@@ -333,12 +350,22 @@ class _FusedSequence:
 
             def inner(i, d_h, d_c, d_vector, arrays):
                 t = start + i
+                active = self.active(t)
                 if self.k_trunc is not None:
                     kept = (t + 1) % self.k_trunc != 0
+                    if active is not None:
+                        # No cut before a masked step: it keeps the state.
+                        kept = kept | ~self.active(t + 1)
                     d_h = tf.where(kept, d_h, tf.zeros_like(d_h))
                     d_c = tf.where(kept, d_c, tf.zeros_like(d_c))
                 d_h += d_out_b[i] + tf.where(i == k_att - 1, extra, tf.zeros_like(extra))
                 d_c += tf.where(t == timesteps - 1, d_c_final, tf.zeros_like(d_c))
+                d_h_kept, d_c_kept = d_h, d_c
+                if active is not None:
+                    # A masked step passes its gradient on unchanged and
+                    # back-propagates nothing into the step itself.
+                    d_h = tf.where(active, d_h, tf.zeros_like(d_h))
+                    d_c = tf.where(active, d_c, tf.zeros_like(d_c))
                 outputs = []
                 if attend:
                     d_h, d_query, d_read_m, d_read_k, d_v = self.attention_backward(
@@ -350,6 +377,9 @@ class _FusedSequence:
                 step_gates = [gate[i] for gate in gates]
                 d_z, d_c = _lstm_backward(d_h, d_c, step_gates, tanh_c[i], c_prev_b[i])
                 d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
+                if active is not None:
+                    d_h = tf.where(active, d_h, d_h_kept)
+                    d_c = tf.where(active, d_c, d_c_kept)
                 arrays = [a.write(i, v) for a, v in zip(arrays, [d_z] + outputs)]
                 return i - 1, d_h, d_c, d_vector, arrays
 

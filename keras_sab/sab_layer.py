@@ -14,6 +14,9 @@ import tensorflow as tf
 
 from keras_sab import validation
 from keras_sab.fused_sequence import fused_sab_sequence
+from keras_sab.masked_steps import gather_steps
+from keras_sab.masked_steps import left_aligned_order
+from keras_sab.masked_steps import spread_steps
 from keras_sab.sab_cell import SABCell
 from keras_sab.sab_cell import initial_sab_state
 from keras_sab.sab_cell import sab_step
@@ -125,10 +128,10 @@ class SAB(keras.layers.Layer):
             sequence: activation memory linear in T, backward through the
             selected memories only); `False` the generic loop over
             `SABCell`'s step, differentiated by autodiff (activation memory
-            quadratic in T). Both compute the same outputs and gradients.
-            `"auto"` picks the fused path unless a mask is passed, which only
-            the generic loop supports; `True` with a mask raises a
-            `ValueError`. Defaults to `"auto"`.
+            quadratic in T). Both compute the same outputs and gradients,
+            with or without a mask (the fused path runs each row's unmasked
+            steps left-aligned, see `keras_sab.masked_steps`). `"auto"` is
+            the fused path. Defaults to `"auto"`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -228,8 +231,16 @@ class SAB(keras.layers.Layer):
         self.cell.build((sequences_shape[0], sequences_shape[-1]))
         self.built = True
 
-    def _run_fused(self, inputs, state, slots):
-        """The fused path; returns time-major outputs, attention, h, c."""
+    def _run_fused(self, inputs, state, slots, mask):
+        """The fused path; returns time-major outputs, attention, h, c.
+
+        With a mask, each row's unmasked steps run left-aligned (see
+        `masked_steps`) and the outputs are spread back to their steps.
+        """
+        lengths = None
+        if mask is not None:
+            order, lengths = left_aligned_order(mask)
+            inputs = tf.transpose(gather_steps(tf.transpose(inputs, [1, 0, 2]), order), [1, 0, 2])
         outputs, h, c, attention = fused_sab_sequence(
             inputs,
             state.h,
@@ -238,7 +249,15 @@ class SAB(keras.layers.Layer):
             self.cell.settings,
             slots,
             return_attention=self.return_attention,
+            lengths=lengths,
         )
+        if mask is not None:
+            outputs = tf.transpose(outputs, [1, 0, 2])
+            outputs = tf.transpose(spread_steps(outputs, mask, state.h), [1, 0, 2])
+            if attention is not None:
+                attention = tf.transpose(attention, [1, 0, 2])
+                attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
+                attention = tf.transpose(attention, [1, 0, 2])
         return outputs, attention, h, c
 
     def _run_loop(self, inputs, state, slots, mask):
@@ -247,7 +266,7 @@ class SAB(keras.layers.Layer):
         cell = self.cell
         timesteps = inputs.shape[0] or tf.shape(inputs)[0]
         weights = cell.step_weights()
-        step_mask = None if mask is None else tf.transpose(tf.cast(mask, tf.bool))
+        step_mask = None if mask is None else tf.transpose(mask)
         outputs = tf.TensorArray(self.compute_dtype, size=timesteps)
         attention = tf.TensorArray(self.compute_dtype, size=timesteps)
 
@@ -272,12 +291,9 @@ class SAB(keras.layers.Layer):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
-        if self.use_fused is True and mask is not None:
-            raise ValueError(
-                "`use_fused=True` does not support masking; use "
-                "use_fused='auto' (falls back to the generic loop) or False."
-            )
         cell = self.cell
+        if mask is not None:
+            mask = tf.cast(mask, tf.bool)
         if self.go_backwards:
             sequences = tf.reverse(sequences, [1])
             mask = None if mask is None else tf.reverse(mask, [1])
@@ -299,10 +315,8 @@ class SAB(keras.layers.Layer):
             )
             state = state._replace(h=h, c=c)
         inputs = tf.transpose(projected, [1, 0, 2])
-        if self.use_fused is False or mask is not None:
-            outputs, attention, h, c = self._run_loop(inputs, state, slots, mask)
-        else:
-            outputs, attention, h, c = self._run_fused(inputs, state, slots)
+        run = self._run_loop if self.use_fused is False else self._run_fused
+        outputs, attention, h, c = run(inputs, state, slots, mask)
         outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:

@@ -148,11 +148,52 @@ def test_fused_selection_is_sparse_and_causal():
     np.testing.assert_allclose(attention[:, 4:].sum(-1), 1.0, atol=1e-5)
 
 
-def test_use_fused_true_with_mask_raises():
-    layer = keras_sab.SAB(4, use_fused=True)
-    x = np.zeros((2, 5, 3), "float32")
-    with pytest.raises(ValueError, match="use_fused=True"):
-        layer(x, mask=np.ones((2, 5), bool))
+def _masks(batch, timesteps):
+    """Right padding, holes anywhere, a row masked throughout, a row masked
+    at the start, and a row with no mask at all."""
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, timesteps + 1, size=batch)
+    right = np.arange(timesteps)[None, :] < lengths[:, None]
+    holes = rng.random((batch, timesteps)) > 0.35
+    holes[0] = False
+    holes[1, :5] = False
+    holes[-1] = True
+    return {"right_padded": right, "holes": holes}
+
+
+@pytest.mark.parametrize("jit_compile", [None, False, True])
+@pytest.mark.parametrize("kind", ["right_padded", "holes"])
+@pytest.mark.parametrize(
+    "config",
+    [(2, 3, 4, "sparse_softmax", 17, 4), (2, 3, 4, "sparse", 14, 3),
+     (3, 2, None, "dense", 13, 3), (0, 3, 5, "sparse", 12, 3)],
+)
+def test_fused_matches_cell_loop_with_masks(config, kind, jit_compile):
+    """Masks run the fused path: outputs, final states, attention and every
+    gradient (inputs, initial state, weights) agree with the cell loop, for
+    right padding and for masked steps anywhere."""
+    fused, loop, x = _pair(config)
+    batch, timesteps = x.shape[0], x.shape[1]
+    mask = tf.constant(_masks(batch, timesteps)[kind])
+    rng = np.random.default_rng(7)
+    h0, c0 = (tf.constant(rng.normal(size=(batch, 5)).astype("float32")) for _ in "hc")
+    step_weight = tf.range(1.0, timesteps + 1.0)[None, :, None]
+
+    def run(layer):
+        def results(x, h0, c0):
+            with tf.GradientTape() as tape:
+                tape.watch([x, h0, c0])
+                outputs, attention, h, c = layer(x, mask=mask, initial_state=[h0, c0])
+                loss = tf.reduce_sum(tf.sin(outputs) * step_weight) + tf.reduce_sum(h * c)
+            grads = tape.gradient(loss, [x, h0, c0] + layer.trainable_weights)
+            return [outputs, attention, h, c] + grads
+
+        if jit_compile is not None and layer is fused:
+            results = tf.function(results, jit_compile=jit_compile)
+        return results(x, h0, c0)
+
+    for got, want in zip(run(fused), run(loop)):
+        assert_scaled_close(got, want)
 
 
 def test_bad_use_fused_value():
