@@ -39,7 +39,7 @@ from keras_sab.sparse_attention import top_k_softmax
 
 
 def fused_sab_sequence(
-    projected, h0, c0, weights, settings, slots, return_attention=False, lengths=None
+    projected, h0, c0, memory, weights, settings, return_attention=False, lengths=None
 ):
     """Runs SAB over a whole sequence with the memory-lean gradient.
 
@@ -47,10 +47,15 @@ def fused_sab_sequence(
         projected: `(timesteps, batch, 4 * units)`, time-major `x W + b`.
         h0: `(batch, units)` initial hidden state.
         c0: `(batch, units)` initial cell state.
+        memory: `(memory, keys, written)`: the buffers `(batch, slots,
+            units)` and `(batch, slots, attention_units)` (the scorer's
+            dtype), `slots >= k_top + 1` (see `memory_slots`), and int32
+            `(batch,)` the number of memories they already hold (zeros for an
+            empty memory). Those memories, from earlier calls, are readable
+            from the first step and constants for differentiation; this
+            call's memories follow them.
         weights: `StepWeights` of tensors (not variables).
         settings: `StepSettings`.
-        slots: Python int or scalar tensor, memory capacity, `>= k_top + 1`
-            (see `memory_slots`).
         return_attention: whether to assemble the attention weights.
             Defaults to `False`.
         lengths: optional int32 `(batch,)`: row `b` runs its first
@@ -59,18 +64,21 @@ def fused_sab_sequence(
             Defaults to `None` (every step runs).
 
     Returns:
-        `(outputs, h, c, attention)`: the time-major outputs
-        `(timesteps, batch, units)`, the final `h` and `c`, and the attention
+        `(outputs, h, c, attention, memory)`: the time-major outputs
+        `(timesteps, batch, units)`, the final `h` and `c`, the attention
         weights `(timesteps, batch, slots)` (in the scorer's dtype, without
-        gradient), or `None` unless `return_attention`.
+        gradient) or `None` unless `return_attention`, and the final
+        `(memory, keys, written)` (without gradient).
     """
-    sequence = _FusedSequence(settings, slots, tf.shape(projected)[1], lengths)
+    memory = [tf.stop_gradient(part) for part in memory]
+    slots = memory[0].shape[1] or tf.shape(memory[0])[1]
+    sequence = _FusedSequence(settings, slots, tf.shape(projected)[1], lengths, memory[2])
     present = [weights.recurrent_kernel]
     if sequence.attend:
         present += list(weights[1:])
-    outputs, h, c, chosen, chosen_w = tf.custom_gradient(sequence.forward)(
-        projected, h0, c0, *present
-    )
+    outputs, h, c, chosen, chosen_w, final_memory, final_keys = tf.custom_gradient(
+        lambda *args: sequence.forward(*memory[:2], *args)
+    )(projected, h0, c0, *present)
     attention = None
     if return_attention:
         if sequence.dense:
@@ -79,7 +87,11 @@ def fused_sab_sequence(
             one_hot = tf.one_hot(chosen, slots, dtype=chosen_w.dtype)
             attention = tf.einsum("tbk,tbkm->tbm", chosen_w, one_hot)
         attention = tf.stop_gradient(attention)
-    return outputs, h, c, attention
+    timesteps = tf.shape(projected)[0]
+    run = timesteps if lengths is None else lengths
+    written = memory[2] + (run // settings.k_att if settings.k_top > 0 else 0)
+    final = tuple(tf.stop_gradient(part) for part in (final_memory, final_keys, written))
+    return outputs, h, c, attention, final
 
 
 def _gates(projected, h_prev, c_prev, recurrent_kernel):
@@ -111,7 +123,7 @@ def _lstm_backward(d_h, d_c, gates, tanh_c, c_prev):
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
-    def __init__(self, settings, slots, batch, lengths=None):
+    def __init__(self, settings, slots, batch, lengths, written):
         self.k_top = settings.k_top
         self.k_att = settings.k_att
         self.k_trunc = settings.k_trunc
@@ -122,24 +134,28 @@ class _FusedSequence:
         self.slots = slots
         self.batch = batch
         self.lengths = None if lengths is None else lengths[:, None]
+        # Memories written before the first step, per row.
+        self.written = written
 
     def active(self, t):
         """`(batch, 1)` bool, the rows that run step `t`; `None` without lengths."""
         return None if self.lengths is None else t < self.lengths
 
     def readable(self, block):
-        """Slots readable in block `block`: those written before it."""
-        return (tf.range(self.slots) < block)[None, :]
+        """`(batch, slots)`, the slots readable in block `block`: those
+        written before it."""
+        return tf.range(self.slots)[None, :] < (self.written + block)[:, None]
 
-    def forward(self, projected, h0, c0, recurrent_kernel, *attention_tensors):
+    def slot(self, block):
+        """`(batch,)`, the slot that block `block` writes."""
+        return tf.minimum(self.written + block, self.slots - 1)
+
+    def forward(self, memory, keys, projected, h0, c0, recurrent_kernel, *attention_tensors):
         weights = StepWeights(recurrent_kernel, *(attention_tensors or [None] * 4))
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         dtype = projected.dtype
         score_dtype = scorer_dtype(dtype)
-        key_units = weights.memory_kernel.shape[-1] if self.attend else 1
         kept = self.slots if self.dense else self.k_top
-        memory = tf.zeros([self.batch, self.slots, h0.shape[-1]], dtype)
-        keys = tf.zeros([self.batch, self.slots, key_units], score_dtype)
         arrays = [tf.TensorArray(dtype, size=timesteps) for _ in range(2)]
         if self.attend:
             arrays += [
@@ -207,10 +223,10 @@ class _FusedSequence:
                 memory, keys = tf.cond(
                     stop - start == self.k_att,
                     lambda: (
-                        _write_slot(memory, block, h),
+                        _write_slot(memory, self.slot(block), h),
                         _write_slot(
                             keys,
-                            block,
+                            self.slot(block),
                             memory_keys(
                                 tf.cast(h, score_dtype),
                                 weights.memory_kernel,
@@ -241,7 +257,7 @@ class _FusedSequence:
         def backward(d_outputs, d_h, d_c, *_):
             return self.backward(weights, saved, d_outputs, d_h, d_c)
 
-        return (outputs, h, c, chosen, chosen_w), backward
+        return (outputs, h, c, chosen, chosen_w, memory, keys), backward
 
     def attention_backward(self, weights, d_h, query, memory, keys, chosen,
                            chosen_w, total, few):
@@ -334,14 +350,18 @@ class _FusedSequence:
                     "tbu,ua->tba", tf.cast(h_hat, score_dtype), weights.query_kernel
                 )
                 chosen_b, chosen_w_b, totals_b = pieces[4:]
-                few = tf.fill([1, 1], block <= self.k_top)
-                slot = tf.minimum(block, self.slots - 1)
-                key_grad = tf.where(written, d_keys[:, slot], tf.zeros_like(d_keys[:, 0]))
-                extra = tf.where(written, d_memory[:, slot], extra) + tf.cast(
+                few = (self.written + block <= self.k_top)[:, None]
+                slot = self.slot(block)
+
+                def at_slot(buffer):
+                    return tf.gather(buffer, slot, axis=1, batch_dims=1)
+
+                key_grad = tf.where(written, at_slot(d_keys), tf.zeros_like(d_keys[:, 0]))
+                extra = tf.where(written, at_slot(d_memory), extra) + tf.cast(
                     tf.matmul(key_grad, weights.memory_kernel, transpose_b=True), dtype
                 )
                 d_weights[2] += tf.matmul(
-                    tf.cast(memory[:, slot], score_dtype), key_grad, transpose_a=True
+                    tf.cast(at_slot(memory), score_dtype), key_grad, transpose_a=True
                 )
                 d_weights[3] += tf.reduce_sum(key_grad, axis=0)
             # d_z, then with attention d_query, d_read_m and d_read_k.
@@ -445,7 +465,7 @@ class _FusedSequence:
 
 
 def _write_slot(buffer, slot, value):
-    """`buffer[:, slot] = value` for a scalar `slot`."""
+    """`buffer[b, slot[b]] = value[b]` for every row `b`."""
     batch = tf.shape(buffer)[0]
-    indices = tf.stack([tf.range(batch), tf.fill([batch], slot)], axis=-1)
+    indices = tf.stack([tf.range(batch), slot], axis=-1)
     return tf.tensor_scatter_nd_update(buffer, indices, value)

@@ -11,13 +11,16 @@ References:
 
 import keras
 import tensorflow as tf
+from keras.src.utils import tracking
 
 from keras_sab import validation
+from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.masked_steps import gather_steps
 from keras_sab.masked_steps import left_aligned_order
 from keras_sab.masked_steps import spread_steps
 from keras_sab.sab_cell import SABCell
+from keras_sab.sab_cell import SABState
 from keras_sab.sab_cell import initial_sab_state
 from keras_sab.sab_cell import sab_step
 from keras_sab.sparse_attention import DEFAULT_ATTENTION
@@ -60,6 +63,42 @@ def memory_slots(timesteps, k_att, k_top):
     if isinstance(timesteps, int):
         return max(timesteps // k_att, k_top + 1)
     return tf.maximum(timesteps // k_att, k_top + 1)
+
+
+def keep_latest_memories(memory, keys, written, capacity):
+    """The `capacity` most recent memories of each row, oldest first.
+
+    The eviction rule of a stateful `SAB`: when a call leaves more than
+    `capacity` memories, the oldest are dropped.
+
+    Args:
+        memory: `(batch, slots, units)`; row `b` holds `written[b]`
+            memories in its first slots, in the order they were written.
+        keys: `(batch, slots, attention_units)`, their keys.
+        written: int32 `(batch,)`.
+        capacity: Python int, the slots kept.
+
+    Returns:
+        `(memory, keys, written)` with `capacity` slots; the unused ones are
+        zeros, and `written` is at most `capacity`.
+
+    Example:
+
+    >>> memory = tf.reshape(tf.range(1.0, 5.0), (1, 4, 1))
+    >>> kept, _, count = keep_latest_memories(memory, memory, tf.constant([3]), 2)
+    >>> kept[0, :, 0].numpy().tolist(), count.numpy().tolist()
+    ([2.0, 3.0], [2])
+    """
+    start = tf.maximum(written - capacity, 0)
+    source = start[:, None] + tf.range(capacity)[None, :]
+    valid = source < written[:, None]
+    source = tf.minimum(source, tf.shape(memory)[1] - 1)
+
+    def gather(buffer):
+        kept = tf.gather(buffer, source, axis=1, batch_dims=1)
+        return tf.where(valid[:, :, None], kept, tf.zeros_like(kept))
+
+    return gather(memory), gather(keys), tf.minimum(written, capacity)
 
 
 @keras.saving.register_keras_serializable(package="keras_sab")
@@ -123,6 +162,18 @@ class SAB(keras.layers.Layer):
             the reversed sequence (as `keras.layers.LSTM`; what
             `keras.layers.Bidirectional` sets on its backward copy).
             Defaults to `False`.
+        stateful: Boolean, carry the final `h`, `c` and the memory of each
+            call over to the next, for a long stream cut into consecutive
+            segments (row `b` of a batch continues row `b` of the previous
+            one; the batch size must be static). A step can read memories
+            written in earlier segments; gradients stop at the segment
+            boundary (earlier memories are constants, their keys as they
+            were computed). Each call starts a new write and truncation
+            block. `reset_state()` empties the state. Defaults to `False`.
+        max_memories: Integer `>= 1`, with `stateful=True` (and only then,
+            where it is required): the memories carried from call to call.
+            When a call leaves more, the oldest are dropped
+            (`keep_latest_memories`). Defaults to `None`.
         use_fused: `"auto"`, `True` or `False`. `True` runs the fused,
             memory-lean path (one `tf.custom_gradient` over the whole
             sequence: activation memory linear in T, backward through the
@@ -189,6 +240,8 @@ class SAB(keras.layers.Layer):
         return_state=False,
         return_attention=False,
         go_backwards=False,
+        stateful=False,
+        max_memories=None,
         use_fused="auto",
         **kwargs,
     ):
@@ -223,16 +276,110 @@ class SAB(keras.layers.Layer):
         self.return_state = bool(return_state)
         self.return_attention = bool(return_attention)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.max_memories = validation.check_int(
+            "max_memories", max_memories, 1, allow_none=True
+        )
+        if self.stateful and self.max_memories is None:
+            raise ValueError(
+                "`max_memories` must be an integer >= 1 with stateful=True: it "
+                "bounds the memory carried from call to call. Received: "
+                "max_memories=None"
+            )
+        if not self.stateful and self.max_memories is not None:
+            raise ValueError(
+                "`max_memories` applies to stateful=True only (a layer that is "
+                "not stateful sizes its memory from each input). Received: "
+                f"max_memories={max_memories!r} with stateful=False"
+            )
+        self.states = None
         self.supports_masking = True
 
     def build(self, sequences_shape):
         validation.check_sequence_rank(sequences_shape, self.name)
         self.cell.build((sequences_shape[0], sequences_shape[-1]))
+        if self.stateful and self.states is None:
+            if sequences_shape[0] is None:
+                raise ValueError(
+                    "A stateful SAB needs a static batch size (row b of each "
+                    "batch continues row b of the previous one): give "
+                    "`keras.Input(batch_size=...)` or call it on a batch. "
+                    f"Received: input shape={sequences_shape}"
+                )
+            self._create_state_variables(sequences_shape[0])
         self.built = True
 
-    def _run_fused(self, inputs, state, slots, mask):
-        """The fused path; returns time-major outputs, attention, h, c.
+    @tracking.no_automatic_dependency_tracking
+    def _create_state_variables(self, batch_size):
+        """The carried state, as variables outside the layer's weights (as
+        `keras.layers.RNN`'s): `SABState` with the written count for counters."""
+        cell = self.cell
+        shapes = SABState(
+            (batch_size, cell.units),
+            (batch_size, cell.units),
+            (batch_size, self.max_memories, cell.units),
+            (batch_size, self.max_memories, cell.attention_units),
+            (batch_size,),
+        )
+        dtypes = SABState(
+            *[self.variable_dtype] * 3,
+            scorer_dtype(self.variable_dtype),
+            "int32",
+        )
+        with keras.name_scope(self.name, caller=self):
+            self.states = SABState(
+                *[
+                    keras.Variable(
+                        tf.zeros(shape, dtype), trainable=False, dtype=dtype, name=name
+                    )
+                    for shape, dtype, name in zip(shapes, dtypes, SABState._fields)
+                ]
+            )
+
+    def reset_state(self):
+        """Empties the carried state of a stateful layer (zero `h`, `c`, no
+        memories)."""
+        if self.states is not None:
+            for variable in self.states:
+                variable.assign(tf.zeros_like(variable))
+
+    def reset_states(self):
+        """Alias of `reset_state`, as in `keras.layers.RNN`."""
+        self.reset_state()
+
+    def _carried_state(self, state, batch_size):
+        """`state` with the stateful layer's carried `h`, `c` and memories
+        in front of its own empty memory."""
+        expected = self.states.h.shape[0]
+        if batch_size is not None and batch_size != expected:
+            raise ValueError(
+                f"A stateful SAB is built for batches of {expected} (row b "
+                f"continues row b of the previous batch). Received a batch of "
+                f"{batch_size}; call reset_state() after rebuilding, or keep "
+                "the batch size fixed."
+            )
+        # Constants: gradients stop at the segment boundary.
+        carried = SABState(*[tf.stop_gradient(tf.convert_to_tensor(v)) for v in self.states])
+        return SABState(
+            tf.cast(carried.h, state.h.dtype),
+            tf.cast(carried.c, state.c.dtype),
+            tf.concat([tf.cast(carried.memory, state.memory.dtype), state.memory], 1),
+            tf.concat([tf.cast(carried.keys, state.keys.dtype), state.keys], 1),
+            tf.pad(carried.counters[:, None], [[0, 0], [2, 0]]),
+        )
+
+    def _carry_over(self, state):
+        """Stores the final `state` of a stateful call, keeping the latest
+        `max_memories` memories."""
+        memory, keys, written = keep_latest_memories(
+            state.memory, state.keys, state.counters[:, 2], self.max_memories
+        )
+        for variable, value in zip(self.states, (state.h, state.c, memory, keys, written)):
+            variable.assign(tf.cast(value, variable.dtype))
+
+    def _run_fused(self, inputs, state, mask):
+        """The fused path; returns time-major outputs, attention and the
+        final `SABState`.
 
         With a mask, each row's unmasked steps run left-aligned (see
         `masked_steps`) and the outputs are spread back to their steps.
@@ -241,13 +388,13 @@ class SAB(keras.layers.Layer):
         if mask is not None:
             order, lengths = left_aligned_order(mask)
             inputs = tf.transpose(gather_steps(tf.transpose(inputs, [1, 0, 2]), order), [1, 0, 2])
-        outputs, h, c, attention = fused_sab_sequence(
+        outputs, h, c, attention, memory = fused_sab_sequence(
             inputs,
             state.h,
             state.c,
+            (state.memory, state.keys, state.counters[:, 2]),
             self.cell.step_weights(),
             self.cell.settings,
-            slots,
             return_attention=self.return_attention,
             lengths=lengths,
         )
@@ -258,11 +405,12 @@ class SAB(keras.layers.Layer):
                 attention = tf.transpose(attention, [1, 0, 2])
                 attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
                 attention = tf.transpose(attention, [1, 0, 2])
-        return outputs, attention, h, c
+        counters = tf.pad(memory[2][:, None], [[0, 0], [2, 0]])
+        return outputs, attention, SABState(h, c, memory[0], memory[1], counters)
 
-    def _run_loop(self, inputs, state, slots, mask):
+    def _run_loop(self, inputs, state, mask):
         """The generic loop of `sab_step`; returns time-major outputs,
-        attention, h, c."""
+        attention and the final `SABState`."""
         cell = self.cell
         timesteps = inputs.shape[0] or tf.shape(inputs)[0]
         weights = cell.step_weights()
@@ -287,7 +435,7 @@ class SAB(keras.layers.Layer):
             (tf.constant(0), state, outputs, attention),
             maximum_iterations=timesteps,
         )
-        return outputs.stack(), attention.stack(), state.h, state.c
+        return outputs.stack(), attention.stack(), state
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
@@ -308,6 +456,8 @@ class SAB(keras.layers.Layer):
             cell.attention_units,
             self.compute_dtype,
         )
+        if self.stateful:
+            state = self._carried_state(state, sequences.shape[0])
         if initial_state is not None:
             h, c = (
                 tf.cast(s, self.compute_dtype)
@@ -316,22 +466,29 @@ class SAB(keras.layers.Layer):
             state = state._replace(h=h, c=c)
         inputs = tf.transpose(projected, [1, 0, 2])
         run = self._run_loop if self.use_fused is False else self._run_fused
-        outputs, attention, h, c = run(inputs, state, slots, mask)
+        outputs, attention, state = run(inputs, state, mask)
+        if self.stateful:
+            self._carry_over(state)
         outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:
             attention = tf.transpose(tf.cast(attention, self.compute_dtype), [1, 0, 2])
-            result.append(attention[:, :, : timesteps // cell.k_att])
+            result.append(attention[:, :, : self._attention_columns(timesteps)])
         if self.return_state:
-            result += [h, c]
+            result += [state.h, state.c]
         return result[0] if len(result) == 1 else result
+
+    def _attention_columns(self, timesteps):
+        """The attention weights' columns: the carried memories of a stateful
+        layer, then this call's `timesteps // k_att` slots."""
+        return (self.max_memories if self.stateful else 0) + timesteps // self.cell.k_att
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, timesteps = sequences_shape[0], sequences_shape[1]
         units = self.cell.units
         shapes = [(batch, timesteps, units) if self.return_sequences else (batch, units)]
         if self.return_attention:
-            slots = None if timesteps is None else timesteps // self.cell.k_att
+            slots = None if timesteps is None else self._attention_columns(timesteps)
             shapes.append((batch, timesteps, slots))
         if self.return_state:
             shapes += [(batch, units), (batch, units)]
@@ -418,6 +575,8 @@ class SAB(keras.layers.Layer):
             return_state=self.return_state,
             return_attention=self.return_attention,
             go_backwards=self.go_backwards,
+            stateful=self.stateful,
+            max_memories=self.max_memories,
             use_fused=self.use_fused,
         )
         return {**super().get_config(), **config}

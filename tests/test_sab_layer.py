@@ -432,3 +432,105 @@ def test_mixed_precision_gradients_stay_finite_at_near_tied_scores(
         assert np.all(np.isfinite(grad.numpy())), name
     assert all(g.dtype == tf.float32 for g in grads[3:])
     assert np.abs(grads[-1].numpy()).max() > 0
+
+
+def _stateful_pair(use_fused, max_memories=100, **kwargs):
+    """A layer over whole sequences and a stateful one with its weights."""
+    keras.utils.set_random_seed(1)
+    settings = dict(k_top=2, k_att=3, k_trunc=6, return_sequences=True, use_fused=use_fused)
+    whole = keras_sab.SAB(5, **settings, **kwargs)
+    stateful = keras_sab.SAB(5, stateful=True, max_memories=max_memories, **settings, **kwargs)
+    x = np.random.default_rng(0).normal(size=(3, 24, 4)).astype("float32")
+    whole(x)
+    stateful(x[:, :3])
+    stateful.set_weights(whole.get_weights())
+    stateful.reset_state()
+    return whole, stateful, x
+
+
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_stateful_segments_continue_the_whole_sequence(use_fused):
+    """Cut at multiples of `k_att` and `k_trunc`, the segments of a stateful
+    layer give the outputs of the whole sequence: `h`, `c` and the memory
+    carry over, and the second segment reads memories of the first."""
+    whole, stateful, x = _stateful_pair(use_fused)
+    segments = [stateful(x[:, :12]), stateful(x[:, 12:])]
+    np.testing.assert_allclose(tf.concat(segments, 1), whole(x), atol=1e-6)
+    np.testing.assert_array_equal(stateful.states.counters, [8, 8, 8])
+    stateful.reset_state()
+    assert np.all(stateful.states.counters.numpy() == 0)
+    np.testing.assert_allclose(stateful(x[:, :12]), segments[0], atol=1e-6)
+    # Without the first segment's memories, the second segment differs.
+    stateful.reset_state()
+    assert np.abs(stateful(x[:, 12:]) - segments[1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_stateful_memory_keeps_the_latest_max_memories(use_fused):
+    """Eviction: after a call that leaves more than `max_memories`
+    memories, the oldest are dropped and the latest kept, in order."""
+    whole, stateful, x = _stateful_pair(use_fused, max_memories=3, return_state=True)
+    stateful(x[:, :12])
+    stateful(x[:, 12:])
+    np.testing.assert_array_equal(stateful.states.counters, [3, 3, 3])
+    # The whole run's outputs at the write steps 18, 21, 24 are its last 3 memories.
+    written = whole(x)[0].numpy()[:, [17, 20, 23]]
+    np.testing.assert_allclose(stateful.states.memory, written, atol=1e-6)
+
+
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_stateful_gradients_agree_on_both_paths_and_stop_at_the_boundary(use_fused):
+    """On a second segment the weight gradients are the same on both paths;
+    the first segment's memories are constants: a loss on the second
+    segment gives no gradient to the carried state."""
+    grads = {}
+    for fused in (True, False):
+        _, stateful, x = _stateful_pair(fused)
+        stateful(x[:, :12])
+        carried = stateful.states.memory.value
+        with tf.GradientTape() as tape:
+            tape.watch(carried)
+            loss = tf.reduce_sum(tf.sin(stateful(x[:, 12:])))
+        grads[fused] = tape.gradient(loss, stateful.trainable_weights + [carried])
+    for fused, loop in zip(grads[True], grads[False]):
+        if loop is None:
+            assert fused is None
+            continue
+        assert_scaled_close(fused, loop)
+    assert grads[use_fused][-1] is None
+
+
+def test_stateful_trains_in_fit_and_round_trips_its_config():
+    """`model.fit` on consecutive segments (no shuffling), and the config."""
+    x, y = _sequence_task(16, 12, seed=0)
+    layer = keras_sab.SAB(6, k_top=2, k_att=3, k_trunc=4, stateful=True, max_memories=8)
+    model = keras.Sequential([keras.Input((None, 3), batch_size=4), layer, keras.layers.Dense(4)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert int(layer.states.counters.numpy().max()) == 8
+    clone = keras_sab.SAB.from_config(layer.get_config())
+    assert clone.stateful and clone.max_memories == 8
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(stateful=True), "`max_memories` must be an integer >= 1 with stateful=True"),
+        (dict(max_memories=4), "`max_memories` applies to stateful=True only"),
+        (dict(stateful=True, max_memories=0), "`max_memories` must be an integer >= 1"),
+    ],
+)
+def test_stateful_arguments_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        keras_sab.SAB(4, **kwargs)
+
+
+def test_stateful_needs_a_static_and_fixed_batch():
+    layer = keras_sab.SAB(4, stateful=True, max_memories=4)
+    with pytest.raises(ValueError, match="static batch size"):
+        keras.Sequential([keras.Input((None, 3)), layer])
+    layer = keras_sab.SAB(4, stateful=True, max_memories=4)
+    layer(np.zeros((2, 5, 3), "float32"))
+    with pytest.raises(ValueError, match="built for batches of 2"):
+        layer(np.zeros((3, 5, 3), "float32"))
