@@ -85,6 +85,29 @@ def test_sab_vs_lstm_prints_both_accuracies_last(example, tmp_path, capsys):
     assert heatmap.shape[:2] == ATTENTION_PIXELS and heatmap[..., :3].std() > 0.01
 
 
+def test_stateful_stream_prints_both_accuracies_last(example, tmp_path, capsys):
+    """The stateful example, shortened: both stateful models train on the
+    segments, the last lines are their accuracies, `metrics.json` has them."""
+    stream = example("stateful_stream")
+    results = stream.main(
+        ["-T", "10", "--segments", "2", "--units", "8", "--updates", "2",
+         "--batch-size", "4", "--test-batches", "2", "--out", str(tmp_path)]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-3] == (
+        "cue recall across 2 segments of 10 steps (chance 12.5%), 2 updates, seed 0:"
+    )
+    for line, kind in zip(lines[-2:], ("sab", "lstm")):
+        assert line.startswith(f"  stateful {kind:4s} test accuracy {results[kind]:6.1%}")
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert all(0.0 <= written[kind] <= 1.0 for kind in ("sab", "lstm"))
+
+
+def test_stateful_stream_rejects_segments_that_do_not_divide(example):
+    with pytest.raises(ValueError, match="`--segments` must divide"):
+        example("stateful_stream").parse_args(["-T", "200", "--segments", "4"])
+
+
 def test_an_example_runs_from_another_directory(tmp_path):
     """A script finds the harness beside it (`examples/experiment.py`), not
     through the working directory: it runs from anywhere."""
