@@ -248,7 +248,8 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
     Args:
         units: Positive integer, dimensionality of the output space.
         k_top: Integer `>= 0`, number of memories each step attends to
-            (`0`: no attention, a plain LSTM). Defaults to `5`.
+            (`0`: no attention, a plain LSTM; `1`: the scorer gets no
+            gradient in the sparse modes, see `attention`). Defaults to `5`.
         k_att: Integer `>= 1`, a state is written to memory every `k_att`
             steps. Defaults to `10`.
         k_trunc: Integer `>= 1` or `None`, gradients through the recurrent

@@ -121,7 +121,9 @@ class SAB(keras.layers.Layer):
     Args:
         units: Positive integer, dimensionality of the output space.
         k_top: Integer `>= 0`, memories attended to per step (`0`: none).
-            Defaults to `5`.
+            With `1` the lone memory's weight is constant in the sparse
+            modes, so the scorer gets no gradient: use 2 or more. Defaults
+            to `5`.
         k_att: Integer `>= 1`, a state is written to memory every `k_att`
             steps. Defaults to `10`.
         k_trunc: Integer `>= 1` or `None`, length of the truncation blocks
