@@ -169,13 +169,20 @@ def seeds_table(title, rows, metric, unit):
         )
 
 
-def cue_demo_table(seeds):
-    """The README demo (`sab_vs_lstm.py`), test accuracy per seed."""
-    print("\n### The README demo: `python examples/sab_vs_lstm.py --seed S`\n")
+def sab_beside_lstm_table(title, run, seeds):
+    """Scripts that train SAB and an LSTM side by side (`sab_vs_lstm.py`,
+    `stateful_stream.py`): test accuracy per seed.
+
+    Args:
+        title: the table's heading.
+        run: the run folder, a format string of `seed`.
+        seeds: the `--seed` values, one row each.
+    """
+    print(f"\n### {title}\n")
     print("| seed | SAB (defaults) | LSTM | SAB training | LSTM training |")
     print("|---|---|---|---|---|")
     for seed in seeds:
-        metrics = load(f"sab_vs_lstm/seed{seed}")
+        metrics = load(run.format(seed=seed))
         if metrics is None:
             print(f"| {seed} | not run | | | |")
             continue
@@ -268,7 +275,17 @@ def main():
     transfer_table(
         ["sab_default", "sab", "sab_softmax", "sab_softmax_15000", "sab_softmax_25000", "lstm"]
     )
-    cue_demo_table([0, 1, 2])
+    sab_beside_lstm_table(
+        "The README demo: `python examples/sab_vs_lstm.py --seed S`",
+        "sab_vs_lstm/seed{seed}",
+        [0, 1, 2],
+    )
+    sab_beside_lstm_table(
+        "Stateful streams: `python examples/stateful_stream.py --seed S` (cue recall, "
+        "two segments of 105 steps)",
+        "stateful_stream/seed{seed}",
+        [0, 1, 2],
+    )
     digits = "digits_permuted"
     seeds_table(
         "Permuted pixel digits: the default SAB beside the LSTM, same updates and parameters",
@@ -297,6 +314,9 @@ def main():
             "read into the output in full, into the recurrence scaled by α from 0": [
                 f"{ablations}/read_hybrid_s{s}" for s in range(3)
             ],
+            "the same with one α per unit, from 0": [
+                f"{ablations}/read_hybrid_units_s{s}" for s in range(3)
+            ],
             "full BPTT (`k_trunc=None`)": [f"{ablations}/full_bptt"],
             "the layer's own defaults (`k_top=5, k_trunc=10`)": [f"{ablations}/layer_defaults"],
             "lstm, 128 units, lr 3e-3": [f"{ablations}/lstm128"],
@@ -313,6 +333,7 @@ def main():
                 "ablations/copy_T100_read_output",
             "read into the output in full, into the recurrence scaled by α from 0":
                 "ablations/copy_T100_read_hybrid",
+            "the same with one α per unit, from 0": "ablations/copy_T100_read_hybrid_units",
         },
         [200, 500, 1000, 2000, 3000],
     )
