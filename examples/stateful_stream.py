@@ -8,6 +8,10 @@ state from one segment to the next, and gradients stop at the boundary
 (`keras_sab.tasks.cue_recall_arrays`: one of the first 10 steps is marked,
 the last step asks for its symbol) is cut into `--segments` consecutive
 segments, fed one call at a time; only the last segment's output is trained.
+With `--ask-every-segment`, every segment ends with the question (the same
+cue's symbol) and every segment is trained: the model then learns, within a
+segment, to keep the cue, and the last segment's answer still needs what the
+first one saw.
 
 `keras_sab.SAB(stateful=True, max_memories=M)` carries `h`, `c` and its
 memory: the last segment's query can read the memories written while the cue
@@ -42,6 +46,8 @@ def parse_args(argv=None):
                         help="Steps from the cue window to the query.")
     parser.add_argument("--segments", type=int, default=2,
                         help="Consecutive segments each sequence is cut into.")
+    parser.add_argument("--ask-every-segment", action="store_true",
+                        help="End every segment with the question and train on each.")
     parser.add_argument("--units", type=int, default=64, help="Width of both layers.")
     parser.add_argument("--max-memories", type=int, default=32,
                         help="Memories SAB carries from segment to segment.")
@@ -89,14 +95,20 @@ def build_model(kind, args):
     return model, recurrent
 
 
-def run_stream(model, recurrent, x, segments, y=None):
-    """Feeds `x`, cut into `segments` segments, in order from an empty
-    state; trains on the last one if `y` is given. Returns the last segment's logits, or the
-    training loss."""
+def run_stream(model, recurrent, x, args, y=None):
+    """Feeds `x`, cut into `args.segments` segments, in order from an empty
+    state; trains on the last one (on each with `args.ask_every_segment`) if
+    `y` is given. Returns the last segment's logits, or its training loss."""
     recurrent.reset_state()
-    segments = np.split(x, segments, axis=1)
+    segments = np.split(x, args.segments, axis=1)
+    if args.ask_every_segment:
+        query = x[:, -1]
+        segments = [np.concatenate([s[:, :-1], query[:, None]], axis=1) for s in segments]
     for segment in segments[:-1]:
-        model.predict_on_batch(segment)
+        if y is not None and args.ask_every_segment:
+            model.train_on_batch(segment, y)
+        else:
+            model.predict_on_batch(segment)
     if y is None:
         return model.predict_on_batch(segments[-1])
     return model.train_on_batch(segments[-1], y)[0]
@@ -110,13 +122,13 @@ def train(kind, args, test):
     start = time.time()
     for update in range(args.updates):
         x, y = tasks.cue_recall_arrays(args.timesteps, args.batch_size, seed=(args.seed, update))
-        loss = run_stream(model, recurrent, x, args.segments, y)
+        loss = run_stream(model, recurrent, x, args, y)
         if (update + 1) % 100 == 0:
             print(f"  {kind} update {update + 1}: loss {loss:.3f}", flush=True)
     seconds = time.time() - start
     correct = 0
     for x, y in test:
-        logits = run_stream(model, recurrent, x, args.segments)
+        logits = run_stream(model, recurrent, x, args)
         correct += int((logits.argmax(-1) == y).sum())
     return correct / (len(test) * args.batch_size), seconds
 
@@ -136,7 +148,8 @@ def main(argv=None):
     with open(os.path.join(args.out, "metrics.json"), "w") as stream:
         json.dump(results, stream, indent=2)
     segment = (args.timesteps + cue_recall.CUE_WINDOW) // args.segments
-    print(f"\ncue recall across {args.segments} segments of {segment} steps "
+    asked = ", asked after every segment" if args.ask_every_segment else ""
+    print(f"\ncue recall across {args.segments} segments of {segment} steps{asked} "
           f"(chance 12.5%), {args.updates} updates, seed {args.seed}:")
     for kind in MODELS:
         print(f"  stateful {kind:4s} test accuracy {results[kind]:6.1%}"

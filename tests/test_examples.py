@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import matplotlib.image
+import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
@@ -101,6 +102,27 @@ def test_stateful_stream_prints_both_accuracies_last(example, tmp_path, capsys):
         assert line.startswith(f"  stateful {kind:4s} test accuracy {results[kind]:6.1%}")
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert all(0.0 <= written[kind] <= 1.0 for kind in ("sab", "lstm"))
+
+
+def test_stateful_stream_can_ask_after_every_segment(example, tmp_path, capsys, monkeypatch):
+    """`--ask-every-segment`: every segment ends with the question and is
+    trained on (two updates per sequence with two segments)."""
+    stream = example("stateful_stream")
+    trained = []
+    original = stream.keras.Model.train_on_batch
+    monkeypatch.setattr(
+        stream.keras.Model, "train_on_batch",
+        lambda model, x, y: trained.append(x[:, -1].copy()) or original(model, x, y),
+    )
+    stream.main(
+        ["-T", "10", "--units", "8", "--updates", "2", "--batch-size", "4",
+         "--test-batches", "1", "--ask-every-segment", "--out", str(tmp_path)]
+    )
+    assert len(trained) == 8  # 2 models x 2 updates x 2 segments
+    query = np.zeros(10)
+    query[-1] = 1.0
+    assert all((last == query).all() for last in trained)
+    assert "asked after every segment" in capsys.readouterr().out
 
 
 def test_stateful_stream_rejects_segments_that_do_not_divide(example):

@@ -244,3 +244,21 @@ $PY examples/transfer.py --model-path docs/results/copy_T100_sab_default/model.k
     --out docs/results/transfer_sab_default
 $PY examples/copy_task.py -T 200 --model sab $NEW --lr 1e-3 --seed 0 --epochs 60 \
     --steps-per-epoch 100 --out docs/results/copy_T200_sab_default
+
+# 20. With masks on the fused path, stateful layers and the per-unit hybrid read.
+# The masked fused path's memory against the unmasked one.
+$PY benchmarks/speed_memory.py --model sab_fused sab_fused_masked \
+    --timesteps 500 1000 2000 4000 --steps 2 --out docs/benchmarks/masked
+# A cue in one segment, its question in the next: stateful SAB and LSTM.
+for seed in 0 1 2; do
+  $PY examples/stateful_stream.py --seed $seed --out docs/results/stateful_stream/seed$seed
+done
+# The hybrid read with one alpha per unit, from 0 (a patch, read_ablate.py):
+# the digits at three seeds, the copy task at T=100 for 3,000 updates.
+for seed in 0 1 2; do
+  $PY $READ --read hybrid_units -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out $ABL/read_hybrid_units_s$seed
+done
+$PY $READ --read hybrid_units -- examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 \
+    --seed 0 --epochs 30 --steps-per-epoch 100 \
+    --out docs/results/ablations/copy_T100_read_hybrid_units
