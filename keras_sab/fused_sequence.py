@@ -24,6 +24,8 @@ References:
     Through Reminding", NeurIPS 2018. https://arxiv.org/abs/1809.03702
 """
 
+import collections
+
 import tensorflow as tf
 
 from keras_sab.attention_scorer import memory_keys
@@ -92,6 +94,16 @@ def fused_sab_sequence(
     written = memory[2] + (run // settings.k_att if settings.k_top > 0 else 0)
     final = tuple(tf.stop_gradient(part) for part in (final_memory, final_keys, written))
     return outputs, h, c, attention, final
+
+
+# What the forward loop keeps for the backward: the initial `h`, per step the
+# output, `c_{t-1}` and (with attention, else `None`) the selected slots, their
+# weights and the top-k normaliser, then the final memory and keys, and the
+# projected inputs.
+_Saved = collections.namedtuple(
+    "_Saved",
+    ["h0", "outputs", "c_prev", "chosen", "chosen_w", "totals", "memory", "keys", "projected"],
+)
 
 
 def _gates(projected, h_prev, c_prev, recurrent_kernel):
@@ -245,14 +257,12 @@ class _FusedSequence:
             (tf.constant(0), h0, c0, memory, keys, arrays),
             maximum_iterations=blocks,
         )
-        stacked = [a.stack() for a in arrays]
-        outputs = stacked[0]
-        if self.attend:
-            chosen, chosen_w = stacked[2], stacked[3]
-        else:
+        stacked = [a.stack() for a in arrays] + [None] * (5 - len(arrays))
+        outputs, c_prev, chosen, chosen_w, totals = stacked
+        saved = _Saved(h0, outputs, c_prev, chosen, chosen_w, totals, memory, keys, projected)
+        if not self.attend:
             chosen = tf.zeros([timesteps, self.batch, 0], tf.int32)
             chosen_w = tf.zeros([timesteps, self.batch, kept], score_dtype)
-        saved = [h0] + stacked + [memory, keys, projected]
 
         def backward(d_outputs, d_h, d_c, *_):
             return self.backward(weights, saved, d_outputs, d_h, d_c)
@@ -302,54 +312,60 @@ class _FusedSequence:
         return d_h_hat, d_query, d_read_m, d_hidden, d_vector
 
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
+        """The gradients of the inputs of `forward`, in its order: the
+        projected inputs, `h0`, `c0`, then the weights present."""
         attend, k_att = self.attend, self.k_att
-        if attend:
-            h0, outputs, c_prev, chosen, chosen_w, totals, memory, keys, projected = saved
-        else:
-            h0, outputs, c_prev, memory, keys, projected = saved
+        memory, keys, projected = saved.memory, saved.keys, saved.projected
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         blocks = (timesteps + k_att - 1) // k_att
         d_outputs, d_h_final, d_c_final = [
             tf.zeros_like(like) if grad is None else grad
-            for grad, like in ((d_outputs, outputs), (d_h_final, h0), (d_c_final, h0))
+            for grad, like in (
+                (d_outputs, saved.outputs), (d_h_final, saved.h0), (d_c_final, saved.h0)
+            )
         ]
-        per_step = [projected, c_prev, d_outputs]
+        per_step = {"projected": projected, "c_prev": saved.c_prev, "d_out": d_outputs}
         if attend:
-            per_step += [chosen, chosen_w, totals]
+            per_step.update(chosen=saved.chosen, chosen_w=saved.chosen_w, totals=saved.totals)
         dtype = projected.dtype
         score_dtype = scorer_dtype(dtype)
-        units = h0.shape[-1]
+        units = saved.h0.shape[-1]
 
         def block_slices(block):
-            """Every per-step tensor for the `k_att` steps of `block`. The last
-            block may run past T: those steps repeat step T-1's values but
-            receive no gradient, so they contribute nothing."""
+            """Every per-step tensor for the `k_att` steps of `block`, by name,
+            and `h_prev`. The last block may run past T: those steps repeat
+            step T-1's values but receive no gradient, so they contribute
+            nothing."""
             steps = block * k_att + tf.range(k_att)
             clamped = tf.minimum(steps, timesteps - 1)
-            pieces = [tf.gather(x, clamped) for x in per_step]
+            pieces = {name: tf.gather(x, clamped) for name, x in per_step.items()}
             real = (steps < timesteps)[:, None, None]
             last = (steps == timesteps - 1)[:, None, None]
-            zeros = tf.zeros_like(pieces[2])
-            pieces[2] = tf.where(real, pieces[2], zeros) + tf.where(last, d_h_final, zeros)
-            h_prev = tf.gather(outputs, tf.maximum(clamped - 1, 0))
-            h_prev = tf.where((steps == 0)[:, None, None], h0, h_prev)
-            return [pieces[0], h_prev] + pieces[1:]
+            zeros = tf.zeros_like(pieces["d_out"])
+            pieces["d_out"] = tf.where(real, pieces["d_out"], zeros) + tf.where(
+                last, d_h_final, zeros
+            )
+            h_prev = tf.gather(saved.outputs, tf.maximum(clamped - 1, 0))
+            pieces["h_prev"] = tf.where((steps == 0)[:, None, None], saved.h0, h_prev)
+            return pieces
 
         def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
             start = block * k_att
             pieces = block_slices(block)
-            proj_b, h_prev_b, c_prev_b, d_out_b = pieces[:4]
+            h_prev_b, c_prev_b, d_out_b = pieces["h_prev"], pieces["c_prev"], pieces["d_out"]
             gates, tanh_c, h_hat = _gates(
-                proj_b, h_prev_b, c_prev_b, weights.recurrent_kernel
+                pieces["projected"], h_prev_b, c_prev_b, weights.recurrent_kernel
             )
-            d_weights = list(d_weights)
+            d_weights = dict(d_weights)
             written = start + k_att <= timesteps
             extra = tf.zeros_like(d_h)
             if attend:
                 query = tf.einsum(
                     "tbu,ua->tba", tf.cast(h_hat, score_dtype), weights.query_kernel
                 )
-                chosen_b, chosen_w_b, totals_b = pieces[4:]
+                chosen_b, chosen_w_b, totals_b = (
+                    pieces["chosen"], pieces["chosen_w"], pieces["totals"]
+                )
                 few = (self.written + block <= self.k_top)[:, None]
                 slot = self.slot(block)
 
@@ -360,10 +376,13 @@ class _FusedSequence:
                 extra = tf.where(written, at_slot(d_memory), extra) + tf.cast(
                     tf.matmul(key_grad, weights.memory_kernel, transpose_b=True), dtype
                 )
-                d_weights[2] += tf.matmul(
+                d_weights["memory_kernel"] += tf.matmul(
                     tf.cast(at_slot(memory), score_dtype), key_grad, transpose_a=True
                 )
-                d_weights[3] += tf.reduce_sum(key_grad, axis=0)
+                d_weights["attention_bias"] += tf.reduce_sum(key_grad, axis=0)
+            d_vector = (
+                tf.zeros_like(d_weights["attention_vector"]) if attend else tf.zeros([], dtype)
+            )
             # d_z, then with attention d_query, d_read_m and d_read_k.
             array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
             arrays = [tf.TensorArray(d, size=k_att) for d in array_dtypes]
@@ -406,24 +425,24 @@ class _FusedSequence:
             _, d_h, d_c, d_vector, arrays = tf.while_loop(
                 lambda i, *_: i >= 0,
                 inner,
-                (tf.constant(k_att - 1), d_h, d_c, tf.zeros_like(d_weights[-1]), arrays),
+                (tf.constant(k_att - 1), d_h, d_c, d_vector, arrays),
                 maximum_iterations=k_att,
             )
             stacked = [a.stack() for a in arrays]
             d_z = stacked[0]
-            d_weights[0] += tf.einsum("tbu,tbv->uv", h_prev_b, d_z)
+            d_weights["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_prev_b, d_z)
             if attend:
                 d_query, d_read_m, d_read_k = stacked[1:]
-                d_weights[1] += tf.einsum(
+                d_weights["query_kernel"] += tf.einsum(
                     "tbu,tba->ua", tf.cast(h_hat, score_dtype), d_query
                 )
-                d_weights[4] += d_vector
+                d_weights["attention_vector"] += d_vector
                 d_memory = self.flush(d_memory, chosen_b, d_read_m)
                 d_keys = self.flush(d_keys, chosen_b, d_read_k)
             return (block - 1, d_h, d_c, d_memory, d_keys,
                     d_projected.write(block, d_z), d_weights)
 
-        trainable = [w for w in weights if w is not None]
+        present = {name: w for name, w in weights._asdict().items() if w is not None}
         d_h = tf.zeros([self.batch, units], dtype)
         _, d_h0, d_c0, _, _, d_projected, d_weights = tf.while_loop(
             lambda block, *_: block >= 0,
@@ -435,14 +454,14 @@ class _FusedSequence:
                 tf.zeros_like(memory),
                 tf.zeros_like(keys),
                 tf.TensorArray(dtype, size=blocks),
-                [tf.zeros_like(w) for w in trainable],
+                {name: tf.zeros_like(w) for name, w in present.items()},
             ),
             maximum_iterations=blocks,
         )
         d_projected = tf.reshape(
             d_projected.stack(), [blocks * k_att, self.batch, 4 * units]
         )[:timesteps]
-        return [d_projected, d_h0, d_c0] + list(d_weights)
+        return [d_projected, d_h0, d_c0] + [d_weights[name] for name in present]
 
     def gather(self, buffer, chosen):
         """`buffer[b, chosen[b, j]]` for `buffer (B, M, D)`, `chosen (B, K)`."""
