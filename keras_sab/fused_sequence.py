@@ -36,6 +36,7 @@ from keras_sab.sab_cell import StepWeights
 from keras_sab.sab_cell import attend
 from keras_sab.sab_cell import score_memories
 from keras_sab.sparse_attention import dense_attention_weights
+from keras_sab.sparse_attention import scores_gradient
 from keras_sab.sparse_attention import sparse_top_k
 from keras_sab.sparse_attention import top_k_softmax
 
@@ -141,6 +142,7 @@ class _FusedSequence:
         self.k_trunc = settings.k_trunc
         self.temperature = settings.temperature
         self.attend = self.k_top > 0
+        self.attention = settings.attention
         self.dense = settings.attention == "dense"
         self.softmax = settings.attention == "sparse_softmax"
         self.slots = slots
@@ -290,17 +292,10 @@ class _FusedSequence:
             zeros = tf.zeros_like(read_k)
             return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
         d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
-        centred = d_w - tf.reduce_sum(chosen_w * d_w, axis=-1, keepdims=True)
         hidden = scorer_hidden(query, read_k)
-        if self.dense or self.softmax:
-            # w = softmax(a / τ) over the read slots: dw/da = w (δ - w) / τ.
-            d_scores = chosen_w * centred / self.temperature
-        else:
-            # w = r / (Σr + ε) with r = max(a - δ, 0): selected slots (w > 0)
-            # get (d_w - Σ w d_w) / (Σr + ε), the normaliser `total`; uniform
-            # (few) weights do not depend on a.
-            d_scores = tf.math.divide_no_nan(centred, total)
-            d_scores = tf.where((chosen_w > 0) & ~few, d_scores, tf.zeros_like(d_scores))
+        d_scores = scores_gradient(
+            d_w, chosen_w, self.attention, self.temperature, total=total, few=few
+        )
         d_hidden = (
             d_scores[:, :, None] * weights.attention_vector * (1.0 - hidden * hidden)
         )

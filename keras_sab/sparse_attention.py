@@ -1,7 +1,8 @@
 """Attention weights over the memory: the top-k sparsifier and its variants.
 
 Every function is pure: it maps scores (and which slots may be read) to
-weights, and is differentiated by TensorFlow like any other op. The modes:
+weights. Their gradient is `scores_gradient`, written once here: autodiff uses
+it through the weights functions, the fused path calls it. The modes:
 `"sparse"`, ALGORITHM.md §3's top-k rule; `"dense"`, a softmax over every memory (the
 paper's self-attention baseline); `"sparse_softmax"`, the same top-k selection
 with softmax weights. The routing rules of ALGORITHM.md §3 (only the selected slots
@@ -52,22 +53,65 @@ def _masked_scores(scores, readable):
     return tf.where(readable, scores, lowest)
 
 
+def scores_gradient(d_weights, weights, attention, temperature=1.0, total=None, few=None):
+    """The gradient of the weighed slots' scores, given their weights' gradient.
+
+    The one statement of each mode's backward, used by autodiff (the weights
+    functions below carry it as their gradient) and by the fused path. With
+    `g` the weights' gradient and `c = g - Σ_j w_j g_j`:
+
+    - softmax modes (`"sparse_softmax"`, `"dense"`): `w c / τ`, bounded;
+    - `"sparse"`, ALGORITHM.md §3's rule `w = r / (Σr + ε)`: `c / (Σr + ε)`
+      on the slots with `w > 0`, 0 elsewhere and in the few rows (their
+      uniform weights do not depend on the scores); it grows as the best
+      scores tie.
+
+    With `k_top = 1` the lone weight is constant: the callers give its score
+    no gradient at all.
+
+    Args:
+        d_weights: `(batch, k)`, `g`.
+        weights: `(batch, k)`, `w`.
+        attention: the mode.
+        temperature: the softmax modes' `τ`. Defaults to `1.0`.
+        total: `(batch, 1)`, `Σr + ε`, for `"sparse"`. Defaults to `None`.
+        few: bool `(batch, 1)`, the few rows, for `"sparse"`. Defaults to
+            `None`.
+
+    Returns:
+        `(batch, k)`, the scores' gradient.
+    """
+    centred = d_weights - tf.reduce_sum(weights * d_weights, axis=-1, keepdims=True)
+    if attention != "sparse":
+        return weights * centred / temperature
+    d_scores = tf.math.divide_no_nan(centred, total)
+    return tf.where((weights > 0) & ~few, d_scores, tf.zeros_like(d_scores))
+
+
 def _masked_softmax(scores, mask, temperature=1.0):
     """Softmax of `scores / temperature` over the entries where `mask` holds,
-    0 elsewhere (a row where it never holds is all zeros). Computed in
-    float32 at least: in float16, `scores / temperature` overflows for a
-    small temperature."""
+    0 elsewhere (a row where it never holds is all zeros), with
+    `scores_gradient` as its gradient. Computed in float32 at least: in
+    float16, `scores / temperature` overflows for a small temperature."""
     dtype = scores.dtype
-    scores = tf.cast(scores, scorer_dtype(dtype))
-    if temperature != 1.0:
-        # A Python float converts straight to the scores' dtype (`tf.cast`
-        # of it would round it to float32 first).
-        scores = scores / temperature
-    masked = _masked_scores(scores, mask)
-    peak = tf.stop_gradient(tf.reduce_max(masked, axis=-1, keepdims=True))
-    exp = tf.where(mask, tf.exp(masked - peak), tf.zeros_like(scores))
-    weights = tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
-    return tf.cast(weights, dtype)
+
+    @tf.custom_gradient
+    def softmax(scores):
+        if temperature != 1.0:
+            # A Python float converts straight to the scores' dtype (`tf.cast`
+            # of it would round it to float32 first).
+            scores = scores / temperature
+        masked = _masked_scores(scores, mask)
+        peak = tf.reduce_max(masked, axis=-1, keepdims=True)
+        exp = tf.where(mask, tf.exp(masked - peak), tf.zeros_like(scores))
+        weights = tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+
+        def gradient(d_weights):
+            return scores_gradient(d_weights, weights, "sparse_softmax", temperature)
+
+        return weights, gradient
+
+    return tf.cast(softmax(tf.cast(scores, scorer_dtype(dtype))), dtype)
 
 
 def sparse_top_k(scores, readable, k_top):
@@ -104,12 +148,23 @@ def sparse_top_k(scores, readable, k_top):
     # The shift and normalisation run in float32 at least: in float16, 1 / ε
     # overflows and the gradient of a tied row would be inf * 0 = NaN.
     dtype = scorer_dtype(scores.dtype)
-    shifted = tf.nn.relu(tf.cast(values[:, :k_top], dtype) - tf.cast(threshold, dtype))
-    total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
-    weights = tf.cast(shifted / total, scores.dtype)
-    if k_top == 1:
-        weights = tf.stop_gradient(weights)
-    total = tf.cast(total, scores.dtype)
+
+    @tf.custom_gradient
+    def normalised(top_values):
+        shifted = tf.nn.relu(top_values - tf.cast(threshold, dtype))
+        total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
+        weights = shifted / total
+
+        def gradient(d_weights, _):
+            # The normaliser, like δ, is reported without gradient.
+            if k_top == 1:
+                return tf.zeros_like(d_weights)
+            return scores_gradient(d_weights, weights, "sparse", total=total, few=few)
+
+        return (weights, total), gradient
+
+    weights, total = normalised(tf.cast(values[:, :k_top], dtype))
+    weights, total = tf.cast(weights, scores.dtype), tf.cast(total, scores.dtype)
     position = tf.cast(tf.range(k_top), scores.dtype)[None, :]
     uniform = tf.math.divide_no_nan(tf.cast(position < count, scores.dtype), count)
     weights = tf.where(few, uniform, weights)
