@@ -252,6 +252,8 @@ $PY benchmarks/speed_memory.py --model sab_fused sab_fused_masked \
 # A cue in one segment, its question in the next: stateful SAB and LSTM.
 for seed in 0 1 2; do
   $PY examples/stateful_stream.py --seed $seed --out docs/results/stateful_stream/seed$seed
+  $PY examples/stateful_stream.py --ask-every-segment --seed $seed \
+      --out docs/results/stateful_stream/asked_seed$seed
 done
 # The hybrid read with one alpha per unit, from 0 (a patch, read_ablate.py):
 # the digits at three seeds, the copy task at T=100 for 3,000 updates.
@@ -262,3 +264,5 @@ done
 $PY $READ --read hybrid_units -- examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 \
     --seed 0 --epochs 30 --steps-per-epoch 100 \
     --out docs/results/ablations/copy_T100_read_hybrid_units
+$PY $READ --read hybrid_units -- examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT \
+    --out docs/results/ablations/text8_read_hybrid_units

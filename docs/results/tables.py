@@ -286,6 +286,12 @@ def main():
         "stateful_stream/seed{seed}",
         [0, 1, 2],
     )
+    sab_beside_lstm_table(
+        "Stateful streams, the question after every segment: `python "
+        "examples/stateful_stream.py --ask-every-segment --seed S`",
+        "stateful_stream/asked_seed{seed}",
+        [0, 1, 2],
+    )
     digits = "digits_permuted"
     seeds_table(
         "Permuted pixel digits: the default SAB beside the LSTM, same updates and parameters",
@@ -356,6 +362,8 @@ def main():
             "lstm": "text8_lstm",
             "sab (default), lr 3e-3": "text8_sab_default_lr3e-3",
             "sab, hybrid read (ablation), lr 3e-3": "ablations/text8_read_hybrid",
+            "sab, hybrid read with α per unit (ablation), lr 3e-3":
+                "ablations/text8_read_hybrid_units",
             "lstm, 135 units, lr 3e-3": "text8_lstm_lr3e-3",
         },
         bits_per_character,
