@@ -33,7 +33,6 @@ import csv
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,8 @@ import time
 
 import keras
 import tensorflow as tf
+
+from keras_sab import cluster_watchdog
 
 LOG = "log.csv"
 
@@ -118,52 +119,16 @@ def cluster_from_environment():
     return parse_workers(",".join(workers)), index
 
 
-def _answers(address):
-    """Whether something accepts connections at `host:port`."""
-    host, _, port = address.rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=1.0).close()
-        return True
-    except OSError:
-        return False
-
-
-# Run in a separate process by `connect`: after `timeout` seconds, names the
-# workers that do not answer and kills the waiting worker, whose strategy
-# creation blocks inside TensorFlow (it holds the interpreter: no thread or
-# signal handler of its own can run).
-_WATCHDOG = """
-import os, signal, socket, sys, time
-parent, timeout, others = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
-time.sleep(timeout)
-
-def answers(address):
-    host, _, port = address.rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=1.0).close()
-        return True
-    except OSError:
-        return False
-
-missing = [entry for entry in others if not answers(entry.split("@")[1])] or others
-named = ", ".join(entry.replace("@", " at ") for entry in missing)
-sys.stderr.write(
-    f"TimeoutError: the cluster did not come up within {timeout:.0f} s: no answer "
-    f"from {named}. Start the same command on each with its own index.\\n")
-sys.stderr.flush()
-os.kill(parent, signal.SIGKILL)
-"""
-
-
 def connect(timeout=120.0):
     """Creates the `MultiWorkerMirroredStrategy` of `TF_CONFIG`, waiting at
     most `timeout` seconds for the other workers.
 
     Creating the strategy starts this worker's server and blocks inside
     TensorFlow until every worker is up: a worker that never comes up would
-    hang the others for good. Here a watchdog process ends the wait after
-    `timeout` seconds: it prints a `TimeoutError` line naming the workers
-    that do not answer and kills this process.
+    hang the others for good. Here a watchdog process
+    (`keras_sab/cluster_watchdog.py`) ends the wait after `timeout` seconds:
+    it prints a `TimeoutError` line naming the workers that do not answer
+    and kills this process.
 
     Args:
         timeout: seconds to wait for every worker. Defaults to `120.0`.
@@ -180,12 +145,12 @@ def connect(timeout=120.0):
     workers, index = cluster
     others = [f"worker {i}@{address}" for i, address in enumerate(workers) if i != index]
     watchdog = subprocess.Popen(
-        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), *others]
+        [sys.executable, cluster_watchdog.__file__, str(os.getpid()), str(timeout), *others]
     )
     try:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
         for entry in others:
-            while not _answers(entry.split("@")[1]):
+            while not cluster_watchdog.answers(entry.split("@")[1]):
                 time.sleep(0.2)
     finally:
         watchdog.kill()
