@@ -266,3 +266,9 @@ $PY $READ --read hybrid_units -- examples/copy_task.py -T 100 --model sab $NEW -
     --out docs/results/ablations/copy_T100_read_hybrid_units
 $PY $READ --read hybrid_units -- examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT \
     --out docs/results/ablations/text8_read_hybrid_units
+# The per-unit hybrid with alpha from 0.5: the digits (seed 0), the copy task for 1,000 updates.
+$PY $READ --read hybrid_units --alpha-init 0.5 -- examples/pixel_mnist.py $DIGITS --model sab \
+    --seed 0 --out $ABL/read_hybrid_units_alpha0.5
+$PY $READ --read hybrid_units --alpha-init 0.5 -- examples/copy_task.py -T 100 --model sab $NEW \
+    --lr 1e-3 --seed 0 --epochs 10 --steps-per-epoch 100 \
+    --out docs/results/ablations/copy_T100_read_hybrid_units_alpha0.5

@@ -323,6 +323,7 @@ def main():
             "the same with one α per unit, from 0": [
                 f"{ablations}/read_hybrid_units_s{s}" for s in range(3)
             ],
+            "the same with one α per unit, from 0.5": [f"{ablations}/read_hybrid_units_alpha0.5"],
             "full BPTT (`k_trunc=None`)": [f"{ablations}/full_bptt"],
             "the layer's own defaults (`k_top=5, k_trunc=10`)": [f"{ablations}/layer_defaults"],
             "lstm, 128 units, lr 3e-3": [f"{ablations}/lstm128"],
@@ -340,6 +341,8 @@ def main():
             "read into the output in full, into the recurrence scaled by α from 0":
                 "ablations/copy_T100_read_hybrid",
             "the same with one α per unit, from 0": "ablations/copy_T100_read_hybrid_units",
+            "the same with one α per unit, from 0.5":
+                "ablations/copy_T100_read_hybrid_units_alpha0.5",
         },
         [200, 500, 1000, 2000, 3000],
     )
