@@ -42,6 +42,7 @@ import keras
 import tensorflow as tf
 
 from keras_sab import cluster_watchdog
+from keras_sab import validation
 
 LOG = "log.csv"
 
@@ -82,11 +83,8 @@ def set_cluster(workers, index):
         ValueError: naming the argument, for a malformed list or an index out
             of range.
     """
-    if isinstance(workers, str):
-        workers = parse_workers(workers)
-    else:
-        workers = parse_workers(",".join(workers))
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(workers):
+    workers = parse_workers(workers if isinstance(workers, str) else ",".join(workers))
+    if not validation.is_integer(index) or not 0 <= index < len(workers):
         raise ValueError(
             f"`index` must be an integer in 0..{len(workers) - 1} (one per "
             f"worker). Received: index={index!r}"
@@ -163,7 +161,7 @@ def is_chief(strategy):
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or resolver.task_type is None:
         return True
-    return resolver.task_type in ("chief", None) or (
+    return resolver.task_type == "chief" or (
         resolver.task_type == "worker" and resolver.task_id == 0
     )
 
@@ -256,9 +254,8 @@ def train_multi_worker(
     strategy = strategy or tf.distribute.get_strategy()
     if model.optimizer is None or model.loss is None:
         raise ValueError("`model` must be compiled with an optimizer and a loss.")
-    for name, value in (("steps", steps), ("checkpoint_every", checkpoint_every)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+    validation.check_int("steps", steps, 1)
+    validation.check_int("checkpoint_every", checkpoint_every, 1)
     default = strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy()
     local_devices = () if default else strategy.extended.worker_devices
     if model.jit_compile is True and len(local_devices) > 1 and all(

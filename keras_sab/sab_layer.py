@@ -101,6 +101,12 @@ def keep_latest_memories(memory, keys, written, capacity):
     return gather(memory), gather(keys), tf.minimum(written, capacity)
 
 
+def _counters(written):
+    """`SABState` counters `(batch, 3)` at the start of a block (nothing
+    since the last write or cut) with `written` `(batch,)` memories."""
+    return tf.pad(written[:, None], [[0, 0], [2, 0]])
+
+
 @keras.saving.register_keras_serializable(package="keras_sab")
 class SAB(keras.layers.Layer):
     """Sparse Attentive Backtracking: an LSTM with sparse memory attention.
@@ -367,7 +373,7 @@ class SAB(keras.layers.Layer):
             tf.cast(carried.c, state.c.dtype),
             tf.concat([tf.cast(carried.memory, state.memory.dtype), state.memory], 1),
             tf.concat([tf.cast(carried.keys, state.keys.dtype), state.keys], 1),
-            tf.pad(carried.counters[:, None], [[0, 0], [2, 0]]),
+            _counters(carried.counters),
         )
 
     def _carry_over(self, state):
@@ -379,9 +385,10 @@ class SAB(keras.layers.Layer):
         for variable, value in zip(self.states, (state.h, state.c, memory, keys, written)):
             variable.assign(tf.cast(value, variable.dtype))
 
-    def _run_fused(self, inputs, state, mask):
-        """The fused path; returns time-major outputs, attention and the
-        final `SABState`.
+    def _run_fused(self, projected, state, mask):
+        """The fused path over `projected` `(batch, timesteps, 4 * units)`;
+        returns the outputs and attention, batch-major, and the final
+        `SABState`; the attention is `None` unless `return_attention`.
 
         With a mask, each row's unmasked steps run left-aligned (see
         `masked_steps`) and the outputs are spread back to their steps.
@@ -389,9 +396,9 @@ class SAB(keras.layers.Layer):
         lengths = None
         if mask is not None:
             order, lengths = left_aligned_order(mask)
-            inputs = tf.transpose(gather_steps(tf.transpose(inputs, [1, 0, 2]), order), [1, 0, 2])
+            projected = gather_steps(projected, order)
         outputs, h, c, attention, memory = fused_sab_sequence(
-            inputs,
+            tf.transpose(projected, [1, 0, 2]),
             state.h,
             state.c,
             (state.memory, state.keys, state.counters[:, 2]),
@@ -400,20 +407,22 @@ class SAB(keras.layers.Layer):
             return_attention=self.return_attention,
             lengths=lengths,
         )
+        outputs = tf.transpose(outputs, [1, 0, 2])
+        if attention is not None:
+            attention = tf.transpose(attention, [1, 0, 2])
         if mask is not None:
-            outputs = tf.transpose(outputs, [1, 0, 2])
-            outputs = tf.transpose(spread_steps(outputs, mask, state.h), [1, 0, 2])
+            outputs = spread_steps(outputs, mask, state.h)
             if attention is not None:
-                attention = tf.transpose(attention, [1, 0, 2])
                 attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
-                attention = tf.transpose(attention, [1, 0, 2])
-        counters = tf.pad(memory[2][:, None], [[0, 0], [2, 0]])
-        return outputs, attention, SABState(h, c, memory[0], memory[1], counters)
+        return outputs, attention, SABState(h, c, memory[0], memory[1], _counters(memory[2]))
 
-    def _run_loop(self, inputs, state, mask):
-        """The generic loop of `sab_step`; returns time-major outputs,
-        attention and the final `SABState`."""
+    def _run_loop(self, projected, state, mask):
+        """The generic loop of `sab_step` over `projected` `(batch,
+        timesteps, 4 * units)`; returns the outputs and attention,
+        batch-major, and the final `SABState`; the attention is `None`
+        unless `return_attention`."""
         cell = self.cell
+        inputs = tf.transpose(projected, [1, 0, 2])
         timesteps = inputs.shape[0] or tf.shape(inputs)[0]
         weights = cell.step_weights()
         step_mask = None if mask is None else tf.transpose(mask)
@@ -437,7 +446,11 @@ class SAB(keras.layers.Layer):
             (tf.constant(0), state, outputs, attention),
             maximum_iterations=timesteps,
         )
-        return outputs.stack(), attention.stack(), state
+        if self.return_attention:
+            attention = tf.transpose(attention.stack(), [1, 0, 2])
+        else:
+            attention = None
+        return tf.transpose(outputs.stack(), [1, 0, 2]), attention, state
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
@@ -466,15 +479,13 @@ class SAB(keras.layers.Layer):
                 for s in validation.check_initial_state(initial_state, cell.units)
             )
             state = state._replace(h=h, c=c)
-        inputs = tf.transpose(projected, [1, 0, 2])
         run = self._run_loop if self.use_fused is False else self._run_fused
-        outputs, attention, state = run(inputs, state, mask)
+        outputs, attention, state = run(projected, state, mask)
         if self.stateful:
             self._carry_over(state)
-        outputs = tf.transpose(outputs, [1, 0, 2])
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:
-            attention = tf.transpose(tf.cast(attention, self.compute_dtype), [1, 0, 2])
+            attention = tf.cast(attention, self.compute_dtype)
             result.append(attention[:, :, : self._attention_columns(timesteps)])
         if self.return_state:
             result += [state.h, state.c]
