@@ -9,7 +9,7 @@ with open("keras_sab/__init__.py", encoding="utf-8") as f:
     version = re.search(r'^__version__ = "([^"]+)"$', f.read(), re.M).group(1)
 
 # Each extra is composed from the smaller ones, so that a package is named once.
-datasets = ["tensorflow-datasets==4.9.10", "scikit-learn", "gensim"]
+datasets = ["tensorflow-datasets==4.9.10", "scikit-learn", "gensim", "mlxtend"]
 examples = ["matplotlib", *datasets]
 tuning = ["keras-tuner==1.4.8", "tensorboard>=2.21,<2.22", "scipy", "scikit-learn"]
 tests = ["pytest", "pytest-xdist", "ruff==0.17.6", *examples, *tuning]

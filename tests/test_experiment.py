@@ -1,5 +1,5 @@
 """The example harness `examples/experiment.py`: flags, the models of
-ALGORITHM.md §5, outputs and resuming a killed run."""
+ALGORITHM.md §5 and the Transformer baseline, outputs and resuming a killed run."""
 
 import csv
 import json
@@ -103,6 +103,9 @@ def test_k_trunc_none_means_full_bptt():
         (["--epochs", "0"], "--epochs"),
         (["--lr", "0"], "--lr"),
         (["--clipnorm", "-1"], "--clipnorm"),
+        (["--heads", "0"], "--heads"),
+        (["--transformer-layers", "0"], "--transformer-layers"),
+        (["--model", "transformer", "--units", "6", "--heads", "4"], "--heads"),
         (["--timesteps", "0"], "--timesteps"),
     ],
 )
@@ -148,14 +151,16 @@ def test_attention_flag_sets_how_sab_weighs_its_memories():
 
 
 def test_run_recorded_before_the_attention_flags_resumes_with_its_mode(tmp_path):
-    """A run whose run_config.json predates `--attention` and `--temperature`
-    (the early committed results) was made with the paper's rule: it resumes
-    with `--attention sparse`, and refuses today's default, naming the flag."""
+    """A run whose run_config.json predates `--attention`, `--temperature`,
+    `--heads` and `--transformer-layers` (the early committed results) was made
+    with the paper's rule: it resumes with `--attention sparse`, and refuses
+    today's default, naming the flag."""
     args = _args(tmp_path, "--epochs", "1", "--no-jit", "--attention", "sparse")
     experiment.run_experiment(args, _adding_task())
     path = tmp_path / experiment.RUN_CONFIG
     recorded = json.loads(path.read_text())
-    del recorded["attention"], recorded["temperature"]
+    for name in ("attention", "temperature", "heads", "transformer_layers"):
+        del recorded[name]
     path.write_text(json.dumps(recorded))
     counter = _CountBatches()
     experiment.run_experiment(
@@ -308,3 +313,72 @@ def test_bad_temperature_is_refused_before_anything_is_written(tmp_path, flags):
     with pytest.raises(ValueError, match="`--temperature`"):
         _args(tmp_path / "run", *flags)
     assert not (tmp_path / "run").exists()
+
+
+def _transformer(input_shape, return_sequences, *flags):
+    """The `--model transformer` model of a task reading `input_shape`."""
+    args = experiment.parse_args(["--model", "transformer", *flags], "x", "")
+    task = experiment.Task(
+        name="x", train=None, test=None, input_shape=input_shape, T=input_shape[0],
+        head=keras.layers.Dense(3), loss="mse", return_sequences=return_sequences,
+    )
+    return experiment.build_model(args, task)
+
+
+def test_transformer_is_causal_when_the_task_reads_every_step():
+    """A per-step task (copy, text) gets a causal mask: changing step 5 changes
+    the outputs of steps 5.. and leaves those of steps 0..4 exactly as they were,
+    on sequences of any length."""
+    model = _transformer((None, 4), True, "--units", "8", "--heads", "2")
+    assert not any(isinstance(layer, SAB) for layer in model.layers)
+    x = np.random.default_rng(0).normal(size=(2, 9, 4)).astype("float32")
+    changed = x.copy()
+    changed[:, 5] += 1.0
+    before, after = model(x).numpy(), model(changed).numpy()
+    assert before.shape == (2, 9, 3)
+    np.testing.assert_allclose(after[:, :5], before[:, :5], rtol=1e-6, atol=1e-7)
+    assert np.abs(after[:, 5:] - before[:, 5:]).min() > 1e-4
+    assert model(x[:, :5]).shape == (2, 5, 3)
+
+
+def test_transformer_sees_the_whole_sequence_when_the_task_classifies_it():
+    """A classification task gets no mask: every step attends to every other
+    (step 0's features change with the last input), and the features are
+    pooled into one output per sequence."""
+    model = _transformer((7, 1), False, "--units", "8", "--heads", "2")
+    steps = keras.Model(model.input, model.get_layer("final_norm").output)
+    x = np.random.default_rng(1).normal(size=(2, 7, 1)).astype("float32")
+    changed = x.copy()
+    changed[:, -1] += 1.0
+    assert model(x).shape == (2, 3)
+    assert np.abs(steps(changed).numpy()[:, 0] - steps(x).numpy()[:, 0]).min() > 1e-4
+    assert np.abs(model(changed).numpy() - model(x).numpy()).min() > 1e-4
+
+
+@pytest.mark.parametrize("input_shape", [(784, 1), (None, tasks.COPY_VOCAB_SIZE)])
+def test_transformer_at_64_units_is_sized_like_sab_at_128(input_shape):
+    """`--model transformer --units 64` (4 heads, 2 blocks) has within 1.25x the
+    parameters of SAB with 128 units, on pixel MNIST and on the copy task."""
+    sab = experiment.build_model(
+        experiment.parse_args(["--units", "128"], "x", ""),
+        experiment.Task("x", None, None, input_shape, 784, keras.layers.Dense(10), "mse"),
+    )
+    transformer = _transformer(input_shape, False, "--units", "64")
+    assert 1 / 1.25 < transformer.count_params() / sab.count_params() < 1.25
+
+
+def test_transformer_run_writes_its_parameter_count_and_no_heatmap(tmp_path, capsys):
+    """`run_experiment` trains the Transformer like the recurrent models; its
+    saved model loads back (the position encoding is registered) and
+    `metrics.json` records its size."""
+    args = _args(tmp_path, "--model", "transformer", "--heads", "2", "--epochs", "1", "--no-jit")
+    model, metrics = experiment.run_experiment(args, _adding_task())
+    written = json.loads((tmp_path / experiment.METRICS).read_text())
+    assert written["model"] == "transformer" and written["layer"] is None
+    assert written["parameters"] == model.count_params() > 0
+    assert f"adding_transformer: {model.count_params():,} parameters" in capsys.readouterr().out
+    assert not (tmp_path / experiment.ATTENTION).exists()
+    x = next(iter(_adding_task().test))[0]
+    loaded = keras.saving.load_model(tmp_path / experiment.MODEL)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)

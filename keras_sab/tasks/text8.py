@@ -13,8 +13,6 @@ Characters are encoded as 27 symbols: `' '` is `0`, `'a'` .. `'z'` are
 
 import bz2
 import functools
-import importlib.util
-import os
 import re
 import string
 import zipfile
@@ -23,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_sab import validation
+from keras_sab.tasks._package_data import package_data_path
 
 TEXT8_ALPHABET = " abcdefghijklmnopqrstuvwxyz"
 TEXT8_VOCAB_SIZE = len(TEXT8_ALPHABET)
@@ -141,7 +140,7 @@ def read_text8(path):
 
     Example:
 
-    >>> import tempfile
+    >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "text8.zip")
     >>> with zipfile.ZipFile(path, "w") as archive:
     ...     archive.writestr("text8", " anarchism originated as a term")
@@ -308,28 +307,14 @@ def gensim_wikipedia_excerpt_path():
 
     Example:
 
+    >>> import os
     >>> path = gensim_wikipedia_excerpt_path()
     >>> os.path.basename(path)
     'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
     >>> wikipedia_xml_to_text8(path, max_chars=30)
     ' anarchism is a political phil'
     """
-    spec = importlib.util.find_spec("gensim")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "The Wikipedia excerpt ships with the `gensim` package, which is "
-            "not installed. Install it with `pip install keras-sab[datasets]` "
-            "(or `pip install gensim`).",
-            name="gensim",
-        )
-    path = os.path.join(spec.submodule_search_locations[0], *GENSIM_EXCERPT.split("/"))
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"This gensim installation has no {GENSIM_EXCERPT} (looked for "
-            f"{path}). Reinstall gensim from its wheel: "
-            "pip install --force-reinstall gensim."
-        )
-    return path
+    return package_data_path("gensim", GENSIM_EXCERPT, "The Wikipedia excerpt")
 
 
 def _split_records(chunks):
