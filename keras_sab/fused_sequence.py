@@ -97,14 +97,13 @@ def fused_sab_sequence(
     return outputs, h, c, attention, final
 
 
-# What the forward loop keeps for the backward: the initial `h`, per step the
-# output, `c_{t-1}` and (with attention, else `None`) the selected slots, their
-# weights and the top-k normaliser, then the final memory and keys, and the
-# projected inputs.
-_Saved = collections.namedtuple(
-    "_Saved",
-    ["h0", "outputs", "c_prev", "chosen", "chosen_w", "totals", "memory", "keys", "projected"],
-)
+# What the forward loop keeps per step: the output, `c_{t-1}` and, with
+# attention, the selected slots (not in "dense", which weighs every slot), their
+# weights and ("sparse" only) the top-k normaliser; `None` where not kept.
+_PER_STEP = ("outputs", "c_prev", "chosen", "chosen_w", "totals")
+# What the backward gets: the initial `h`, the per-step tensors, then the final
+# memory and keys, and the projected inputs.
+_Saved = collections.namedtuple("_Saved", ["h0", *_PER_STEP, "memory", "keys", "projected"])
 
 
 def _gates(projected, h_prev, c_prev, recurrent_kernel):
@@ -117,19 +116,25 @@ def _gates(projected, h_prev, c_prev, recurrent_kernel):
     return (i, f, g, o), tanh_c, o * tanh_c
 
 
-def _lstm_backward(d_h, d_c, gates, tanh_c, c_prev):
-    """Gradients of one LSTM step: pre-activations `dz` and `dc_{t-1}`."""
+def _lstm_derivatives(gates, tanh_c, c_prev):
+    """The local derivatives of LSTM steps, computed for many steps at once
+    (all arguments `(n, ...)`), so that `_lstm_backward` only multiplies:
+    `∂c_t/∂h_t`, `∂z_{i,f,g}/∂c_t` (concatenated), `∂z_o/∂h_t` and `f`."""
     i, f, g, o = gates
-    d_c = d_c + d_h * o * (1.0 - tanh_c * tanh_c)
-    d_z = tf.concat(
-        [
-            d_c * g * i * (1.0 - i),
-            d_c * c_prev * f * (1.0 - f),
-            d_c * i * (1.0 - g * g),
-            d_h * tanh_c * o * (1.0 - o),
-        ],
-        axis=-1,
+    return (
+        o * (1.0 - tanh_c * tanh_c),
+        tf.concat([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g)], axis=-1),
+        tanh_c * o * (1.0 - o),
+        f,
     )
+
+
+def _lstm_backward(d_h, d_c, derivatives):
+    """Gradients of one LSTM step, given its `_lstm_derivatives`:
+    pre-activations `dz` and `dc_{t-1}`."""
+    dc_dh, dz_dc, dz_dh, f = derivatives
+    d_c = d_c + d_h * dc_dh
+    d_z = tf.concat([tf.tile(d_c, [1, 3]) * dz_dc, d_h * dz_dh], axis=-1)
     return d_z, d_c * f
 
 
@@ -170,46 +175,41 @@ class _FusedSequence:
         dtype = projected.dtype
         score_dtype = scorer_dtype(dtype)
         kept = self.slots if self.dense else self.k_top
-        arrays = [tf.TensorArray(dtype, size=timesteps) for _ in range(2)]
+        # What each step saves, by name: the selected slots unless every slot
+        # is weighed ("dense"), and the normaliser of the paper's rule only.
+        names = ["outputs", "c_prev"]
         if self.attend:
-            arrays += [
-                tf.TensorArray(tf.int32, size=timesteps),
-                tf.TensorArray(score_dtype, size=timesteps),
-                tf.TensorArray(score_dtype, size=timesteps),
-            ]
+            names += ["chosen_w"] if self.dense else ["chosen", "chosen_w"]
+            names += ["totals"] if self.attention == "sparse" else []
+        array_dtypes = {"chosen": tf.int32, "chosen_w": score_dtype, "totals": score_dtype}
+        arrays = {
+            name: tf.TensorArray(array_dtypes.get(name, dtype), size=timesteps)
+            for name in names
+        }
 
-        def step(t, h, c, arrays, block, memory, keys):
-            h_hat, c_new = lstm_step(projected[t], h, c, recurrent_kernel)
-            h_new, saved = h_hat, [h_hat, c]
-            if self.attend:
-                readable = self.readable(block)
-                # Only the paper's top-k rule (§3) has a normaliser; softmax modes store 0.
-                total = tf.zeros([self.batch, 1], score_dtype)
-                if self.dense:
-                    h_new, chosen_w = attend(
-                        weights, h_hat, memory, keys,
-                        lambda s: dense_attention_weights(
-                            s,
-                            tf.broadcast_to(readable, tf.shape(s)),
-                            self.temperature,
-                        ),
+        def step(t, h, c, arrays, readable, memory, keys):
+            h_hat, c_new = lstm_step(tf.gather(projected, t), h, c, recurrent_kernel)
+            h_new, saved = h_hat, {"outputs": h_hat, "c_prev": c}
+            if self.dense:
+                h_new, saved["chosen_w"] = attend(
+                    weights, h_hat, memory, keys,
+                    lambda s: dense_attention_weights(s, readable, self.temperature),
+                )
+            elif self.attend:
+                scores = score_memories(weights, h_hat, keys)
+                if self.softmax:
+                    chosen, chosen_w = top_k_softmax(
+                        scores, readable, self.k_top, self.temperature
                     )
-                    chosen = tf.zeros([self.batch, 1], tf.int32)
                 else:
-                    scores = score_memories(weights, h_hat, keys)
-                    if self.softmax:
-                        chosen, chosen_w = top_k_softmax(
-                            scores, readable, self.k_top, self.temperature
-                        )
-                    else:
-                        top = sparse_top_k(scores, readable, self.k_top)
-                        chosen, chosen_w, total = top.indices, top.weights, top.total
-                    h_new = h_hat + tf.reduce_sum(
-                        tf.cast(chosen_w, dtype)[:, :, None]
-                        * self.gather(memory, chosen),
-                        axis=1,
-                    )
-                saved = [h_new, c, chosen, chosen_w, total]
+                    top = sparse_top_k(scores, readable, self.k_top)
+                    chosen, chosen_w, saved["totals"] = top.indices, top.weights, top.total
+                h_new = h_hat + tf.reduce_sum(
+                    tf.cast(chosen_w, dtype)[:, :, None] * self.gather(memory, chosen),
+                    axis=1,
+                )
+                saved.update(chosen=chosen, chosen_w=chosen_w)
+            saved["outputs"] = h_new
             active = self.active(t)
             if active is not None:
                 # A masked step keeps the state; its output repeats `h`. It
@@ -217,16 +217,17 @@ class _FusedSequence:
                 # row reads it (the row's steps run left-aligned).
                 h_new = tf.where(active, h_new, h)
                 c_new = tf.where(active, c_new, c)
-                saved[0] = h_new
-            arrays = [a.write(t, v) for a, v in zip(arrays, saved)]
+                saved["outputs"] = h_new
+            arrays = {name: a.write(t, saved[name]) for name, a in arrays.items()}
             return h_new, c_new, arrays
 
         def block_body(block, h, c, memory, keys, arrays):
             start = block * self.k_att
             stop = tf.minimum(start + self.k_att, timesteps)
+            readable = self.readable(block)
 
             def inner(t, h, c, arrays):
-                h, c, arrays = step(t, h, c, arrays, block, memory, keys)
+                h, c, arrays = step(t, h, c, arrays, readable, memory, keys)
                 return t + 1, h, c, arrays
 
             _, h, c, arrays = tf.while_loop(
@@ -259,12 +260,14 @@ class _FusedSequence:
             (tf.constant(0), h0, c0, memory, keys, arrays),
             maximum_iterations=blocks,
         )
-        stacked = [a.stack() for a in arrays] + [None] * (5 - len(arrays))
-        outputs, c_prev, chosen, chosen_w, totals = stacked
-        saved = _Saved(h0, outputs, c_prev, chosen, chosen_w, totals, memory, keys, projected)
-        if not self.attend:
-            chosen = tf.zeros([timesteps, self.batch, 0], tf.int32)
-            chosen_w = tf.zeros([timesteps, self.batch, kept], score_dtype)
+        stacked = {name: a.stack() for name, a in arrays.items()}
+        saved = _Saved(
+            h0, memory=memory, keys=keys, projected=projected,
+            **{name: stacked.get(name) for name in _PER_STEP},
+        )
+        outputs = stacked["outputs"]
+        chosen = stacked.get("chosen", tf.zeros([timesteps, self.batch, 0], tf.int32))
+        chosen_w = stacked.get("chosen_w", tf.zeros([timesteps, self.batch, kept], score_dtype))
 
         def backward(d_outputs, d_h, d_c, *_):
             return self.backward(weights, saved, d_outputs, d_h, d_c)
@@ -320,17 +323,23 @@ class _FusedSequence:
             )
         ]
         per_step = {"projected": projected, "c_prev": saved.c_prev, "d_out": d_outputs}
-        if attend:
-            per_step.update(chosen=saved.chosen, chosen_w=saved.chosen_w, totals=saved.totals)
+        per_step.update(
+            (name, getattr(saved, name))
+            for name in ("chosen", "chosen_w", "totals")
+            if getattr(saved, name) is not None
+        )
         dtype = projected.dtype
         score_dtype = scorer_dtype(dtype)
         units = saved.h0.shape[-1]
 
         def block_slices(block):
-            """Every per-step tensor for the `k_att` steps of `block`, by name,
-            and `h_prev`. The last block may run past T: those steps repeat
-            step T-1's values but receive no gradient, so they contribute
-            nothing."""
+            """Every per-step tensor for the `k_att` steps of `block`, by name:
+            the saved ones, `h_prev`, the gradients arriving from outside
+            (`d_out`, and `d_c_in`: `d_c_final` at step T-1) and `kept`,
+            whether the recurrent gradient passes on to the step before
+            (`False` at a truncation cut; `None` without truncation). The last
+            block may run past T: those steps repeat step T-1's values but
+            receive no gradient, so they contribute nothing."""
             steps = block * k_att + tf.range(k_att)
             clamped = tf.minimum(steps, timesteps - 1)
             pieces = {name: tf.gather(x, clamped) for name, x in per_step.items()}
@@ -340,8 +349,16 @@ class _FusedSequence:
             pieces["d_out"] = tf.where(real, pieces["d_out"], zeros) + tf.where(
                 last, d_h_final, zeros
             )
+            pieces["d_c_in"] = tf.where(last, d_c_final, zeros)
             h_prev = tf.gather(saved.outputs, tf.maximum(clamped - 1, 0))
             pieces["h_prev"] = tf.where((steps == 0)[:, None, None], saved.h0, h_prev)
+            pieces["kept"] = None
+            if self.k_trunc is not None:
+                kept = ((steps + 1) % self.k_trunc != 0)[:, None, None]
+                if self.lengths is not None:
+                    # No cut before a masked step: it keeps the state.
+                    kept = kept | ~self.active(steps[:, None, None] + 1)
+                pieces["kept"] = kept
             return pieces
 
         def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
@@ -351,15 +368,17 @@ class _FusedSequence:
             gates, tanh_c, h_hat = _gates(
                 pieces["projected"], h_prev_b, c_prev_b, weights.recurrent_kernel
             )
+            derivatives = _lstm_derivatives(gates, tanh_c, c_prev_b)
             d_weights = dict(d_weights)
             written = start + k_att <= timesteps
-            extra = tf.zeros_like(d_h)
+            kept_b, d_c_in_b = pieces["kept"], pieces["d_c_in"]
+            zeros = tf.zeros_like(d_h)
             if attend:
                 query = tf.einsum(
                     "tbu,ua->tba", tf.cast(h_hat, score_dtype), weights.query_kernel
                 )
                 chosen_b, chosen_w_b, totals_b = (
-                    pieces["chosen"], pieces["chosen_w"], pieces["totals"]
+                    pieces.get(name) for name in ("chosen", "chosen_w", "totals")
                 )
                 few = (self.written + block <= self.k_top)[:, None]
                 slot = self.slot(block)
@@ -368,13 +387,15 @@ class _FusedSequence:
                     return tf.gather(buffer, slot, axis=1, batch_dims=1)
 
                 key_grad = tf.where(written, at_slot(d_keys), tf.zeros_like(d_keys[:, 0]))
-                extra = tf.where(written, at_slot(d_memory), extra) + tf.cast(
+                extra = tf.where(written, at_slot(d_memory), zeros) + tf.cast(
                     tf.matmul(key_grad, weights.memory_kernel, transpose_b=True), dtype
                 )
                 d_weights["memory_kernel"] += tf.matmul(
                     tf.cast(at_slot(memory), score_dtype), key_grad, transpose_a=True
                 )
                 d_weights["attention_bias"] += tf.reduce_sum(key_grad, axis=0)
+                # The memory's gradient joins the state at the block's write step.
+                d_out_b = tf.tensor_scatter_nd_add(d_out_b, [[k_att - 1]], extra[None])
             d_vector = (
                 tf.zeros_like(d_weights["attention_vector"]) if attend else tf.zeros([], dtype)
             )
@@ -382,18 +403,17 @@ class _FusedSequence:
             array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
             arrays = [tf.TensorArray(d, size=k_att) for d in array_dtypes]
 
+            def step(x, i):
+                return None if x is None else tf.gather(x, i)
+
             def inner(i, d_h, d_c, d_vector, arrays):
-                t = start + i
-                active = self.active(t)
-                if self.k_trunc is not None:
-                    kept = (t + 1) % self.k_trunc != 0
-                    if active is not None:
-                        # No cut before a masked step: it keeps the state.
-                        kept = kept | ~self.active(t + 1)
-                    d_h = tf.where(kept, d_h, tf.zeros_like(d_h))
-                    d_c = tf.where(kept, d_c, tf.zeros_like(d_c))
-                d_h += d_out_b[i] + tf.where(i == k_att - 1, extra, tf.zeros_like(extra))
-                d_c += tf.where(t == timesteps - 1, d_c_final, tf.zeros_like(d_c))
+                active = self.active(start + i)
+                if kept_b is not None:
+                    kept = step(kept_b, i)
+                    d_h = tf.where(kept, d_h, zeros)
+                    d_c = tf.where(kept, d_c, zeros)
+                d_h += step(d_out_b, i)
+                d_c += step(d_c_in_b, i)
                 d_h_kept, d_c_kept = d_h, d_c
                 if active is not None:
                     # A masked step passes its gradient on unchanged and
@@ -403,13 +423,12 @@ class _FusedSequence:
                 outputs = []
                 if attend:
                     d_h, d_query, d_read_m, d_read_k, d_v = self.attention_backward(
-                        weights, d_h, query[i], memory, keys, chosen_b[i],
-                        chosen_w_b[i], totals_b[i], few,
+                        weights, d_h, step(query, i), memory, keys, step(chosen_b, i),
+                        step(chosen_w_b, i), step(totals_b, i), few,
                     )
                     d_vector += d_v
                     outputs = [d_query, d_read_m, d_read_k]
-                step_gates = [gate[i] for gate in gates]
-                d_z, d_c = _lstm_backward(d_h, d_c, step_gates, tanh_c[i], c_prev_b[i])
+                d_z, d_c = _lstm_backward(d_h, d_c, [step(x, i) for x in derivatives])
                 d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
                 if active is not None:
                     d_h = tf.where(active, d_h, d_h_kept)
@@ -460,8 +479,7 @@ class _FusedSequence:
 
     def gather(self, buffer, chosen):
         """`buffer[b, chosen[b, j]]` for `buffer (B, M, D)`, `chosen (B, K)`."""
-        batch_index = tf.broadcast_to(tf.range(self.batch)[:, None], tf.shape(chosen))
-        return tf.gather_nd(buffer, tf.stack([batch_index, chosen], axis=-1))
+        return tf.gather(buffer, chosen, axis=1, batch_dims=1)
 
     def flush(self, buffer, chosen, values):
         """Adds a block's per-step gradients `values (k_att, B, K, D)` for the

@@ -2,7 +2,7 @@
 
 Outputs, final states and gradients for the inputs and every weight agree to
 1e-5 (relative, float32) across configurations, with and without XLA, and
-under `tf.distribute.MirroredStrategy`.
+(in float64) under `tf.distribute.MirroredStrategy`.
 """
 
 import os
