@@ -272,3 +272,17 @@ $PY $READ --read hybrid_units --alpha-init 0.5 -- examples/pixel_mnist.py $DIGIT
 $PY $READ --read hybrid_units --alpha-init 0.5 -- examples/copy_task.py -T 100 --model sab $NEW \
     --lr 1e-3 --seed 0 --epochs 10 --steps-per-epoch 100 \
     --out docs/results/ablations/copy_T100_read_hybrid_units_alpha0.5
+
+# 21. Longer budgets on the real data (2026-12-02): the permuted digits to 100
+# epochs (2,400 updates), the text to 5,000 updates, same models as step 19.
+for seed in 0 1 2; do
+  $PY examples/pixel_mnist.py ${DIGITS/--epochs 30/--epochs 100} --model sab --seed $seed \
+      --out docs/results/digits_permuted_sab_default_100ep_s$seed
+  $PY examples/pixel_mnist.py ${DIGITS/--epochs 30/--epochs 100} --model lstm --units 136 \
+      --seed $seed --out docs/results/digits_permuted_lstm136_100ep_s$seed
+done
+TEXT5K=${TEXT/--epochs 5/--epochs 25}
+$PY examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT5K \
+    --out docs/results/text8_sab_default_5000
+$PY examples/text8.py --model lstm ${TEXT5K/--units 128/--units 135} \
+    --out docs/results/text8_lstm135_5000

@@ -213,21 +213,38 @@ def demo_table(seeds, versions):
         print(f"| {seed} | " + " | ".join(cells) + " |")
 
 
-def log_recall_table(title, runs, budgets):
-    """Test recall of copy runs after N updates, read from their `log.csv`
-    (runs stopped before their last epoch write no `metrics.json`)."""
+def log_table(title, runs, budgets, column, formatted, steps_per_epoch=100, plot=None):
+    """A test metric of runs after N updates, read from their `log.csv`
+    (runs stopped before their last epoch write no `metrics.json`).
+
+    Args:
+        title: the table's heading.
+        runs: maps a row label to its run folder.
+        budgets: the update counts, one column each.
+        column: the metric's column in `log.csv` (`val_...`).
+        formatted: formats one value of the column.
+        steps_per_epoch: updates per epoch of the runs.
+        plot: a PNG file name under `docs/results/` for the runs' curves,
+            or `None` for no plot.
+    """
     print(f"\n### {title}\n")
     print("| variant | " + " | ".join(f"{budget} updates" for budget in budgets) + " |")
     print("|---|" + "---|" * len(budgets))
+    logs = {}
     for label, run in runs.items():
         path = os.path.join(HERE, run, "log.csv")
         if not os.path.exists(path):
             print(f"| {label} | not run |")
             continue
-        log = plots.read_log(path)
-        recall = dict(zip((log["epoch"] + 1) * 100, log["val_copy_recall_accuracy"]))
-        cells = [f"{100 * recall[b]:.1f}%" if b in recall else "-" for b in budgets]
+        log = logs[label] = plots.read_log(path)
+        values = dict(zip((log["epoch"] + 1) * steps_per_epoch, log[column]))
+        cells = [formatted(values[b]) if b in values else "-" for b in budgets]
         print(f"| {label} | " + " | ".join(cells) + " |")
+    if plot and logs:
+        plots.plot_run_comparison(
+            logs, column.removeprefix("val_"), os.path.join(HERE, plot),
+            steps_per_epoch=steps_per_epoch, title=title.split(":")[0],
+        )
 
 
 def ablation_table(names, budgets):
@@ -304,6 +321,19 @@ def main():
         percent("accuracy"),
         ("accuracy", "accuracy"),
     )
+    seeds_table(
+        "Permuted pixel digits trained longer: the default SAB beside the LSTM, 100 epochs",
+        {
+            "sab (defaults: sparse_softmax, τ=1)": [
+                f"{digits}_sab_default_100ep_s{s}" for s in range(3)
+            ],
+            "lstm, 136 units (SAB's parameter count)": [
+                f"{digits}_lstm136_100ep_s{s}" for s in range(3)
+            ],
+        },
+        percent("accuracy"),
+        ("accuracy", "accuracy"),
+    )
     ablations = "ablations/digits"
     seeds_table(
         "Permuted pixel digits: one change at a time (SAB, k_top=10, k_att=10, k_trunc=20)",
@@ -332,7 +362,7 @@ def main():
         percent("accuracy"),
         ("accuracy", "accuracy"),
     )
-    log_recall_table(
+    log_table(
         "Copy T=100 with the read variants: test recall after N updates",
         {
             "sab (default)": "copy_T100_sab_default",
@@ -345,6 +375,8 @@ def main():
                 "ablations/copy_T100_read_hybrid_units_alpha0.5",
         },
         [200, 500, 1000, 2000, 3000],
+        "val_copy_recall_accuracy",
+        lambda recall: f"{100 * recall:.1f}%",
     )
     single_metric_table(
         "Permuted pixel digits (scikit-learn 8x8, T=64)",
@@ -373,6 +405,18 @@ def main():
         "bits per character",
         {"sab": "text8: beats LSTM", "sab_softmax": "SAB: beats LSTM", "lstm": "text8",
          "sab (default), lr 3e-3": "SAB: beats LSTM"},
+    )
+    log_table(
+        "Character-level text, 5,000 updates at lr 3e-3: test bits per character after N updates",
+        {
+            "sab (default), 128 units": "text8_sab_default_5000",
+            "lstm, 135 units (SAB's parameter count)": "text8_lstm135_5000",
+        },
+        [200, 1000, 2000, 3000, 4000, 5000],
+        "val_bits_per_character",
+        lambda bpc: f"{bpc:.3f}",
+        steps_per_epoch=200,
+        plot="text8_5000_comparison.png",
     )
     ablation_table(
         {
