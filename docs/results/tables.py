@@ -279,7 +279,7 @@ def ablation_table(names, budgets):
 
 def main():
     sabs = ["sab_default", "sab", "sab_softmax", "sab_softmax_seed1", "sab_authors"]
-    copy_t100 = sabs + ["lstm", "tbptt", "self_attention"]
+    copy_t100 = sabs + ["lstm", "tbptt", "self_attention", "transformer"]
     copy_table(100, copy_t100, {name: "SAB: target >= 99%" for name in sabs})
     copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000, 20000, 25000])
     copy_t200 = ["sab_default", "sab", "sab_softmax", "lstm", "tbptt", "self_attention"]
@@ -433,6 +433,16 @@ def main():
             "sab (example defaults: k_top=10, k_trunc=20, the paper's)": "SAB 90.9%",
             "lstm, 136 units (SAB's parameter count), full BPTT": "LSTM 90.3%",
         },
+    )
+    single_metric_table(
+        "Permuted Fashion-MNIST at T=784 (the first 2,000 images of each split)",
+        {
+            "sab (example defaults: k_top=10, k_trunc=20)": "fashion_permuted_sab_s0",
+            "lstm, 136 units (SAB's parameter count), full BPTT": "fashion_permuted_lstm136_s0",
+        },
+        percent("accuracy"),
+        "accuracy",
+        {},
     )
     single_metric_table(
         "Adding task, T=200 (mean squared error; predicting the mean: 0.167)",
