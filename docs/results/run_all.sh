@@ -308,9 +308,7 @@ $PY examples/pixel_mnist.py ${PIX/--units 128/--units 64} --model transformer --
 # The Transformer on the copy task at T=100, 2,000 updates.
 $PY examples/copy_task.py -T 100 --model transformer ${NEW/--units 128/--units 64} --lr 1e-3 \
     --seed 0 --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T100_transformer
-# Permuted Fashion-MNIST at T=784 (apt install dataset-fashion-mnist), the first
-# 2,000 images of each split, 8 epochs (256 updates): SAB and the LSTM.
-FASHION="--source fashion_mnist_idx --permute $NEW --lr 3e-3 --epochs 8 --limit 2000 --seed 0"
-$PY examples/pixel_mnist.py $FASHION --model sab --out docs/results/fashion_permuted_sab_s0
-$PY examples/pixel_mnist.py ${FASHION/--units 128/--units 136} --model lstm \
-    --out docs/results/fashion_permuted_lstm136_s0
+# The adding task at T=400, 2,000 updates: SAB and the LSTM.
+for model in sab lstm; do
+  $PY examples/adding.py -T 400 --model $model $ADD --out docs/results/adding_T400_$model
+done
