@@ -189,7 +189,7 @@ class _FusedSequence:
 
         def step(t, h, c, arrays, readable, memory, keys):
             h_hat, c_new = lstm_step(tf.gather(projected, t), h, c, recurrent_kernel)
-            h_new, saved = h_hat, {"outputs": h_hat, "c_prev": c}
+            h_new, saved = h_hat, {"c_prev": c}
             if self.dense:
                 h_new, saved["chosen_w"] = attend(
                     weights, h_hat, memory, keys,
