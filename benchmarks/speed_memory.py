@@ -7,6 +7,8 @@ noisy; ratios are what to compare.
 
 Models:
     sab_fused: `SAB(use_fused=True)`, the memory-lean path (ALGORITHM.md §7).
+    sab_fused_xla: the same, compiled with XLA whatever `--jit` says, so that
+        each layer can be timed in its faster mode in one run.
     sab_fused_masked: the same behind `keras.layers.Masking`, on inputs whose
         every 7th step and last quarter are padding (a mask with holes and
         right padding: the fused path runs it left-aligned).
@@ -18,6 +20,7 @@ Models:
 Usage:
     python benchmarks/speed_memory.py --out docs/benchmarks
     python benchmarks/speed_memory.py --timesteps 100 250 --steps 3 --jit
+    python benchmarks/speed_memory.py --model sab_fused sab_fused_xla lstm --timesteps 1000 4000
 
 Writes `results.json` and `speed_memory.png` (log-log time and memory
 against T) to `--out` and prints a table.
@@ -33,7 +36,9 @@ import subprocess
 import sys
 import time
 
-MODELS = ("sab_fused", "sab_fused_masked", "sab_cell", "lstm", "dense_attention")
+MODELS = (
+    "sab_fused", "sab_fused_xla", "sab_fused_masked", "sab_cell", "lstm", "dense_attention"
+)
 FEATURES = 10
 CLASSES = 10
 
@@ -84,7 +89,7 @@ def worker(args):
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=args.jit,
+        jit_compile=args.jit or args.model.endswith("_xla"),
     )
     rng = np.random.default_rng(0)
     x = rng.normal(size=(args.batch_size, args.timesteps, FEATURES)).astype("float32")
@@ -201,6 +206,13 @@ def summarize(results):
         summary["time_ratio_fused_over_lstm_T1000"] = (
             by_key["sab_fused", 1000]["step_seconds"] / by_key["lstm", 1000]["step_seconds"]
         )
+    for t in sorted({t for _, t in by_key}):
+        fused = [by_key[m, t]["step_seconds"] for m in ("sab_fused", "sab_fused_xla")
+                 if (m, t) in by_key]
+        if fused and ("lstm", t) in by_key:
+            summary[f"time_ratio_fused_faster_mode_over_lstm_T{t}"] = (
+                min(fused) / by_key["lstm", t]["step_seconds"]
+            )
 
     def growth(model, low, high):
         if (model, low) in by_key and (model, high) in by_key:
