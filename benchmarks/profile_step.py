@@ -34,6 +34,10 @@ import subprocess
 import sys
 import tempfile
 
+from speed_memory import add_model_arguments
+from speed_memory import compiled_model_and_batch
+from speed_memory import model_flags
+
 # Events that mark thread-pool activity inside an op, not ops of their own.
 POOL_EVENTS = ("ParallelFor", "ThreadpoolListener::")
 EXECUTOR = "ExecutorState::Process"
@@ -115,22 +119,9 @@ def worker(args):
     """Profiles one train step of one configuration; prints JSON."""
     import time
 
-    import keras
-    import numpy as np
     import tensorflow as tf
-    from speed_memory import CLASSES
-    from speed_memory import FEATURES
-    from speed_memory import build_model
 
-    model = build_model(args.model, args.units, args.k_top, args.k_att, args.k_trunc)
-    model.compile(
-        keras.optimizers.Adam(1e-3),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=args.jit,
-    )
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(args.batch_size, args.timesteps, FEATURES)).astype("float32")
-    y = rng.integers(0, CLASSES, size=(args.batch_size, args.timesteps))
+    model, x, y = compiled_model_and_batch(args)
     model.train_on_batch(x, y)
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
@@ -150,10 +141,7 @@ def run_one(args, model, timesteps, jit):
     """Runs `worker` in a fresh subprocess and returns its result."""
     command = [
         sys.executable, os.path.abspath(__file__), "--worker",
-        "--models", model, "--timesteps", str(timesteps),
-        "--batch-size", str(args.batch_size), "--units", str(args.units),
-        "--k-top", str(args.k_top), "--k-att", str(args.k_att),
-        "--k-trunc", str(args.k_trunc),
+        "--models", model, "--timesteps", str(timesteps), *model_flags(args),
     ] + (["--jit"] if jit else [])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     stdout = subprocess.run(
@@ -196,11 +184,7 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", default=["sab_fused", "lstm"])
     parser.add_argument("--timesteps", type=int, nargs="+", default=[1000, 4000])
     parser.add_argument("--modes", nargs="+", choices=("graph", "xla"), default=["graph", "xla"])
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--k-top", type=int, default=5)
-    parser.add_argument("--k-att", type=int, default=10)
-    parser.add_argument("--k-trunc", type=int, default=10)
+    add_model_arguments(parser)
     parser.add_argument("--top", type=int, default=15, help="kinds listed per table")
     parser.add_argument("--out", default=None, help="directory for profile.json")
     parser.add_argument("--jit", action="store_true", help=argparse.SUPPRESS)

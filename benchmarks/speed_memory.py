@@ -55,8 +55,31 @@ def _rss_mib(pid="self"):
     return 0.0
 
 
-def build_model(name, units, k_top, k_att, k_trunc):
-    """The benchmarked model: a recurrent layer, then a per-step classifier."""
+def add_model_arguments(parser):
+    """Adds the flags of the benchmarked models' setting to `parser`."""
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--k-top", type=int, default=5)
+    parser.add_argument("--k-att", type=int, default=10)
+    parser.add_argument("--k-trunc", type=int, default=10)
+    parser.add_argument(
+        "--scorer", choices=("mlp", "dot"), default="mlp", help="the SAB models' scorer"
+    )
+
+
+def model_flags(args):
+    """The flags of `add_model_arguments` with the values of `args`, for the
+    command line of a worker subprocess."""
+    return [
+        "--batch-size", str(args.batch_size), "--units", str(args.units),
+        "--k-top", str(args.k_top), "--k-att", str(args.k_att),
+        "--k-trunc", str(args.k_trunc), "--scorer", args.scorer,
+    ]
+
+
+def build_model(name, units, k_top, k_att, k_trunc, scorer="mlp"):
+    """The benchmarked model: a recurrent layer, then a per-step classifier
+    (`scorer` is that of the SAB models)."""
     import keras
 
     import keras_sab
@@ -70,7 +93,7 @@ def build_model(name, units, k_top, k_att, k_trunc):
         )
     else:
         layer = keras_sab.SAB(
-            units, k_top=k_top, k_att=k_att, k_trunc=k_trunc,
+            units, k_top=k_top, k_att=k_att, k_trunc=k_trunc, scorer=scorer,
             return_sequences=True, use_fused=name.startswith("sab_fused"),
         )
     masking = [keras.layers.Masking(0.0)] if name.endswith("_masked") else []
@@ -79,13 +102,15 @@ def build_model(name, units, k_top, k_att, k_trunc):
     )
 
 
-def worker(args):
-    """Times `args.steps` train steps of one configuration; prints JSON."""
+def compiled_model_and_batch(args):
+    """The compiled model of `args.model` (under XLA with `args.jit` or an
+    `_xla` model) and one batch `(x, y)` of `args.timesteps` steps for it."""
     import keras
     import numpy as np
-    import tensorflow as tf
 
-    model = build_model(args.model, args.units, args.k_top, args.k_att, args.k_trunc)
+    model = build_model(
+        args.model, args.units, args.k_top, args.k_att, args.k_trunc, args.scorer
+    )
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -97,6 +122,14 @@ def worker(args):
     if args.model.endswith("_masked"):
         x[:, ::7] = 0.0
         x[:, args.timesteps - args.timesteps // 4 :] = 0.0
+    return model, x, y
+
+
+def worker(args):
+    """Times `args.steps` train steps of one configuration; prints JSON."""
+    import tensorflow as tf
+
+    model, x, y = compiled_model_and_batch(args)
     baseline = _rss_mib()
     times = []
     for _ in range(args.steps + 1):
@@ -119,10 +152,8 @@ def run_one(args, model, timesteps):
     """Runs one configuration in a subprocess under the memory and time caps."""
     command = [
         sys.executable, os.path.abspath(__file__), "--worker",
-        "--model", model, "--timesteps", str(timesteps),
-        "--batch-size", str(args.batch_size), "--units", str(args.units),
-        "--k-top", str(args.k_top), "--k-att", str(args.k_att),
-        "--k-trunc", str(args.k_trunc), "--steps", str(args.steps),
+        "--model", model, "--timesteps", str(timesteps), "--steps", str(args.steps),
+        *model_flags(args),
     ] + (["--jit"] if args.jit else [])
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(
@@ -245,11 +276,7 @@ def main(argv=None):
     parser.add_argument(
         "--timesteps", type=int, nargs="+", default=[100, 250, 500, 1000, 2000, 4000]
     )
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--k-top", type=int, default=5)
-    parser.add_argument("--k-att", type=int, default=10)
-    parser.add_argument("--k-trunc", type=int, default=10)
+    add_model_arguments(parser)
     parser.add_argument("--steps", type=int, default=5, help="timed steps (median)")
     parser.add_argument("--jit", action="store_true", help="compile with XLA")
     parser.add_argument("--memory-cap-mib", type=float, default=12000)

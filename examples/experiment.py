@@ -38,6 +38,8 @@ from keras import ops
 
 from keras_sab import plots
 from keras_sab import validation
+from keras_sab.attention_scorer import DEFAULT_SCORER
+from keras_sab.attention_scorer import SCORERS
 from keras_sab.sab_layer import SAB
 from keras_sab.sparse_attention import ATTENTION_MODES
 from keras_sab.sparse_attention import DEFAULT_ATTENTION
@@ -60,6 +62,7 @@ _ADDED_FLAGS = {
     "temperature": 1.0,
     "heads": 4,
     "transformer_layers": 2,
+    "scorer": "mlp",
 }
 # Shared integer flags and their smallest allowed value. `None` passes: it
 # comes only from a default or from `--k-trunc none`.
@@ -252,9 +255,10 @@ def model_label(args):
     """
     if args.model not in ("sab", "self_attention"):
         return args.model
-    defaults = {"attention": DEFAULT_ATTENTION, "temperature": 1.0}
+    defaults = {"attention": DEFAULT_ATTENTION, "temperature": 1.0, "scorer": DEFAULT_SCORER}
     if args.model == "self_attention":
         defaults.pop("attention")
+        defaults.pop("scorer")
     settings = [
         f"{name}={getattr(args, name)}"
         for name, default in defaults.items()
@@ -272,6 +276,7 @@ def recurrent_layer(
     attention=DEFAULT_ATTENTION,
     temperature=1.0,
     attention_units=32,
+    scorer=DEFAULT_SCORER,
     return_sequences=False,
     name="rnn",
 ):
@@ -296,6 +301,8 @@ def recurrent_layer(
             `"self_attention"`). Defaults to `1.0`.
         attention_units: hidden width of the attention scorer. Defaults to
             `32`.
+        scorer: the memory scorer (`"sab"`), one of
+            `keras_sab.attention_scorer.SCORERS`. Defaults to `"mlp"`.
         return_sequences: whether to return every step's output. Defaults to
             `False`.
         name: layer name. Defaults to `"rnn"`.
@@ -319,6 +326,7 @@ def recurrent_layer(
             k_trunc=k_trunc,
             attention=attention,
             temperature=temperature,
+            scorer=scorer,
         ),
         "lstm": dict(k_top=0, k_trunc=None),
         "tbptt": dict(k_top=0, k_trunc=k_trunc),
@@ -466,6 +474,7 @@ def build_model(args, task):
             attention=args.attention,
             temperature=args.temperature,
             attention_units=args.attention_units,
+            scorer=args.scorer,
             return_sequences=task.return_sequences,
         )(inputs)
     return keras.Model(inputs, task.head(features), name=f"{task.name}_{args.model}")
@@ -720,6 +729,13 @@ def _add_shared_arguments(parser, task, models, quick):
         help="sab, self_attention: softmax temperature (1.0 with --attention sparse).",
     )
     add("--attention-units", type=int, default=32, help="Attention scorer width.")
+    add(
+        "--scorer",
+        choices=SCORERS,
+        default=DEFAULT_SCORER,
+        help="sab: how a memory is scored (mlp: the paper's additive scorer; "
+        "dot: scaled dot product of query and key, cheaper).",
+    )
     add("--heads", type=int, default=4, help="transformer: attention heads.")
     add(
         "--transformer-layers", type=int, default=2, help="transformer: blocks."
@@ -809,5 +825,5 @@ def _layer_settings(model):
     if sab is None:
         return None
     names = ("units", "k_top", "k_att", "k_trunc")
-    names += ("attention", "temperature", "attention_units")
+    names += ("attention", "temperature", "attention_units", "scorer")
     return {name: getattr(sab, name) for name in names}

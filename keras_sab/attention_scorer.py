@@ -1,7 +1,12 @@
-"""The paper's additive (MLP) scorer of memories against the current state.
+"""Scorers of memories against the current state, and their gradients.
 
-`a_i = vᵀ tanh(W_q ĥ_t + W_m m_i + b)` (ALGORITHM.md §2). The `W_m m_i + b` part is a
-memory's *key*; it is computed once, when the memory is written.
+The paper's additive (MLP) scorer, the default, is `a_i = vᵀ tanh(W_q ĥ_t +
+W_m m_i + b)` (ALGORITHM.md §2). The cheaper option is the scaled dot product
+`a_i = (W_q ĥ_t) · (W_m m_i) / √attention_units`: no `tanh` of every memory at
+every step, and no `v` or `b` (a bias would shift every score alike, which
+no weighting rule sees). In both the `W_m m_i (+ b)` part is a memory's *key*,
+computed once, when the memory is written, and `W_q ĥ_t` is the step's
+*query*.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -9,6 +14,9 @@ References:
 """
 
 import tensorflow as tf
+
+SCORERS = ("mlp", "dot")
+DEFAULT_SCORER = "mlp"
 
 
 def scorer_dtype(dtype):
@@ -29,12 +37,14 @@ def memory_keys(memories, memory_kernel, attention_bias):
     Args:
         memories: tensor `(..., units)`.
         memory_kernel: tensor `(units, attention_units)`.
-        attention_bias: tensor `(attention_units,)`.
+        attention_bias: tensor `(attention_units,)`, or `None` (the
+            dot-product scorer's keys have no bias).
 
     Returns:
         Tensor `(..., attention_units)`.
     """
-    return tf.matmul(memories, memory_kernel) + attention_bias
+    keys = tf.matmul(memories, memory_kernel)
+    return keys if attention_bias is None else keys + attention_bias
 
 
 def scorer_hidden(query, keys):
@@ -80,3 +90,64 @@ def additive_scores(query, keys, attention_vector):
     [0.0, 2.0]
     """
     return scores_from_hidden(scorer_hidden(query, keys), attention_vector)
+
+
+def dot_product_scores(query, keys):
+    """Scores `query · key_i / √attention_units` of every key against the query.
+
+    Args:
+        query: tensor `(batch, attention_units)`, `W_q ĥ_t`.
+        keys: tensor `(batch, slots, attention_units)`.
+
+    Returns:
+        Tensor `(batch, slots)`.
+
+    Example:
+
+    >>> query = tf.constant([[1.0, 2.0, 0.0, 0.0]])
+    >>> keys = tf.constant([[[1.0, 1.0, 5.0, 5.0], [0.0, -1.0, 0.0, 0.0]]])
+    >>> [float(s) for s in dot_product_scores(query, keys)[0]]
+    [1.5, -1.0]
+    """
+    return tf.matmul(keys, query[:, :, None])[..., 0] * keys.shape[-1] ** -0.5
+
+
+def memory_scores(query, keys, attention_vector):
+    """The scores of every key: additive with a vector `v`, else the dot product.
+
+    Args:
+        query: tensor `(batch, attention_units)`, `W_q ĥ_t`.
+        keys: tensor `(batch, slots, attention_units)`.
+        attention_vector: tensor `(attention_units,)`, the MLP scorer's `v`,
+            or `None` for the scaled dot product.
+
+    Returns:
+        Tensor `(batch, slots)`.
+    """
+    if attention_vector is None:
+        return dot_product_scores(query, keys)
+    return additive_scores(query, keys, attention_vector)
+
+
+def memory_scores_gradient(d_scores, query, keys, attention_vector):
+    """Gradients of `memory_scores` given the scores' gradient.
+
+    Args:
+        d_scores: tensor `(batch, slots)`.
+        query: tensor `(batch, attention_units)`.
+        keys: tensor `(batch, slots, attention_units)`.
+        attention_vector: tensor `(attention_units,)` or `None` (see
+            `memory_scores`).
+
+    Returns:
+        `(d_query, d_keys, d_vector)`, of the shapes of the arguments;
+        `d_vector` is `None` for the dot product.
+    """
+    if attention_vector is None:
+        scale = keys.shape[-1] ** -0.5
+        d_query = tf.matmul(d_scores[:, None, :], keys)[:, 0] * scale
+        return d_query, d_scores[:, :, None] * query[:, None, :] * scale, None
+    hidden = scorer_hidden(query, keys)
+    d_keys = d_scores[:, :, None] * attention_vector * (1.0 - hidden * hidden)
+    d_vector = tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
+    return tf.reduce_sum(d_keys, axis=1), d_keys, d_vector

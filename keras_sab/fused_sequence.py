@@ -29,8 +29,8 @@ import collections
 import tensorflow as tf
 
 from keras_sab.attention_scorer import memory_keys
+from keras_sab.attention_scorer import memory_scores_gradient
 from keras_sab.attention_scorer import scorer_dtype
-from keras_sab.attention_scorer import scorer_hidden
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sab_cell import StepWeights
 from keras_sab.sab_cell import attend
@@ -78,7 +78,7 @@ def fused_sab_sequence(
     sequence = _FusedSequence(settings, slots, tf.shape(projected)[1], lengths, memory[2])
     present = [weights.recurrent_kernel]
     if sequence.attend:
-        present += list(weights[1:])
+        present += [w for w in weights[1:] if w is not None]
     outputs, h, c, chosen, chosen_w, final_memory, final_keys = tf.custom_gradient(
         lambda *args: sequence.forward(*memory[:2], *args)
     )(projected, h0, c0, *present)
@@ -170,7 +170,11 @@ class _FusedSequence:
         return tf.minimum(self.written + block, self.slots - 1)
 
     def forward(self, memory, keys, projected, h0, c0, recurrent_kernel, *attention_tensors):
-        weights = StepWeights(recurrent_kernel, *(attention_tensors or [None] * 4))
+        # The attention weights in `StepWeights` order; the last two,
+        # `attention_bias` and `attention_vector`, are absent with the
+        # dot-product scorer.
+        padding = [None] * (len(StepWeights._fields) - 1 - len(attention_tensors))
+        weights = StepWeights(recurrent_kernel, *attention_tensors, *padding)
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         dtype = projected.dtype
         score_dtype = scorer_dtype(dtype)
@@ -279,7 +283,8 @@ class _FusedSequence:
         """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
 
         Returns `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`,
-        the memory and key gradients for the read slots only. Everything from
+        the memory and key gradients for the read slots only; `d_vector` is
+        `None` with the dot-product scorer, which has no vector. Everything from
         the weights' gradient on is in the scorer's dtype.
         """
         dtype = d_h.dtype
@@ -293,21 +298,19 @@ class _FusedSequence:
             # The lone weight is a constant (see `sparse_top_k`; a softmax of
             # one score is 1): scores get no gradient.
             zeros = tf.zeros_like(read_k)
-            return d_h, tf.zeros_like(query), d_read_m, zeros, zeros[0, 0]
+            d_vector = None if weights.attention_vector is None else zeros[0, 0]
+            return d_h, tf.zeros_like(query), d_read_m, zeros, d_vector
         d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
-        hidden = scorer_hidden(query, read_k)
         d_scores = scores_gradient(
             d_w, chosen_w, self.attention, self.temperature, total=total, few=few
         )
-        d_hidden = (
-            d_scores[:, :, None] * weights.attention_vector * (1.0 - hidden * hidden)
+        d_query, d_read_k, d_vector = memory_scores_gradient(
+            d_scores, query, read_k, weights.attention_vector
         )
-        d_query = tf.reduce_sum(d_hidden, axis=1)
-        d_vector = tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
         d_h_hat = d_h + tf.cast(
             tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype
         )
-        return d_h_hat, d_query, d_read_m, d_hidden, d_vector
+        return d_h_hat, d_query, d_read_m, d_read_k, d_vector
 
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
         """The gradients of the inputs of `forward`, in its order: the
@@ -393,11 +396,15 @@ class _FusedSequence:
                 d_weights["memory_kernel"] += tf.matmul(
                     tf.cast(at_slot(memory), score_dtype), key_grad, transpose_a=True
                 )
-                d_weights["attention_bias"] += tf.reduce_sum(key_grad, axis=0)
+                if "attention_bias" in d_weights:
+                    d_weights["attention_bias"] += tf.reduce_sum(key_grad, axis=0)
                 # The memory's gradient joins the state at the block's write step.
                 d_out_b = tf.tensor_scatter_nd_add(d_out_b, [[k_att - 1]], extra[None])
+            # The MLP scorer's vector's gradient, summed over the block's steps.
             d_vector = (
-                tf.zeros_like(d_weights["attention_vector"]) if attend else tf.zeros([], dtype)
+                tf.zeros_like(d_weights["attention_vector"])
+                if "attention_vector" in d_weights
+                else tf.zeros([], dtype)
             )
             # d_z, then with attention d_query, d_read_m and d_read_k.
             array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
@@ -426,7 +433,7 @@ class _FusedSequence:
                         weights, d_h, step(query, i), memory, keys, step(chosen_b, i),
                         step(chosen_w_b, i), step(totals_b, i), few,
                     )
-                    d_vector += d_v
+                    d_vector += 0.0 if d_v is None else d_v
                     outputs = [d_query, d_read_m, d_read_k]
                 d_z, d_c = _lstm_backward(d_h, d_c, [step(x, i) for x in derivatives])
                 d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
@@ -450,7 +457,8 @@ class _FusedSequence:
                 d_weights["query_kernel"] += tf.einsum(
                     "tbu,tba->ua", tf.cast(h_hat, score_dtype), d_query
                 )
-                d_weights["attention_vector"] += d_vector
+                if "attention_vector" in d_weights:
+                    d_weights["attention_vector"] += d_vector
                 d_memory = self.flush(d_memory, chosen_b, d_read_m)
                 d_keys = self.flush(d_keys, chosen_b, d_read_k)
             return (block - 1, d_h, d_c, d_memory, d_keys,

@@ -20,8 +20,9 @@ import tensorflow as tf
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from keras_sab import validation
-from keras_sab.attention_scorer import additive_scores
+from keras_sab.attention_scorer import DEFAULT_SCORER
 from keras_sab.attention_scorer import memory_keys
+from keras_sab.attention_scorer import memory_scores
 from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.lstm_core import lstm_step
 from keras_sab.sparse_attention import DEFAULT_ATTENTION
@@ -55,7 +56,9 @@ StepWeights = collections.namedtuple(
 )
 StepWeights.__doc__ = """The weights one step uses (the input projection is
 applied beforehand); the four attention weights are `None` when `k_top=0`,
-and of the scorer's dtype (`scorer_dtype`) otherwise."""
+and of the scorer's dtype (`scorer_dtype`) otherwise, but for
+`attention_bias` and `attention_vector`, which are `None` with the
+dot-product scorer (see `keras_sab.attention_scorer.memory_scores`)."""
 
 StepSettings = collections.namedtuple(
     "StepSettings", ["k_top", "k_att", "k_trunc", "attention", "temperature"]
@@ -117,11 +120,12 @@ def initial_sab_state(batch_size, slots, units, attention_units, dtype):
 
 
 def score_memories(weights, h_hat, keys):
-    """Scores `a_i = vᵀ tanh(W_q ĥ_t + key_i)` of every memory, `(batch, slots)`,
-    in the scorer's dtype."""
+    """Scores of every memory against `ĥ_t`, `(batch, slots)`, in the scorer's
+    dtype: `vᵀ tanh(W_q ĥ_t + key_i)`, or `(W_q ĥ_t) · key_i / √attention_units`
+    when `weights.attention_vector` is `None`."""
     dtype = weights.query_kernel.dtype
     query = tf.matmul(tf.cast(h_hat, dtype), weights.query_kernel)
-    return additive_scores(query, tf.cast(keys, dtype), weights.attention_vector)
+    return memory_scores(query, tf.cast(keys, dtype), weights.attention_vector)
 
 
 def attend(weights, h_hat, memory, keys, weigh):
@@ -271,8 +275,14 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             (`exp(a_i / τ)`): below 1 sharper, above 1 flatter. Must be
             `1.0` with `attention="sparse"`, which has none. Defaults to
             `1.0`.
-        attention_units: Integer `>= 1`, hidden width of the scoring MLP.
-            Defaults to `32`.
+        attention_units: Integer `>= 1`, width of the scorer's queries and
+            keys (the scoring MLP's hidden width). Defaults to `32`.
+        scorer: How a memory is scored against the step's state. `"mlp"`:
+            the paper's `vᵀ tanh(W_q ĥ_t + W_m m_i + b)`; `"dot"`: the scaled
+            dot product `(W_q ĥ_t) · (W_m m_i) / √attention_units`, cheaper
+            (no `tanh` of every memory at every step; no weights `v` and `b`:
+            a bias would shift every score alike), which has not been shown
+            to learn as well. Defaults to `"mlp"`.
         max_memories: Integer `>= 1`, memory capacity. Required when the cell
             is used in `keras.layers.RNN`; `SAB` sets it per call. Defaults
             to `None`.
@@ -326,6 +336,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         attention=DEFAULT_ATTENTION,
         temperature=1.0,
         attention_units=32,
+        scorer=DEFAULT_SCORER,
         max_memories=None,
         dropout=0.0,
         kernel_initializer="glorot_uniform",
@@ -348,6 +359,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.attention_units = validation.check_int(
             "attention_units", attention_units, 1
         )
+        self.scorer = validation.check_scorer(scorer)
         self.max_memories = validation.check_int(
             "max_memories", max_memories, 1, allow_none=True
         )
@@ -443,15 +455,18 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
                 initializer=independent_initializer(self.attention_initializer, 1),
                 autocast=False,
             )
-            self.attention_bias = self.add_weight(
-                shape=(a,), name="attention_bias", initializer="zeros", autocast=False
-            )
-            self.attention_vector = self.add_weight(
-                shape=(a, 1),
-                name="attention_vector",
-                initializer=independent_initializer(self.attention_initializer, 2),
-                autocast=False,
-            )
+            if self.scorer == "mlp":
+                # A bias of the keys shifts every dot-product score alike,
+                # which no weighting rule sees: only the MLP scorer has one.
+                self.attention_bias = self.add_weight(
+                    shape=(a,), name="attention_bias", initializer="zeros", autocast=False
+                )
+                self.attention_vector = self.add_weight(
+                    shape=(a, 1),
+                    name="attention_vector",
+                    initializer=independent_initializer(self.attention_initializer, 2),
+                    autocast=False,
+                )
         self.built = True
 
     def step_weights(self):
@@ -461,7 +476,8 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         def value(name):
             if name == "recurrent_kernel":
                 return tf.cast(self.recurrent_kernel, self.compute_dtype)
-            if self.k_top == 0:
+            mlp_only = name in ("attention_bias", "attention_vector")
+            if self.k_top == 0 or (mlp_only and self.scorer == "dot"):
                 return None
             tensor = tf.cast(getattr(self, name), scorer_dtype(self.compute_dtype))
             return tensor[:, 0] if name == "attention_vector" else tensor
@@ -510,6 +526,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             "attention": self.attention,
             "temperature": self.temperature,
             "attention_units": self.attention_units,
+            "scorer": self.scorer,
             "max_memories": self.max_memories,
             "dropout": self.dropout,
             "kernel_initializer": keras.initializers.serialize(

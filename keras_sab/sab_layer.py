@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras.src.utils import tracking
 
 from keras_sab import validation
+from keras_sab.attention_scorer import DEFAULT_SCORER
 from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.masked_steps import gather_steps
@@ -33,6 +34,7 @@ _CELL_ARGUMENTS = (
     "attention",
     "temperature",
     "attention_units",
+    "scorer",
     "dropout",
     "kernel_initializer",
     "recurrent_initializer",
@@ -141,8 +143,12 @@ class SAB(keras.layers.Layer):
             `"sparse_softmax"`.
         temperature: Float `> 0`, the softmax modes' temperature (`1.0` with
             `attention="sparse"`). Defaults to `1.0`.
-        attention_units: Integer `>= 1`, hidden width of the scoring MLP.
-            Defaults to `32`.
+        attention_units: Integer `>= 1`, width of the scorer's queries and
+            keys (the scoring MLP's hidden width). Defaults to `32`.
+        scorer: `"mlp"` (the paper's additive scorer) or `"dot"` (a scaled
+            dot product of query and key, cheaper: on a CPU under XLA it
+            removes most of the cost that grows with T; not shown to learn as
+            well); see `SABCell`. Defaults to `"mlp"`.
         dropout: Float in `[0, 1)`, fraction of the input units to drop (one
             mask for all steps). Defaults to `0.0`.
         kernel_initializer: Initializer for the input kernel. Defaults to
@@ -235,6 +241,7 @@ class SAB(keras.layers.Layer):
         attention=DEFAULT_ATTENTION,
         temperature=1.0,
         attention_units=32,
+        scorer=DEFAULT_SCORER,
         dropout=0.0,
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
@@ -268,6 +275,7 @@ class SAB(keras.layers.Layer):
             attention=attention,
             temperature=temperature,
             attention_units=attention_units,
+            scorer=scorer,
             dropout=dropout,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
@@ -543,6 +551,10 @@ class SAB(keras.layers.Layer):
     @property
     def attention_units(self):
         return self.cell.attention_units
+
+    @property
+    def scorer(self):
+        return self.cell.scorer
 
     @property
     def dropout(self):

@@ -7,6 +7,7 @@ traceback or as a silently wrong model.
 
 import numbers
 
+from keras_sab.attention_scorer import SCORERS
 from keras_sab.sparse_attention import ATTENTION_MODES
 
 
@@ -61,6 +62,13 @@ def check_attention(value):
             f"`attention` must be one of {ATTENTION_MODES}. "
             f"Received: attention={value!r}"
         )
+    return value
+
+
+def check_scorer(value):
+    """Returns `value` if it is one of the scorers, else raises."""
+    if value not in SCORERS:
+        raise ValueError(f"`scorer` must be one of {SCORERS}. Received: scorer={value!r}")
     return value
 
 

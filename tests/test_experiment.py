@@ -217,6 +217,7 @@ def test_run_writes_metrics_log_model_and_plots(tmp_path):
     assert metrics["layer"] == {
         "units": 8, "k_top": 2, "k_att": 3, "k_trunc": 4,
         "attention": "sparse_softmax", "temperature": 1.0, "attention_units": 32,
+        "scorer": "mlp",
     }
     assert metrics["epochs_done"] == 2 and _log_epochs(tmp_path) == [0, 1]
     assert set(metrics["train"]) == {"loss", "mae"} == set(metrics["test"])

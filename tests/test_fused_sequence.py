@@ -35,7 +35,7 @@ CONFIGS = [
 ]
 
 
-def _pair(config, units=5, dtype="float32", temperature=1.0):
+def _pair(config, units=5, dtype="float32", temperature=1.0, scorer="mlp"):
     """A fused and a cell-loop layer with the same fixed weights (with other
     weights two scores may tie to within float32 rounding, and the paths,
     which sum in different orders, may select different memories)."""
@@ -44,7 +44,7 @@ def _pair(config, units=5, dtype="float32", temperature=1.0):
     kwargs = dict(
         k_top=k_top, k_att=k_att, k_trunc=k_trunc, attention=attention,
         attention_units=6, return_sequences=True, return_state=True,
-        return_attention=True, dtype=dtype, temperature=temperature,
+        return_attention=True, dtype=dtype, temperature=temperature, scorer=scorer,
     )
     fused = keras_sab.SAB(units, use_fused=True, **kwargs)
     loop = keras_sab.SAB(units, use_fused=False, **kwargs)
@@ -115,6 +115,27 @@ def test_fused_matches_cell_loop_with_temperature(attention, temperature):
         (2, 3, 4, attention, 14, 3), dtype="float64", temperature=temperature
     )
     for got, want in zip(_results(fused, x, None), _results(loop, x, None)):
+        assert_scaled_close(got, want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("jit_compile", [None, True])
+@pytest.mark.parametrize(
+    "config",
+    [(2, 3, 4, "sparse_softmax", 14, 3), (1, 2, 3, "sparse_softmax", 11, 2),
+     (3, 4, None, "sparse", 14, 3), (2, 3, 4, "dense", 13, 3),
+     (5, 10, 10, "sparse_softmax", 37, 2)],
+)
+def test_fused_matches_cell_loop_with_the_dot_product_scorer(config, jit_compile):
+    """`scorer="dot"`: the fused backward's gradients of the query and the
+    keys are the dot product's, as autodiff finds them in the loop (float64,
+    to rounding), and the layer has no attention vector or key bias."""
+    fused, loop, x = _pair(config, dtype="float64", scorer="dot")
+    names = {w.name for w in fused.trainable_weights}
+    assert names == {"kernel", "recurrent_kernel", "bias", "query_kernel", "memory_kernel"}
+    for got, want in zip(_results(fused, x, jit_compile), _results(loop, x, None)):
+        if want is None:
+            assert got is None or np.all(np.asarray(got) == 0)
+            continue
         assert_scaled_close(got, want, rtol=1e-10)
 
 

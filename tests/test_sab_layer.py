@@ -179,11 +179,14 @@ def test_save_and_load_keras_file(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "settings", [{}, {"attention": "sparse"}, {"attention": "dense", "temperature": 0.5}]
+    "settings",
+    [{}, {"attention": "sparse"}, {"attention": "dense", "temperature": 0.5},
+     {"scorer": "dot"}],
 )
 def test_saved_models_keep_their_attention_mode(tmp_path, settings):
-    """The default mode is `"sparse_softmax"`; a model saved with any mode
-    (and temperature) loads with it and predicts the same."""
+    """The default mode is `"sparse_softmax"` with the MLP scorer; a model
+    saved with any mode (temperature, scorer) loads with it and predicts the
+    same."""
     model = keras.Sequential([
         keras.Input((None, 3)),
         keras_sab.SAB(6, k_top=2, k_att=3, **settings),
@@ -194,6 +197,7 @@ def test_saved_models_keep_their_attention_mode(tmp_path, settings):
     loaded = keras.saving.load_model(path).layers[0]
     assert loaded.attention == settings.get("attention", "sparse_softmax")
     assert loaded.temperature == settings.get("temperature", 1.0)
+    assert loaded.scorer == settings.get("scorer", "mlp")
     x = np.random.default_rng(1).normal(size=(2, 20, 3)).astype("float32")
     np.testing.assert_array_equal(
         model.predict(x, verbose=0), keras.saving.load_model(path).predict(x, verbose=0)
@@ -219,7 +223,7 @@ def test_config_round_trip():
     assert clone.get_config() == layer.get_config()
     assert (clone.units, clone.k_top, clone.k_att, clone.k_trunc, clone.attention) == (
         9, 4, 7, None, "dense")
-    cell = keras_sab.SABCell(5, k_top=1, k_att=2, k_trunc=3, max_memories=6)
+    cell = keras_sab.SABCell(5, k_top=1, k_att=2, k_trunc=3, max_memories=6, scorer="dot")
     assert keras_sab.SABCell.from_config(cell.get_config()).get_config() == cell.get_config()
 
 

@@ -17,6 +17,8 @@ BAD_ARGUMENTS = [
     ("k_top", True, "k_top"),
     ("attention", "softmax", "attention"),
     ("attention_units", 0, "attention_units"),
+    ("scorer", "additive", "scorer"),
+    ("scorer", None, "scorer"),
     ("dropout", 1.0, "dropout"),
     ("temperature", 0.0, "temperature"),
     ("temperature", -2.0, "temperature"),
