@@ -26,17 +26,21 @@ CONFIGS = [
     (2, 3, 4, "sparse_softmax", 14, True),
     (2, 3, 4, ("sparse_softmax", 0.25), 14, True),
     (2, 3, 4, ("dense", 3.0), 13, True),
+    (2, 3, 4, ("sparse_softmax", 1.0, "dot"), 14, True),
+    (2, 3, 4, ("sparse", 1.0, "dot"), 14, True),
 ]
 
 
 def _attention(attention):
-    """`(mode, temperature)` of a config's `attention` entry: a mode, or a
-    pair of a mode and its temperature."""
-    return attention if isinstance(attention, tuple) else (attention, 1.0)
+    """`(mode, temperature, scorer)` of a config's `attention` entry: a mode,
+    or a mode, its temperature and (if not the MLP) the scorer."""
+    if not isinstance(attention, tuple):
+        return attention, 1.0, "mlp"
+    return (attention + ("mlp",))[:3]
 
 
 def _sab(k_top, k_att, k_trunc, attention, use_fused="auto"):
-    mode, temperature = _attention(attention)
+    mode, temperature, scorer = _attention(attention)
     return keras_sab.SAB(
         3,
         k_top=k_top,
@@ -44,6 +48,7 @@ def _sab(k_top, k_att, k_trunc, attention, use_fused="auto"):
         k_trunc=k_trunc,
         attention=mode,
         temperature=temperature,
+        scorer=scorer,
         attention_units=5,
         return_sequences=True,
         return_attention=True,
@@ -96,7 +101,7 @@ def test_rnn_of_cell_jacobian_is_zero_exactly_outside_reachable_set(
     x = np.random.default_rng(1).normal(size=(1, timesteps, 2))
     layer = _sab(k_top, k_att, k_trunc, attention)
     _, weights = layer(x)
-    mode, temperature = _attention(attention)
+    mode, temperature, scorer = _attention(attention)
     cell = keras_sab.SABCell(
         3,
         k_top=k_top,
@@ -104,6 +109,7 @@ def test_rnn_of_cell_jacobian_is_zero_exactly_outside_reachable_set(
         k_trunc=k_trunc,
         attention=mode,
         temperature=temperature,
+        scorer=scorer,
         attention_units=5,
         max_memories=max(timesteps // k_att, 1),
         dtype="float64",
