@@ -312,3 +312,39 @@ $PY examples/copy_task.py -T 100 --model transformer ${NEW/--units 128/--units 6
 for model in sab lstm; do
   $PY examples/adding.py -T 400 --model $model $ADD --out docs/results/adding_T400_$model
 done
+
+# 23. The paper's real-data tasks at their length, continued (2026-12-02).
+# Fashion-MNIST at T=784 (apt-get install dataset-fashion-mnist), in reading
+# order, the first 4,000 training and 4,000 test images, 10 epochs (630
+# updates): SAB (the example's k_top=10, k_trunc=20), the LSTM of its
+# parameter count, TBPTT(20) and the Transformer.
+FASH="--source fashion_mnist_idx --no-permute --limit 4000 $NEW --lr 3e-3 --epochs 10"
+$PY examples/pixel_mnist.py $FASH --model sab --seed 0 --out docs/results/fashion4k_sab_s0
+$PY examples/pixel_mnist.py $FASH --model lstm --units 136 --seed 0 \
+    --out docs/results/fashion4k_lstm136_s0
+$PY examples/pixel_mnist.py $FASH --model tbptt --k-trunc 20 --seed 0 \
+    --out docs/results/fashion4k_tbptt_s0
+$PY examples/pixel_mnist.py ${FASH/--units 128/--units 64} --model transformer --seed 0 \
+    --out docs/results/fashion4k_transformer_s0
+# Permuted MNIST at T=784 with the layer's defaults (k_top=5, k_trunc=10),
+# and two more seeds of the LSTM and TBPTT.
+$PY examples/pixel_mnist.py $PIX --model sab --k-top 5 --k-trunc 10 --seed 0 \
+    --out docs/results/mnist5k_permuted_sab_default_s0
+for seed in 1 2; do
+  $PY examples/pixel_mnist.py $PIX --model lstm --units 136 --seed $seed \
+      --out docs/results/mnist5k_permuted_lstm136_s$seed
+  $PY examples/pixel_mnist.py $PIX --model tbptt --k-trunc 20 --seed $seed \
+      --out docs/results/mnist5k_permuted_tbptt_s$seed
+done
+# TBPTT on the adding task at T=400; the Transformer on the copy task at T=200.
+$PY examples/adding.py -T 400 --model tbptt $ADD --out docs/results/adding_T400_tbptt
+$PY examples/copy_task.py -T 200 --model transformer ${NEW/--units 128/--units 64} --lr 1e-3 \
+    --seed 0 --epochs 20 --steps-per-epoch 100 --out docs/results/copy_T200_transformer
+# The dot-product scorer (scorer="dot"): the permuted 8x8 digits, 100 epochs,
+# 3 seeds, and the copy task at T=100, 8,000 updates, as the default's runs.
+for seed in 0 1 2; do
+  $PY examples/pixel_mnist.py ${DIGITS/--epochs 30/--epochs 100} --model sab --scorer dot \
+      --seed $seed --out docs/results/digits_permuted_sab_dot_100ep_s$seed
+done
+$PY examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 --seed 0 --epochs 80 \
+    --steps-per-epoch 100 --scorer dot --out docs/results/copy_T100_sab_dot

@@ -450,6 +450,20 @@ def main():
         "accuracy",
         {},
     )
+    log_table(
+        "Fashion-MNIST at T=784: test accuracy after N updates",
+        {
+            "sab (k_top=10, k_trunc=20)": "fashion4k_sab_s0",
+            "lstm, 136 units": "fashion4k_lstm136_s0",
+            "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
+            "transformer, width 64": "fashion4k_transformer_s0",
+        },
+        [126, 315, 504, 630],
+        "val_accuracy",
+        lambda accuracy: f"{100 * accuracy:.1f}%",
+        steps_per_epoch=63,
+        plot="fashion4k_comparison.png",
+    )
     for timesteps in (200, 400):
         single_metric_table(
             f"Adding task, T={timesteps} (mean squared error; predicting the mean: 0.167)",
