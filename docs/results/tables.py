@@ -329,12 +329,24 @@ def main():
             "sab (defaults: sparse_softmax, τ=1)": [
                 f"{digits}_sab_default_100ep_s{s}" for s in range(3)
             ],
+            "sab, scorer=\"dot\"": [f"{digits}_sab_dot_100ep_s{s}" for s in range(3)],
             "lstm, 136 units (SAB's parameter count)": [
                 f"{digits}_lstm136_100ep_s{s}" for s in range(3)
             ],
         },
         percent("accuracy"),
         ("accuracy", "accuracy"),
+    )
+    log_table(
+        "Copy T=100, the dot-product scorer beside the default MLP scorer: test recall after "
+        "N updates",
+        {
+            "sab (defaults, scorer=\"mlp\")": "copy_T100_sab_default",
+            "sab, scorer=\"dot\"": "copy_T100_sab_dot",
+        },
+        [1000, 2000, 4000, 6000, 8000],
+        "val_copy_recall_accuracy",
+        lambda recall: f"{100 * recall:.1f}%",
     )
     ablations = "ablations/digits"
     seeds_table(
