@@ -433,7 +433,8 @@ class _FusedSequence:
                         weights, d_h, step(query, i), memory, keys, step(chosen_b, i),
                         step(chosen_w_b, i), step(totals_b, i), few,
                     )
-                    d_vector += 0.0 if d_v is None else d_v
+                    if d_v is not None:
+                        d_vector += d_v
                     outputs = [d_query, d_read_m, d_read_k]
                 d_z, d_c = _lstm_backward(d_h, d_c, [step(x, i) for x in derivatives])
                 d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
