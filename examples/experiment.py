@@ -36,13 +36,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_sab import defaults as layer_defaults
 from keras_sab import plots
 from keras_sab import validation
-from keras_sab.attention_scorer import DEFAULT_SCORER
 from keras_sab.attention_scorer import SCORERS
 from keras_sab.sab_layer import SAB
 from keras_sab.sparse_attention import ATTENTION_MODES
-from keras_sab.sparse_attention import DEFAULT_ATTENTION
 
 MODELS = ("sab", "lstm", "tbptt", "self_attention", "transformer")
 RUN_CONFIG = "run_config.json"
@@ -255,7 +254,11 @@ def model_label(args):
     """
     if args.model not in ("sab", "self_attention"):
         return args.model
-    defaults = {"attention": DEFAULT_ATTENTION, "temperature": 1.0, "scorer": DEFAULT_SCORER}
+    defaults = {
+        "attention": layer_defaults.ATTENTION,
+        "temperature": layer_defaults.TEMPERATURE,
+        "scorer": layer_defaults.SCORER,
+    }
     if args.model == "self_attention":
         defaults.pop("attention")
         defaults.pop("scorer")
@@ -270,13 +273,13 @@ def model_label(args):
 def recurrent_layer(
     model,
     units,
-    k_top=5,
-    k_att=10,
-    k_trunc=10,
-    attention=DEFAULT_ATTENTION,
-    temperature=1.0,
-    attention_units=32,
-    scorer=DEFAULT_SCORER,
+    k_top=layer_defaults.K_TOP,
+    k_att=layer_defaults.K_ATT,
+    k_trunc=layer_defaults.K_TRUNC,
+    attention=layer_defaults.ATTENTION,
+    temperature=layer_defaults.TEMPERATURE,
+    attention_units=layer_defaults.ATTENTION_UNITS,
+    scorer=layer_defaults.SCORER,
     return_sequences=False,
     name="rnn",
 ):
@@ -706,18 +709,18 @@ def _add_shared_arguments(parser, task, models, quick):
         default=128,
         help="LSTM state width; transformer: features per step.",
     )
-    add("--k-top", type=int, default=5, help="SAB: memories attended per step.")
-    add("--k-att", type=int, default=10, help="SAB: steps between memory writes.")
+    add("--k-top", type=int, default=layer_defaults.K_TOP, help="SAB: memories attended per step.")
+    add("--k-att", type=int, default=layer_defaults.K_ATT, help="SAB: steps between memory writes.")
     add(
         "--k-trunc",
         type=int_or_none,
-        default=10,
+        default=layer_defaults.K_TRUNC,
         help="sab, tbptt: truncation length (`none`: full BPTT).",
     )
     add(
         "--attention",
         choices=ATTENTION_MODES,
-        default=DEFAULT_ATTENTION,
+        default=layer_defaults.ATTENTION,
         help="sab: how the memories are weighted (sparse_softmax: the top k, "
         "softmax weights; sparse: the same top k, the paper's piecewise-linear "
         "weights; dense: softmax over all).",
@@ -725,14 +728,19 @@ def _add_shared_arguments(parser, task, models, quick):
     add(
         "--temperature",
         type=float,
-        default=1.0,
+        default=layer_defaults.TEMPERATURE,
         help="sab, self_attention: softmax temperature (1.0 with --attention sparse).",
     )
-    add("--attention-units", type=int, default=32, help="Attention scorer width.")
+    add(
+        "--attention-units",
+        type=int,
+        default=layer_defaults.ATTENTION_UNITS,
+        help="Attention scorer width.",
+    )
     add(
         "--scorer",
         choices=SCORERS,
-        default=DEFAULT_SCORER,
+        default=layer_defaults.SCORER,
         help="sab: how a memory is scored (mlp: the paper's additive scorer; "
         "dot: scaled dot product of query and key, cheaper).",
     )

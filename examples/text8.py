@@ -20,7 +20,6 @@ from keras_sab import tasks
 
 import experiment
 
-DEFAULTS = dict(k_top=5, k_trunc=10)
 QUICK = dict(
     seq_len=50, units=64, lr=3e-3, epochs=5, steps_per_epoch=100, max_chars=300_000
 )
@@ -120,7 +119,6 @@ def main(argv=None):
         "text8",
         __doc__,
         add_arguments,
-        defaults=DEFAULTS,
         quick=QUICK,
         int_flags={"seq_len": 1, "max_chars": 1},
     )

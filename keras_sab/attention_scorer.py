@@ -16,7 +16,6 @@ References:
 import tensorflow as tf
 
 SCORERS = ("mlp", "dot")
-DEFAULT_SCORER = "mlp"
 
 
 def scorer_dtype(dtype):

@@ -28,22 +28,37 @@ import collections
 
 import tensorflow as tf
 
-from keras_sab.attention_scorer import memory_keys
 from keras_sab.attention_scorer import memory_scores_gradient
 from keras_sab.attention_scorer import scorer_dtype
+from keras_sab.lstm_core import lstm_backward
+from keras_sab.lstm_core import lstm_derivatives
 from keras_sab.lstm_core import lstm_step
-from keras_sab.sab_cell import StepWeights
-from keras_sab.sab_cell import attend
-from keras_sab.sab_cell import score_memories
-from keras_sab.sparse_attention import dense_attention_weights
+from keras_sab.memory_buffer import write_memory
+from keras_sab.sab_step import StepWeights
+from keras_sab.sab_step import gather_slots
+from keras_sab.sab_step import read_memories
+from keras_sab.sab_step import step_query
+from keras_sab.sparse_attention import Selection
 from keras_sab.sparse_attention import scores_gradient
-from keras_sab.sparse_attention import sparse_top_k
-from keras_sab.sparse_attention import top_k_softmax
+
+FusedRun = collections.namedtuple(
+    "FusedRun", ["outputs", "h", "c", "memory", "keys", "written", "steps"]
+)
+FusedRun.__doc__ = """What `fused_sab_sequence` returns.
+
+Fields:
+    outputs: `(timesteps, batch, units)`, time-major outputs.
+    h, c: `(batch, units)`, the final states.
+    memory, keys, written: the final buffers and memory count (no gradient).
+    steps: dict of the per-step values the forward saved, time-major and
+        without gradient: `c_prev`, and with attention the step's
+        `Selection` fields `chosen` (but in `"dense"`), `chosen_w`, and in
+        `"sparse"` `totals` and `few`.
+"""
 
 
-def fused_sab_sequence(
-    projected, h0, c0, memory, weights, settings, return_attention=False, lengths=None
-):
+def fused_sab_sequence(projected, h0, c0, memory, weights, settings, lengths=None,
+                       recurrent_mask=None):
     """Runs SAB over a whole sequence with the memory-lean gradient.
 
     Args:
@@ -54,107 +69,83 @@ def fused_sab_sequence(
             units)` and `(batch, slots, attention_units)` (the scorer's
             dtype), `slots >= k_top + 1` (see `memory_slots`), and int32
             `(batch,)` the number of memories they already hold (zeros for an
-            empty memory). Those memories, from earlier calls, are readable
-            from the first step and constants for differentiation; this
-            call's memories follow them.
+            empty memory). Those memories, from earlier calls of a stream,
+            are readable from the first step; the gradient that reaches them
+            is passed on to the buffers (a stream's records turn it into
+            credit for the calls that wrote them). This call's memories
+            follow them.
         weights: `StepWeights` of tensors (not variables).
         settings: `StepSettings`.
-        return_attention: whether to assemble the attention weights.
-            Defaults to `False`.
         lengths: optional int32 `(batch,)`: row `b` runs its first
             `lengths[b]` steps; the later ones are masked (the state is kept,
             nothing is written, the output repeats `h`), as right padding.
             Defaults to `None` (every step runs).
+        recurrent_mask: optional `(batch, units)` recurrent dropout mask,
+            the same at every step. Defaults to `None`.
 
     Returns:
-        `(outputs, h, c, attention, memory)`: the time-major outputs
-        `(timesteps, batch, units)`, the final `h` and `c`, the attention
-        weights `(timesteps, batch, slots)` (in the scorer's dtype, without
-        gradient) or `None` unless `return_attention`, and the final
-        `(memory, keys, written)` (without gradient).
+        A `FusedRun`.
     """
-    memory = [tf.stop_gradient(part) for part in memory]
-    slots = memory[0].shape[1] or tf.shape(memory[0])[1]
-    sequence = _FusedSequence(settings, slots, tf.shape(projected)[1], lengths, memory[2])
+    memory_in, keys_in, written = memory
+    written = tf.stop_gradient(written)
+    slots = memory_in.shape[1] or tf.shape(memory_in)[1]
+    sequence = _FusedSequence(
+        settings, slots, tf.shape(projected)[1], lengths, written, recurrent_mask
+    )
     present = [weights.recurrent_kernel]
     if sequence.attend:
         present += [w for w in weights[1:] if w is not None]
-    outputs, h, c, chosen, chosen_w, final_memory, final_keys = tf.custom_gradient(
-        lambda *args: sequence.forward(*memory[:2], *args)
-    )(projected, h0, c0, *present)
-    attention = None
-    if return_attention:
-        if sequence.dense:
-            attention = chosen_w
-        else:
-            one_hot = tf.one_hot(chosen, slots, dtype=chosen_w.dtype)
-            attention = tf.einsum("tbk,tbkm->tbm", chosen_w, one_hot)
-        attention = tf.stop_gradient(attention)
+    outputs, h, c, final_memory, final_keys, *steps = tf.custom_gradient(
+        sequence.forward
+    )(memory_in, keys_in, projected, h0, c0, *present)
     timesteps = tf.shape(projected)[0]
     run = timesteps if lengths is None else lengths
-    written = memory[2] + (run // settings.k_att if settings.k_top > 0 else 0)
-    final = tuple(tf.stop_gradient(part) for part in (final_memory, final_keys, written))
-    return outputs, h, c, attention, final
-
-
-# What the forward loop keeps per step: the output, `c_{t-1}` and, with
-# attention, the selected slots (not in "dense", which weighs every slot), their
-# weights and ("sparse" only) the top-k normaliser; `None` where not kept.
-_PER_STEP = ("outputs", "c_prev", "chosen", "chosen_w", "totals")
-# What the backward gets: the initial `h`, the per-step tensors, then the final
-# memory and keys, and the projected inputs.
-_Saved = collections.namedtuple("_Saved", ["h0", *_PER_STEP, "memory", "keys", "projected"])
-
-
-def _gates(projected, h_prev, c_prev, recurrent_kernel):
-    """LSTM gates and states for many steps at once (all arguments `(n, ...)`)."""
-    z = projected + tf.einsum("tbu,uv->tbv", h_prev, recurrent_kernel)
-    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
-    i, f, g, o = tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
-    c = f * c_prev + i * g
-    tanh_c = tf.tanh(c)
-    return (i, f, g, o), tanh_c, o * tanh_c
-
-
-def _lstm_derivatives(gates, tanh_c, c_prev):
-    """The local derivatives of LSTM steps, computed for many steps at once
-    (all arguments `(n, ...)`), so that `_lstm_backward` only multiplies:
-    `∂c_t/∂h_t`, `∂z_{i,f,g}/∂c_t` (concatenated), `∂z_o/∂h_t` and `f`."""
-    i, f, g, o = gates
-    return (
-        o * (1.0 - tanh_c * tanh_c),
-        tf.concat([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g)], axis=-1),
-        tanh_c * o * (1.0 - o),
-        f,
+    if settings.k_top > 0:
+        written = written + run // settings.k_att
+    return FusedRun(
+        outputs, h, c, tf.stop_gradient(final_memory), tf.stop_gradient(final_keys),
+        written, {name: tf.stop_gradient(x) for name, x in zip(sequence.saved[1:], steps)},
     )
 
 
-def _lstm_backward(d_h, d_c, derivatives):
-    """Gradients of one LSTM step, given its `_lstm_derivatives`:
-    pre-activations `dz` and `dc_{t-1}`."""
-    dc_dh, dz_dc, dz_dh, f = derivatives
-    d_c = d_c + d_h * dc_dh
-    d_z = tf.concat([tf.tile(d_c, [1, 3]) * dz_dc, d_h * dz_dh], axis=-1)
-    return d_z, d_c * f
+# What the backward gets: the initial `h`, the per-step tensors (see
+# `_FusedSequence.saved`), then the final memory and keys, and the projected
+# inputs.
+_Saved = collections.namedtuple(
+    "_Saved",
+    ["h0", "outputs", "c_prev", "chosen", "chosen_w", "totals", "few", "memory", "keys",
+     "projected"],
+)
+
+
+# The saved per-step values of a step's `Selection`, in its fields' order.
+_SELECTION_STEPS = ("chosen", "chosen_w", "totals", "few")
 
 
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
-    def __init__(self, settings, slots, batch, lengths, written):
+    def __init__(self, settings, slots, batch, lengths, written, recurrent_mask=None):
+        self.settings = settings
         self.k_top = settings.k_top
         self.k_att = settings.k_att
         self.k_trunc = settings.k_trunc
-        self.temperature = settings.temperature
         self.attend = self.k_top > 0
-        self.attention = settings.attention
         self.dense = settings.attention == "dense"
-        self.softmax = settings.attention == "sparse_softmax"
         self.slots = slots
         self.batch = batch
         self.lengths = None if lengths is None else lengths[:, None]
         # Memories written before the first step, per row.
         self.written = written
+        self.recurrent_mask = recurrent_mask
+        # What each step saves: its output, `c_{t-1}` and, with attention, its
+        # `Selection`: the selected slots unless every slot is weighed
+        # ("dense"), their weights, and the normaliser and few rows of the
+        # paper's rule.
+        self.saved = ["outputs", "c_prev"]
+        if self.attend:
+            self.saved += ["chosen_w"] if self.dense else ["chosen", "chosen_w"]
+            self.saved += ["totals", "few"] if settings.attention == "sparse" else []
 
     def active(self, t):
         """`(batch, 1)` bool, the rows that run step `t`; `None` without lengths."""
@@ -175,45 +166,30 @@ class _FusedSequence:
         # dot-product scorer.
         padding = [None] * (len(StepWeights._fields) - 1 - len(attention_tensors))
         weights = StepWeights(recurrent_kernel, *attention_tensors, *padding)
+        settings = self.settings
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         dtype = projected.dtype
-        score_dtype = scorer_dtype(dtype)
-        kept = self.slots if self.dense else self.k_top
-        # What each step saves, by name: the selected slots unless every slot
-        # is weighed ("dense"), and the normaliser of the paper's rule only.
-        names = ["outputs", "c_prev"]
-        if self.attend:
-            names += ["chosen_w"] if self.dense else ["chosen", "chosen_w"]
-            names += ["totals"] if self.attention == "sparse" else []
-        array_dtypes = {"chosen": tf.int32, "chosen_w": score_dtype, "totals": score_dtype}
+        array_dtypes = {
+            "chosen": tf.int32, "chosen_w": scorer_dtype(dtype),
+            "totals": scorer_dtype(dtype), "few": tf.bool,
+        }
         arrays = {
             name: tf.TensorArray(array_dtypes.get(name, dtype), size=timesteps)
-            for name in names
+            for name in self.saved
         }
 
         def step(t, h, c, arrays, readable, memory, keys):
-            h_hat, c_new = lstm_step(tf.gather(projected, t), h, c, recurrent_kernel)
+            h_hat, c_new = lstm_step(
+                tf.gather(projected, t), h, c, recurrent_kernel, settings.activations,
+                self.recurrent_mask,
+            )
             h_new, saved = h_hat, {"c_prev": c}
-            if self.dense:
-                h_new, saved["chosen_w"] = attend(
-                    weights, h_hat, memory, keys,
-                    lambda s: dense_attention_weights(s, readable, self.temperature),
+            if self.attend:
+                h_new, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
+                saved.update(
+                    chosen=selection.indices, chosen_w=selection.weights,
+                    totals=selection.total, few=selection.few,
                 )
-            elif self.attend:
-                scores = score_memories(weights, h_hat, keys)
-                if self.softmax:
-                    chosen, chosen_w = top_k_softmax(
-                        scores, readable, self.k_top, self.temperature
-                    )
-                else:
-                    top = sparse_top_k(scores, readable, self.k_top)
-                    chosen, chosen_w, saved["totals"] = top.indices, top.weights, top.total
-                h_new = h_hat + tf.reduce_sum(
-                    tf.cast(chosen_w, dtype)[:, :, None] * self.gather(memory, chosen),
-                    axis=1,
-                )
-                saved.update(chosen=chosen, chosen_w=chosen_w)
-            saved["outputs"] = h_new
             active = self.active(t)
             if active is not None:
                 # A masked step keeps the state; its output repeats `h`. It
@@ -221,7 +197,7 @@ class _FusedSequence:
                 # row reads it (the row's steps run left-aligned).
                 h_new = tf.where(active, h_new, h)
                 c_new = tf.where(active, c_new, c)
-                saved["outputs"] = h_new
+            saved["outputs"] = h_new
             arrays = {name: a.write(t, saved[name]) for name, a in arrays.items()}
             return h_new, c_new, arrays
 
@@ -239,26 +215,15 @@ class _FusedSequence:
                 maximum_iterations=self.k_att,
             )
             if self.attend:
-                memory, keys = tf.cond(
-                    stop - start == self.k_att,
-                    lambda: (
-                        _write_slot(memory, self.slot(block), h),
-                        _write_slot(
-                            keys,
-                            self.slot(block),
-                            memory_keys(
-                                tf.cast(h, score_dtype),
-                                weights.memory_kernel,
-                                weights.attention_bias,
-                            ),
-                        ),
-                    ),
-                    lambda: (memory, keys),
+                full = tf.fill([self.batch], stop - start == self.k_att)
+                memory, keys = write_memory(
+                    memory, keys, self.slot(block), h, weights.memory_kernel,
+                    weights.attention_bias, full,
                 )
             return block + 1, h, c, memory, keys, arrays
 
         blocks = (timesteps + self.k_att - 1) // self.k_att
-        _, h, c, memory, keys, arrays = tf.while_loop(
+        _, h, c, memory_out, keys_out, arrays = tf.while_loop(
             lambda block, *_: block < blocks,
             block_body,
             (tf.constant(0), h0, c0, memory, keys, arrays),
@@ -266,43 +231,43 @@ class _FusedSequence:
         )
         stacked = {name: a.stack() for name, a in arrays.items()}
         saved = _Saved(
-            h0, memory=memory, keys=keys, projected=projected,
-            **{name: stacked.get(name) for name in _PER_STEP},
+            h0, memory=memory_out, keys=keys_out, projected=projected,
+            **{name: stacked.get(name) for name in _Saved._fields[1:7]},
         )
-        outputs = stacked["outputs"]
-        chosen = stacked.get("chosen", tf.zeros([timesteps, self.batch, 0], tf.int32))
-        chosen_w = stacked.get("chosen_w", tf.zeros([timesteps, self.batch, kept], score_dtype))
 
         def backward(d_outputs, d_h, d_c, *_):
             return self.backward(weights, saved, d_outputs, d_h, d_c)
 
-        return (outputs, h, c, chosen, chosen_w, memory, keys), backward
+        results = (stacked["outputs"], h, c, memory_out, keys_out)
+        return results + tuple(stacked[name] for name in self.saved[1:]), backward
 
-    def attention_backward(self, weights, d_h, query, memory, keys, chosen,
-                           chosen_w, total, few):
+    def attention_backward(self, weights, d_h, query, memory, keys, selection,
+                           weighted_sum=None):
         """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
 
-        Returns `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`,
-        the memory and key gradients for the read slots only; `d_vector` is
-        `None` with the dot-product scorer, which has no vector. Everything from
-        the weights' gradient on is in the scorer's dtype.
+        Args:
+            weights: `StepWeights`.
+            d_h: `(batch, units)`, the gradient of the step's `h`.
+            query: `(batch, attention_units)`, the step's query.
+            memory, keys: the buffers the step read.
+            selection: the step's `Selection`.
+            weighted_sum: see `scores_gradient`. Defaults to `None`.
+
+        Returns:
+            `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`, the
+            memory and key gradients for the read slots only; `d_vector` is
+            `None` with the dot-product scorer, which has no vector.
+            Everything from the weights' gradient on is in the scorer's dtype.
         """
         dtype = d_h.dtype
-        if self.dense:
-            read_m, read_k = memory, keys
-        else:
-            read_m = self.gather(memory, chosen)
-            read_k = self.gather(keys, chosen)
-        d_read_m = tf.cast(chosen_w, dtype)[:, :, None] * d_h[:, None, :]
-        if self.k_top == 1 and not self.dense:
-            # The lone weight is a constant (see `sparse_top_k`; a softmax of
-            # one score is 1): scores get no gradient.
-            zeros = tf.zeros_like(read_k)
-            d_vector = None if weights.attention_vector is None else zeros[0, 0]
-            return d_h, tf.zeros_like(query), d_read_m, zeros, d_vector
+        read_m = gather_slots(memory, selection.indices)
+        read_k = gather_slots(keys, selection.indices)
+        d_read_m = tf.cast(selection.weights, dtype)[:, :, None] * d_h[:, None, :]
         d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
+        settings = self.settings
         d_scores = scores_gradient(
-            d_w, chosen_w, self.attention, self.temperature, total=total, few=few
+            d_w, selection, self.k_top, settings.attention, settings.temperature,
+            weighted_sum,
         )
         d_query, d_read_k, d_vector = memory_scores_gradient(
             d_scores, query, read_k, weights.attention_vector
@@ -314,7 +279,8 @@ class _FusedSequence:
 
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
         """The gradients of the inputs of `forward`, in its order: the
-        projected inputs, `h0`, `c0`, then the weights present."""
+        incoming memory and keys, the projected inputs, `h0`, `c0`, then the
+        weights present."""
         attend, k_att = self.attend, self.k_att
         memory, keys, projected = saved.memory, saved.keys, saved.projected
         timesteps = projected.shape[0] or tf.shape(projected)[0]
@@ -328,12 +294,13 @@ class _FusedSequence:
         per_step = {"projected": projected, "c_prev": saved.c_prev, "d_out": d_outputs}
         per_step.update(
             (name, getattr(saved, name))
-            for name in ("chosen", "chosen_w", "totals")
+            for name in _SELECTION_STEPS
             if getattr(saved, name) is not None
         )
         dtype = projected.dtype
         score_dtype = scorer_dtype(dtype)
         units = saved.h0.shape[-1]
+        mask = self.recurrent_mask
 
         def block_slices(block):
             """Every per-step tensor for the `k_att` steps of `block`, by name:
@@ -368,22 +335,17 @@ class _FusedSequence:
             start = block * k_att
             pieces = block_slices(block)
             h_prev_b, c_prev_b, d_out_b = pieces["h_prev"], pieces["c_prev"], pieces["d_out"]
-            gates, tanh_c, h_hat = _gates(
-                pieces["projected"], h_prev_b, c_prev_b, weights.recurrent_kernel
+            h_in_b = h_prev_b if mask is None else h_prev_b * mask
+            z = pieces["projected"] + tf.einsum(
+                "tbu,uv->tbv", h_in_b, weights.recurrent_kernel
             )
-            derivatives = _lstm_derivatives(gates, tanh_c, c_prev_b)
+            h_hat, derivatives = lstm_derivatives(z, c_prev_b, self.settings.activations)
             d_weights = dict(d_weights)
             written = start + k_att <= timesteps
             kept_b, d_c_in_b = pieces["kept"], pieces["d_c_in"]
             zeros = tf.zeros_like(d_h)
             if attend:
-                query = tf.einsum(
-                    "tbu,ua->tba", tf.cast(h_hat, score_dtype), weights.query_kernel
-                )
-                chosen_b, chosen_w_b, totals_b = (
-                    pieces.get(name) for name in ("chosen", "chosen_w", "totals")
-                )
-                few = (self.written + block <= self.k_top)[:, None]
+                query = step_query(weights, h_hat)
                 slot = self.slot(block)
 
                 def at_slot(buffer):
@@ -429,15 +391,19 @@ class _FusedSequence:
                     d_c = tf.where(active, d_c, tf.zeros_like(d_c))
                 outputs = []
                 if attend:
+                    selection = Selection(
+                        *[step(pieces.get(name), i) for name in _SELECTION_STEPS]
+                    )
                     d_h, d_query, d_read_m, d_read_k, d_v = self.attention_backward(
-                        weights, d_h, step(query, i), memory, keys, step(chosen_b, i),
-                        step(chosen_w_b, i), step(totals_b, i), few,
+                        weights, d_h, step(query, i), memory, keys, selection
                     )
                     if d_v is not None:
                         d_vector += d_v
                     outputs = [d_query, d_read_m, d_read_k]
-                d_z, d_c = _lstm_backward(d_h, d_c, [step(x, i) for x in derivatives])
+                d_z, d_c = lstm_backward(d_h, d_c, [step(x, i) for x in derivatives])
                 d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
+                if mask is not None:
+                    d_h *= mask
                 if active is not None:
                     d_h = tf.where(active, d_h, d_h_kept)
                     d_c = tf.where(active, d_c, d_c_kept)
@@ -452,7 +418,7 @@ class _FusedSequence:
             )
             stacked = [a.stack() for a in arrays]
             d_z = stacked[0]
-            d_weights["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_prev_b, d_z)
+            d_weights["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_in_b, d_z)
             if attend:
                 d_query, d_read_m, d_read_k = stacked[1:]
                 d_weights["query_kernel"] += tf.einsum(
@@ -460,6 +426,7 @@ class _FusedSequence:
                 )
                 if "attention_vector" in d_weights:
                     d_weights["attention_vector"] += d_vector
+                chosen_b = pieces.get("chosen")
                 d_memory = self.flush(d_memory, chosen_b, d_read_m)
                 d_keys = self.flush(d_keys, chosen_b, d_read_k)
             return (block - 1, d_h, d_c, d_memory, d_keys,
@@ -467,7 +434,7 @@ class _FusedSequence:
 
         present = {name: w for name, w in weights._asdict().items() if w is not None}
         d_h = tf.zeros([self.batch, units], dtype)
-        _, d_h0, d_c0, _, _, d_projected, d_weights = tf.while_loop(
+        _, d_h0, d_c0, d_memory, d_keys, d_projected, d_weights = tf.while_loop(
             lambda block, *_: block >= 0,
             block_body,
             (
@@ -484,16 +451,20 @@ class _FusedSequence:
         d_projected = tf.reshape(
             d_projected.stack(), [blocks * k_att, self.batch, 4 * units]
         )[:timesteps]
-        return [d_projected, d_h0, d_c0] + [d_weights[name] for name in present]
-
-    def gather(self, buffer, chosen):
-        """`buffer[b, chosen[b, j]]` for `buffer (B, M, D)`, `chosen (B, K)`."""
-        return tf.gather(buffer, chosen, axis=1, batch_dims=1)
+        # Only the memories held before the first step are inputs; the later
+        # slots of the incoming buffers were overwritten.
+        incoming = tf.range(self.slots)[None, :, None] < self.written[:, None, None]
+        d_memory = tf.where(incoming, d_memory, tf.zeros_like(d_memory))
+        d_keys = tf.where(incoming, d_keys, tf.zeros_like(d_keys))
+        return [d_memory, d_keys, d_projected, d_h0, d_c0] + [
+            d_weights[name] for name in present
+        ]
 
     def flush(self, buffer, chosen, values):
         """Adds a block's per-step gradients `values (k_att, B, K, D)` for the
-        slots `chosen (k_att, B, K)` into `buffer (B, M, D)`."""
-        if self.dense:
+        slots `chosen (k_att, B, K)` into `buffer (B, M, D)` (every slot in
+        order when `chosen` is `None`)."""
+        if chosen is None:
             return tf.ensure_shape(buffer + tf.reduce_sum(values, axis=0), buffer.shape)
         batch_index = tf.broadcast_to(tf.range(self.batch)[None, :, None], tf.shape(chosen))
         indices = tf.stack([batch_index, chosen], axis=-1)
@@ -503,10 +474,3 @@ class _FusedSequence:
             tf.reshape(values, [-1, tf.shape(values)[-1]]),
         )
         return tf.ensure_shape(flushed, buffer.shape)
-
-
-def _write_slot(buffer, slot, value):
-    """`buffer[b, slot[b]] = value[b]` for every row `b`."""
-    batch = tf.shape(buffer)[0]
-    indices = tf.stack([tf.range(batch), slot], axis=-1)
-    return tf.tensor_scatter_nd_update(buffer, indices, value)

@@ -1,67 +1,44 @@
-"""`SABCell`: one step of Sparse Attentive Backtracking.
+"""`SABCell`: the weights of one Sparse Attentive Backtracking step.
 
-A step (ALGORITHM.md §2) runs the LSTM, lets its provisional state `ĥ_t` attend to the
-memory of past states, keeps the `k_top` best memories, adds their weighted
-sum to the state, and every `k_att` steps appends the state to the memory.
-Gradients (ALGORITHM.md §4) cross from one step to the next except at truncation
-boundaries (every `k_trunc` steps), and reach the memories only through the
-selected links. The step is written once, as the pure function `sab_step`,
-and serves both `keras.layers.RNN(SABCell(...))` and the `SAB` layer's loop.
+The cell holds the weights (the LSTM's and the scorer's) and applies the pure
+step `keras_sab.sab_step.sab_step`; it serves
+`keras.layers.RNN(SABCell(...))`, and `keras_sab.SAB` runs its own loops with
+the cell's weights.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
     Through Reminding", NeurIPS 2018. https://arxiv.org/abs/1809.03702
 """
 
-import collections
-
 import keras
 import tensorflow as tf
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
+from keras_sab import defaults
 from keras_sab import validation
-from keras_sab.attention_scorer import DEFAULT_SCORER
-from keras_sab.attention_scorer import memory_keys
-from keras_sab.attention_scorer import memory_scores
 from keras_sab.attention_scorer import scorer_dtype
-from keras_sab.lstm_core import lstm_step
-from keras_sab.sparse_attention import DEFAULT_ATTENTION
-from keras_sab.sparse_attention import attention_weights
+from keras_sab.lstm_core import LSTMActivations
+from keras_sab.sab_step import SABState
+from keras_sab.sab_step import StepSettings
+from keras_sab.sab_step import StepWeights
+from keras_sab.sab_step import initial_sab_state
+from keras_sab.sab_step import sab_step
 
-SABState = collections.namedtuple(
-    "SABState", ["h", "c", "memory", "keys", "counters"]
-)
-SABState.__doc__ = """The recurrent state of SAB.
-
-Fields:
-    h: `(batch, units)` hidden state carried to the next step.
-    c: `(batch, units)` LSTM cell state.
-    memory: `(batch, slots, units)` fixed buffer of written states `h`.
-    keys: `(batch, slots, attention_units)` their keys `W_m m + b`, in the
-        scorer's dtype (`scorer_dtype`; `keras.layers.RNN` casts it to the
-        compute dtype between steps).
-    counters: `(batch, 3)`: steps since the last memory write, steps since
-        the last truncation, and number of memories written.
-"""
-
-StepWeights = collections.namedtuple(
-    "StepWeights",
-    [
-        "recurrent_kernel",
-        "query_kernel",
-        "memory_kernel",
-        "attention_bias",
-        "attention_vector",
-    ],
-)
-StepWeights.__doc__ = """The weights one step uses (the input projection is
-applied beforehand); the four attention weights are `None` when `k_top=0`,
-and of the scorer's dtype (`scorer_dtype`) otherwise, but for
-`attention_bias` and `attention_vector`, which are `None` with the
-dot-product scorer (see `keras_sab.attention_scorer.memory_scores`)."""
-
-StepSettings = collections.namedtuple(
-    "StepSettings", ["k_top", "k_att", "k_trunc", "attention", "temperature"]
+# The constructor arguments of `SABCell` that `SAB` exposes, in order, with
+# how each is serialized.
+_SERIALIZERS = {
+    "initializer": keras.initializers.serialize,
+    "regularizer": keras.regularizers.serialize,
+    "constraint": keras.constraints.serialize,
+    "activation": keras.activations.serialize,
+}
+CELL_ARGUMENTS = (
+    "units", "k_top", "k_att", "k_trunc", "attention", "temperature",
+    "attention_units", "scorer", "activation", "recurrent_activation", "use_bias",
+    "kernel_initializer", "recurrent_initializer", "bias_initializer",
+    "attention_initializer", "unit_forget_bias", "kernel_regularizer",
+    "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+    "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed",
 )
 
 
@@ -94,147 +71,6 @@ def independent_initializer(initializer, index):
     if seed is not None:
         config["seed"] = seed + index
     return type(initializer).from_config(config)
-
-
-def initial_sab_state(batch_size, slots, units, attention_units, dtype):
-    """Zero state with an empty memory of `slots` slots.
-
-    Args:
-        batch_size: int or scalar tensor.
-        slots: int or scalar tensor, memory capacity.
-        units: int, state width.
-        attention_units: int, key width.
-        dtype: dtype of `h`, `c` and the memory; the keys are of
-            `scorer_dtype(dtype)`, the counters `int32`.
-
-    Returns:
-        A `SABState`.
-    """
-    return SABState(
-        h=tf.zeros([batch_size, units], dtype),
-        c=tf.zeros([batch_size, units], dtype),
-        memory=tf.zeros([batch_size, slots, units], dtype),
-        keys=tf.zeros([batch_size, slots, attention_units], scorer_dtype(dtype)),
-        counters=tf.zeros([batch_size, 3], tf.int32),
-    )
-
-
-def score_memories(weights, h_hat, keys):
-    """Scores of every memory against `ĥ_t`, `(batch, slots)`, in the scorer's
-    dtype: `vᵀ tanh(W_q ĥ_t + key_i)`, or `(W_q ĥ_t) · key_i / √attention_units`
-    when `weights.attention_vector` is `None`."""
-    dtype = weights.query_kernel.dtype
-    query = tf.matmul(tf.cast(h_hat, dtype), weights.query_kernel)
-    return memory_scores(query, tf.cast(keys, dtype), weights.attention_vector)
-
-
-def attend(weights, h_hat, memory, keys, weigh):
-    """Adds the attention read of `memory` to the provisional state `ĥ_t`.
-
-    Args:
-        weights: `StepWeights`.
-        h_hat: `(batch, units)`, the LSTM's provisional state.
-        memory: `(batch, slots, units)`, the memories that may be read.
-        keys: `(batch, slots, attention_units)`, their keys.
-        weigh: function mapping scores `(batch, slots)` to weights.
-
-    Returns:
-        `(h, attention)`: `h = ĥ + Σ_i w_i m_i` and the weights `w` (in the
-        scorer's dtype; the read is in the dtype of `memory`).
-    """
-    attention = weigh(score_memories(weights, h_hat, keys))
-    read = tf.matmul(tf.cast(attention, memory.dtype)[:, None, :], memory)[:, 0]
-    return h_hat + read, attention
-
-
-def sab_step(weights, settings, projected_input, state, mask=None):
-    """One SAB step with its gradient routing, as a pure function.
-
-    Args:
-        weights: `StepWeights`.
-        settings: `StepSettings` (`k_top`, `k_att`, `k_trunc`, `attention`).
-        projected_input: `(batch, 4 * units)`, `x_t W + b`.
-        state: `SABState`; `counters` may be of any numeric dtype and is
-            returned in the same dtype.
-        mask: optional bool `(batch,)`; where `False` the step is skipped:
-            the state is carried unchanged and the output repeats `h`.
-
-    Returns:
-        A tuple `(output, new_state, weights)`: the step's output `h_t`
-        `(batch, units)`, the `SABState` to carry to the next step, and the
-        attention weights `(batch, slots)` (zeros where not selected).
-    """
-    counters = tf.cast(state.counters, tf.int32)
-    since_write, since_cut, written = tf.unstack(counters, axis=-1)
-    h_in, c_in = state.h, state.c
-    if settings.k_trunc is not None:
-        # A state that has crossed `k_trunc` steps since the last cut enters
-        # this step without gradient (the cut falls between two blocks).
-        cut = since_cut >= settings.k_trunc
-        since_cut = tf.where(cut, 0, since_cut) + 1
-        h_in = tf.where(cut[:, None], tf.stop_gradient(h_in), h_in)
-        c_in = tf.where(cut[:, None], tf.stop_gradient(c_in), c_in)
-    h_hat, c = lstm_step(projected_input, h_in, c_in, weights.recurrent_kernel)
-    slots = tf.shape(state.memory)[1]
-    if settings.k_top > 0:
-        readable = tf.range(slots)[None, :] < written[:, None]
-        h, scorer_attention = attend(
-            weights,
-            h_hat,
-            state.memory,
-            state.keys,
-            lambda scores: attention_weights(
-                scores,
-                readable,
-                settings.k_top,
-                settings.attention,
-                settings.temperature,
-            ),
-        )
-        attention = tf.cast(scorer_attention, h.dtype)
-    else:
-        attention = tf.zeros([tf.shape(h_hat)[0], slots], h_hat.dtype)
-        h = h_hat
-
-    since_write += 1
-    write = since_write >= settings.k_att
-    since_write = tf.where(write, 0, since_write)
-    memory, keys = state.memory, state.keys
-    if settings.k_top > 0:
-        slot = tf.one_hot(written, slots, dtype=h.dtype)
-        slot *= tf.cast(write, h.dtype)[:, None]
-        memory = memory + slot[:, :, None] * h[:, None, :]
-        new_keys = memory_keys(
-            tf.cast(h, weights.memory_kernel.dtype),
-            weights.memory_kernel,
-            weights.attention_bias,
-        )
-        key_slot = tf.cast(slot, keys.dtype)[:, :, None]
-        keys = keys + key_slot * tf.cast(new_keys, keys.dtype)[:, None, :]
-    # Held at the capacity (a write to a full memory is dropped), so that the
-    # count stays within what a float16 state holds exactly.
-    written = tf.minimum(written + tf.cast(write, tf.int32), slots)
-
-    counters = tf.stack([since_write, since_cut, written], axis=-1)
-    new_state = SABState(
-        h,
-        c,
-        memory,
-        keys,
-        tf.cast(counters, state.counters.dtype),
-    )
-    if mask is not None:
-        new_state = SABState(
-            *[
-                tf.where(
-                    tf.reshape(mask, [-1] + [1] * (len(new.shape) - 1)), new, old
-                )
-                for new, old in zip(new_state, state)
-            ]
-        )
-        h = tf.where(mask[:, None], h, state.h)
-        attention = tf.where(mask[:, None], attention, tf.zeros_like(attention))
-    return h, new_state, attention
 
 
 @keras.saving.register_keras_serializable(package="keras_sab")
@@ -286,8 +122,13 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         max_memories: Integer `>= 1`, memory capacity. Required when the cell
             is used in `keras.layers.RNN`; `SAB` sets it per call. Defaults
             to `None`.
-        dropout: Float in `[0, 1)`, fraction of the input units to drop (one
-            mask for all steps). Defaults to `0.0`.
+        activation: Activation of the LSTM's candidate and output, as in
+            `keras.layers.LSTM`; any element-wise Keras activation (not
+            `"softmax"` or `"log_softmax"`), `None` for linear. Defaults to
+            `"tanh"`.
+        recurrent_activation: Activation of the LSTM's gates, as
+            `activation`. Defaults to `"sigmoid"`.
+        use_bias: Boolean, whether the LSTM has a bias. Defaults to `True`.
         kernel_initializer: Initializer for the input kernel. Defaults to
             `"glorot_uniform"`.
         recurrent_initializer: Initializer for the recurrent kernel. Defaults
@@ -296,11 +137,23 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         attention_initializer: Initializer for the scorer's weights. Defaults
             to `"glorot_uniform"`.
         unit_forget_bias: Boolean, add 1 to the forget gate bias at
-            initialization. Defaults to `True`.
+            initialization (with `use_bias`). Defaults to `True`.
         kernel_regularizer: Regularizer for the input kernel. Defaults to
             `None`.
         recurrent_regularizer: Regularizer for the recurrent kernel. Defaults
             to `None`.
+        bias_regularizer: Regularizer for the bias. Defaults to `None`.
+        kernel_constraint: Constraint for the input kernel. Defaults to
+            `None`.
+        recurrent_constraint: Constraint for the recurrent kernel. Defaults
+            to `None`.
+        bias_constraint: Constraint for the bias. Defaults to `None`.
+        dropout: Float in `[0, 1)`, fraction of the input units to drop (one
+            mask for all steps). Defaults to `0.0`.
+        recurrent_dropout: Float in `[0, 1)`, fraction of the units of `h`
+            to drop where it enters the LSTM's recurrent product (one mask
+            for all steps; the state carried, read and written to memory is
+            not dropped). Defaults to `0.0`.
         seed: Random seed for dropout. Defaults to `None`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
@@ -330,15 +183,17 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
     def __init__(
         self,
         units,
-        k_top=5,
-        k_att=10,
-        k_trunc=10,
-        attention=DEFAULT_ATTENTION,
-        temperature=1.0,
-        attention_units=32,
-        scorer=DEFAULT_SCORER,
+        k_top=defaults.K_TOP,
+        k_att=defaults.K_ATT,
+        k_trunc=defaults.K_TRUNC,
+        attention=defaults.ATTENTION,
+        temperature=defaults.TEMPERATURE,
+        attention_units=defaults.ATTENTION_UNITS,
+        scorer=defaults.SCORER,
         max_memories=None,
-        dropout=0.0,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
@@ -346,6 +201,12 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         unit_forget_bias=True,
         kernel_regularizer=None,
         recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
         seed=None,
         **kwargs,
     ):
@@ -370,8 +231,11 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
                 k_trunc=self.k_trunc,
                 max_memories=self.max_memories,
             )
-        self.dropout = validation.check_rate("dropout", dropout)
-        self.recurrent_dropout = 0.0
+        self.activation = validation.check_activation("activation", activation)
+        self.recurrent_activation = validation.check_activation(
+            "recurrent_activation", recurrent_activation
+        )
+        self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -379,6 +243,12 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.unit_forget_bias = bool(unit_forget_bias)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.recurrent_constraint = keras.constraints.get(recurrent_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.dropout = validation.check_rate("dropout", dropout)
+        self.recurrent_dropout = validation.check_rate("recurrent_dropout", recurrent_dropout)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
         self.output_size = self.units
@@ -387,7 +257,8 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
     def settings(self):
         """The `StepSettings` of the cell's current hyper-parameters."""
         return StepSettings(
-            self.k_top, self.k_att, self.k_trunc, self.attention, self.temperature
+            self.k_top, self.k_att, self.k_trunc, self.attention, self.temperature,
+            LSTMActivations(self.activation, self.recurrent_activation),
         )
 
     @property
@@ -414,31 +285,37 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             name="kernel",
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, 4 * self.units),
             name="recurrent_kernel",
             initializer=self.recurrent_initializer,
             regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
         )
-        if self.unit_forget_bias:
+        self.bias = None
+        if self.use_bias:
+            if self.unit_forget_bias:
 
-            def bias_initializer(_, *args, **kwargs):
-                return keras.ops.concatenate(
-                    [
-                        self.bias_initializer((self.units,), *args, **kwargs),
-                        keras.initializers.get("ones")((self.units,), *args, **kwargs),
-                        self.bias_initializer(
-                            (self.units * 2,), *args, **kwargs
-                        ),
-                    ]
-                )
+                def bias_initializer(_, *args, **kwargs):
+                    return keras.ops.concatenate(
+                        [
+                            self.bias_initializer((self.units,), *args, **kwargs),
+                            keras.initializers.get("ones")((self.units,), *args, **kwargs),
+                            self.bias_initializer((self.units * 2,), *args, **kwargs),
+                        ]
+                    )
 
-        else:
-            bias_initializer = self.bias_initializer
-        self.bias = self.add_weight(
-            shape=(4 * self.units,), name="bias", initializer=bias_initializer
-        )
+            else:
+                bias_initializer = self.bias_initializer
+            self.bias = self.add_weight(
+                shape=(4 * self.units,),
+                name="bias",
+                initializer=bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         if self.k_top > 0:
             # The scorer's weights are never autocast to a mixed policy's
             # compute dtype: the scorer runs in `scorer_dtype`.
@@ -484,18 +361,34 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
 
         return StepWeights(*[value(name) for name in StepWeights._fields])
 
-    def project_inputs(self, inputs, training=False):
-        """`x W + b` for a step `(batch, features)` or a sequence
-        `(batch, timesteps, features)`, with the cell's input dropout."""
+    def dropped_inputs(self, inputs, training=False):
+        """`inputs` (a step `(batch, features)` or a sequence `(batch,
+        timesteps, features)`) in the compute dtype, with the cell's input
+        dropout mask applied when training."""
         inputs = tf.cast(inputs, self.compute_dtype)
         if training and self.dropout > 0:
             step_input = inputs if len(inputs.shape) == 2 else inputs[:, 0]
             # Keras may have made the mask from the uncast inputs.
             mask = tf.cast(self.get_dropout_mask(step_input), inputs.dtype)
             inputs *= mask if len(inputs.shape) == 2 else mask[:, None, :]
-        kernel = tf.cast(self.kernel, self.compute_dtype)
-        bias = tf.cast(self.bias, self.compute_dtype)
-        return tf.matmul(inputs, kernel) + bias
+        return inputs
+
+    def project_inputs(self, inputs, training=False):
+        """`x W + b` for a step `(batch, features)` or a sequence
+        `(batch, timesteps, features)`, with the cell's input dropout."""
+        projected = tf.matmul(
+            self.dropped_inputs(inputs, training), tf.cast(self.kernel, self.compute_dtype)
+        )
+        if self.use_bias:
+            projected += tf.cast(self.bias, self.compute_dtype)
+        return projected
+
+    def recurrent_mask(self, h, training=False):
+        """The recurrent dropout mask `(batch, units)` for state `h`, or
+        `None` when there is none (not training, or no recurrent dropout)."""
+        if not (training and self.recurrent_dropout > 0):
+            return None
+        return tf.cast(self.get_recurrent_dropout_mask(h), h.dtype)
 
     def call(self, inputs, states, training=False):
         state = SABState(*states)
@@ -504,6 +397,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             self.settings,
             self.project_inputs(inputs, training),
             state,
+            recurrent_mask=self.recurrent_mask(state.h, training),
         )
         return output, list(new_state)
 
@@ -518,34 +412,10 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         return list(state._replace(counters=tf.cast(state.counters, self.compute_dtype)))
 
     def get_config(self):
-        config = {
-            "units": self.units,
-            "k_top": self.k_top,
-            "k_att": self.k_att,
-            "k_trunc": self.k_trunc,
-            "attention": self.attention,
-            "temperature": self.temperature,
-            "attention_units": self.attention_units,
-            "scorer": self.scorer,
-            "max_memories": self.max_memories,
-            "dropout": self.dropout,
-            "kernel_initializer": keras.initializers.serialize(
-                self.kernel_initializer
-            ),
-            "recurrent_initializer": keras.initializers.serialize(
-                self.recurrent_initializer
-            ),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "attention_initializer": keras.initializers.serialize(
-                self.attention_initializer
-            ),
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": keras.regularizers.serialize(
-                self.kernel_regularizer
-            ),
-            "recurrent_regularizer": keras.regularizers.serialize(
-                self.recurrent_regularizer
-            ),
-            "seed": self.seed,
-        }
+        config = {}
+        for name in CELL_ARGUMENTS:
+            value = getattr(self, name)
+            kind = next((k for k in _SERIALIZERS if name.endswith(k)), None)
+            config[name] = value if kind is None else _SERIALIZERS[kind](value)
+        config["max_memories"] = self.max_memories
         return {**super().get_config(), **config}

@@ -1,8 +1,10 @@
 """`SAB`: the Sparse Attentive Backtracking layer (the whole sequence).
 
-The layer owns the loop over time. It sizes the memory from each input's
-length, so one model runs on sequences of any length, including far longer
-than it was trained on (ALGORITHM.md §6).
+The layer owns the loops over time: the fused path (`fused_sequence.py`) and
+the generic loop of `sab_step`. It sizes the memory from each input's length,
+so one model runs on sequences of any length, including far longer than it
+was trained on (ALGORITHM.md §6), and, when stateful, carries the state and
+the memory from call to call.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -13,94 +15,22 @@ import keras
 import tensorflow as tf
 from keras.src.utils import tracking
 
+from keras_sab import defaults
 from keras_sab import validation
-from keras_sab.attention_scorer import DEFAULT_SCORER
 from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.masked_steps import gather_steps
 from keras_sab.masked_steps import left_aligned_order
 from keras_sab.masked_steps import spread_steps
+from keras_sab.memory_buffer import keep_latest_memories
+from keras_sab.memory_buffer import memory_slots
+from keras_sab.sab_cell import CELL_ARGUMENTS
 from keras_sab.sab_cell import SABCell
-from keras_sab.sab_cell import SABState
-from keras_sab.sab_cell import initial_sab_state
-from keras_sab.sab_cell import sab_step
-from keras_sab.sparse_attention import DEFAULT_ATTENTION
-
-_CELL_ARGUMENTS = (
-    "units",
-    "k_top",
-    "k_att",
-    "k_trunc",
-    "attention",
-    "temperature",
-    "attention_units",
-    "scorer",
-    "dropout",
-    "kernel_initializer",
-    "recurrent_initializer",
-    "bias_initializer",
-    "attention_initializer",
-    "unit_forget_bias",
-    "kernel_regularizer",
-    "recurrent_regularizer",
-    "seed",
-)
-
-
-def memory_slots(timesteps, k_att, k_top):
-    """Memory capacity for a sequence of `timesteps` steps.
-
-    `timesteps // k_att` slots hold every memory the sequence writes; the
-    buffer has at least `k_top + 1` slots so that the top-k threshold is
-    always defined (the extra slots are never readable).
-
-    Args:
-        timesteps: int or scalar int tensor.
-        k_att: int, steps between memory writes.
-        k_top: int, memories kept per step.
-
-    Returns:
-        The number of slots, of the type of `timesteps`.
-    """
-    if isinstance(timesteps, int):
-        return max(timesteps // k_att, k_top + 1)
-    return tf.maximum(timesteps // k_att, k_top + 1)
-
-
-def keep_latest_memories(memory, keys, written, capacity):
-    """The `capacity` most recent memories of each row, oldest first.
-
-    The eviction rule of a stateful `SAB`: when a call leaves more than
-    `capacity` memories, the oldest are dropped.
-
-    Args:
-        memory: `(batch, slots, units)`; row `b` holds `written[b]`
-            memories in its first slots, in the order they were written.
-        keys: `(batch, slots, attention_units)`, their keys.
-        written: int32 `(batch,)`.
-        capacity: Python int, the slots kept.
-
-    Returns:
-        `(memory, keys, written)` with `capacity` slots; the unused ones are
-        zeros, and `written` is at most `capacity`.
-
-    Example:
-
-    >>> memory = tf.reshape(tf.range(1.0, 5.0), (1, 4, 1))
-    >>> kept, _, count = keep_latest_memories(memory, memory, tf.constant([3]), 2)
-    >>> kept[0, :, 0].numpy().tolist(), count.numpy().tolist()
-    ([2.0, 3.0], [2])
-    """
-    start = tf.maximum(written - capacity, 0)
-    source = start[:, None] + tf.range(capacity)[None, :]
-    valid = source < written[:, None]
-    source = tf.minimum(source, tf.shape(memory)[1] - 1)
-
-    def gather(buffer):
-        kept = tf.gather(buffer, source, axis=1, batch_dims=1)
-        return tf.where(valid[:, :, None], kept, tf.zeros_like(kept))
-
-    return gather(memory), gather(keys), tf.minimum(written, capacity)
+from keras_sab.sab_step import SABState
+from keras_sab.sab_step import initial_sab_state
+from keras_sab.sab_step import sab_step
+from keras_sab.sparse_attention import Selection
+from keras_sab.sparse_attention import selection_weights
 
 
 def _counters(written):
@@ -124,7 +54,8 @@ class SAB(keras.layers.Layer):
     BPTT, `k_top=0` a plain LSTM with truncated BPTT (with `k_trunc=None`, an
     LSTM matching `keras.layers.LSTM` given the same weights), and
     `attention="dense", k_att=1, k_trunc=None` an LSTM with full
-    self-attention.
+    self-attention. Every argument of `keras.layers.LSTM` is accepted with
+    the LSTM's meaning, so `SAB` drops into a pipeline built for it.
 
     Args:
         units: Positive integer, dimensionality of the output space.
@@ -149,22 +80,17 @@ class SAB(keras.layers.Layer):
             dot product of query and key, cheaper: on a CPU under XLA it
             removes most of the cost that grows with T; not shown to learn as
             well); see `SABCell`. Defaults to `"mlp"`.
-        dropout: Float in `[0, 1)`, fraction of the input units to drop (one
-            mask for all steps). Defaults to `0.0`.
-        kernel_initializer: Initializer for the input kernel. Defaults to
-            `"glorot_uniform"`.
-        recurrent_initializer: Initializer for the recurrent kernel. Defaults
-            to `"orthogonal"`.
-        bias_initializer: Initializer for the LSTM bias. Defaults to `"zeros"`.
+        activation, recurrent_activation, use_bias, kernel_initializer,
+            recurrent_initializer, bias_initializer, unit_forget_bias,
+            kernel_regularizer, recurrent_regularizer, bias_regularizer,
+            kernel_constraint, recurrent_constraint, bias_constraint,
+            dropout, recurrent_dropout, seed: as in `keras.layers.LSTM`, on
+            both paths (see `SABCell`). The activations must be element-wise
+            (every Keras activation but `"softmax"` and `"log_softmax"`).
         attention_initializer: Initializer for the scorer's weights. Defaults
             to `"glorot_uniform"`.
-        unit_forget_bias: Boolean, add 1 to the forget gate bias at
-            initialization. Defaults to `True`.
-        kernel_regularizer: Regularizer for the input kernel. Defaults to
-            `None`.
-        recurrent_regularizer: Regularizer for the recurrent kernel. Defaults
-            to `None`.
-        seed: Random seed for dropout. Defaults to `None`.
+        activity_regularizer: Regularizer of the layer's output, as in
+            `keras.layers.LSTM`. Defaults to `None`.
         return_sequences: Boolean, return the output of every step rather
             than only the last. Defaults to `False`.
         return_state: Boolean, also return the final `h` and `c`. Defaults
@@ -180,14 +106,25 @@ class SAB(keras.layers.Layer):
             call over to the next, for a long stream cut into consecutive
             segments (row `b` of a batch continues row `b` of the previous
             one; the batch size must be static). A step can read memories
-            written in earlier segments; gradients stop at the segment
-            boundary (earlier memories are constants, their keys as they
-            were computed). Each call starts a new write and truncation
-            block. `reset_state()` empties the state. Defaults to `False`.
+            written in earlier segments. Each call starts a new write and
+            truncation block. `reset_state()` empties the state. Defaults to
+            `False`.
         max_memories: Integer `>= 1`, with `stateful=True` (and only then,
             where it is required): the memories carried from call to call.
-            When a call leaves more, the oldest are dropped
-            (`keep_latest_memories`). Defaults to `None`.
+            When a call leaves more, the oldest are dropped. Defaults to
+            `None`.
+        zero_output_for_mask: Boolean, with a mask, output zeros at masked
+            steps instead of repeating the last output (as
+            `keras.layers.LSTM`). Defaults to `False`.
+        unroll: Boolean, as in `keras.layers.LSTM`: unroll the loop over
+            `SABCell`'s step in Python (static sequence length only; fast
+            for short sequences, memory-hungry for long ones). An unrolled
+            layer runs the cell loop, not the fused path. Defaults to
+            `False`.
+        use_cudnn: `"auto"` or `False`. SAB has no cuDNN kernel (its memory
+            read sits between two LSTM steps): both run TensorFlow ops, and
+            `True` raises a `ValueError`. Accepted so that an LSTM's
+            arguments carry over. Defaults to `"auto"`.
         use_fused: `"auto"`, `True` or `False`. `True` runs the fused,
             memory-lean path (one `tf.custom_gradient` over the whole
             sequence: activation memory linear in T, backward through the
@@ -195,8 +132,9 @@ class SAB(keras.layers.Layer):
             `SABCell`'s step, differentiated by autodiff (activation memory
             quadratic in T). Both compute the same outputs and gradients,
             with or without a mask (the fused path runs each row's unmasked
-            steps left-aligned, see `keras_sab.masked_steps`). `"auto"` is
-            the fused path. Defaults to `"auto"`.
+            steps left-aligned, see `keras_sab.masked_steps`). `"auto"`: the
+            fused path, but the cell loop when `unroll=True`. Defaults to
+            `"auto"`.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -206,7 +144,8 @@ class SAB(keras.layers.Layer):
             anything else raises a `ValueError`. The memory always starts
             empty.
         mask: Optional boolean tensor `(batch, timesteps)`; a masked step is
-            skipped (state unchanged, output repeated).
+            skipped (state unchanged, output repeated, or zero with
+            `zero_output_for_mask`).
         training: Python boolean, whether dropout is active.
 
     Returns:
@@ -221,7 +160,7 @@ class SAB(keras.layers.Layer):
 
     >>> model = keras.Sequential([
     ...     keras.Input((None, 8)),
-    ...     keras_sab.SAB(16, k_top=3, k_att=5, k_trunc=5),
+    ...     keras_sab.SAB(16, k_top=3, k_att=5, k_trunc=5, recurrent_dropout=0.1),
     ...     keras.layers.Dense(10),
     ... ])
     >>> model.predict(np.zeros((2, 40, 8)), verbose=0).shape
@@ -235,14 +174,16 @@ class SAB(keras.layers.Layer):
     def __init__(
         self,
         units,
-        k_top=5,
-        k_att=10,
-        k_trunc=10,
-        attention=DEFAULT_ATTENTION,
-        temperature=1.0,
-        attention_units=32,
-        scorer=DEFAULT_SCORER,
-        dropout=0.0,
+        k_top=defaults.K_TOP,
+        k_att=defaults.K_ATT,
+        k_trunc=defaults.K_TRUNC,
+        attention=defaults.ATTENTION,
+        temperature=defaults.TEMPERATURE,
+        attention_units=defaults.ATTENTION_UNITS,
+        scorer=defaults.SCORER,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
@@ -250,6 +191,13 @@ class SAB(keras.layers.Layer):
         unit_forget_bias=True,
         kernel_regularizer=None,
         recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
         seed=None,
         return_sequences=False,
         return_state=False,
@@ -257,34 +205,36 @@ class SAB(keras.layers.Layer):
         go_backwards=False,
         stateful=False,
         max_memories=None,
+        zero_output_for_mask=False,
+        unroll=False,
+        use_cudnn="auto",
         use_fused="auto",
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if use_fused not in ("auto", True, False):
             raise ValueError(
                 "`use_fused` must be one of 'auto', True, False. "
                 f"Received: use_fused={use_fused!r}"
             )
+        if use_cudnn not in ("auto", False):
+            raise ValueError(
+                "`use_cudnn` must be 'auto' or False: SAB has no cuDNN kernel "
+                "(its memory read sits between two LSTM steps), both run "
+                f"TensorFlow ops. Received: use_cudnn={use_cudnn!r}"
+            )
+        self.unroll = bool(unroll)
+        if self.unroll and use_fused is True:
+            raise ValueError(
+                "`unroll=True` runs the cell loop unrolled, which is not the "
+                "fused path: use use_fused='auto' or False with it. Received: "
+                "use_fused=True, unroll=True"
+            )
         self.use_fused = use_fused
+        self.use_cudnn = use_cudnn
+        cell_arguments = dict(locals())
         self.cell = SABCell(
-            units,
-            k_top=k_top,
-            k_att=k_att,
-            k_trunc=k_trunc,
-            attention=attention,
-            temperature=temperature,
-            attention_units=attention_units,
-            scorer=scorer,
-            dropout=dropout,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            attention_initializer=attention_initializer,
-            unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            seed=seed,
+            **{name: cell_arguments[name] for name in CELL_ARGUMENTS},
             dtype=self.dtype_policy,
             name="sab_cell",
         )
@@ -292,6 +242,7 @@ class SAB(keras.layers.Layer):
         self.return_state = bool(return_state)
         self.return_attention = bool(return_attention)
         self.go_backwards = bool(go_backwards)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.stateful = bool(stateful)
         self.max_memories = validation.check_int(
             "max_memories", max_memories, 1, allow_none=True
@@ -393,7 +344,7 @@ class SAB(keras.layers.Layer):
         for variable, value in zip(self.states, (state.h, state.c, memory, keys, written)):
             variable.assign(tf.cast(value, variable.dtype))
 
-    def _run_fused(self, projected, state, mask):
+    def _run_fused(self, projected, state, mask, recurrent_mask):
         """The fused path over `projected` `(batch, timesteps, 4 * units)`;
         returns the outputs and attention, batch-major, and the final
         `SABState`; the attention is `None` unless `return_attention`.
@@ -405,60 +356,89 @@ class SAB(keras.layers.Layer):
         if mask is not None:
             order, lengths = left_aligned_order(mask)
             projected = gather_steps(projected, order)
-        outputs, h, c, attention, memory = fused_sab_sequence(
+        run = fused_sab_sequence(
             tf.transpose(projected, [1, 0, 2]),
             state.h,
             state.c,
             (state.memory, state.keys, state.counters[:, 2]),
             self.cell.step_weights(),
             self.cell.settings,
-            return_attention=self.return_attention,
             lengths=lengths,
+            recurrent_mask=recurrent_mask,
         )
-        outputs = tf.transpose(outputs, [1, 0, 2])
-        if attention is not None:
-            attention = tf.transpose(attention, [1, 0, 2])
+        outputs = tf.transpose(run.outputs, [1, 0, 2])
+        attention = None
+        if self.return_attention:
+            attention = tf.transpose(self._fused_attention(run, state.memory), [1, 0, 2])
+            if mask is not None:
+                attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
         if mask is not None:
             outputs = spread_steps(outputs, mask, state.h)
-            if attention is not None:
-                attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
-        return outputs, attention, SABState(h, c, memory[0], memory[1], _counters(memory[2]))
+        final = SABState(run.h, run.c, run.memory, run.keys, _counters(run.written))
+        return outputs, attention, final
 
-    def _run_loop(self, projected, state, mask):
+    def _fused_attention(self, run, memory):
+        """The attention weights of a `FusedRun`, `(timesteps, batch, slots)`."""
+        shape = tf.shape(run.outputs)
+        slots = memory.shape[1] or tf.shape(memory)[1]
+        if self.cell.k_top == 0:
+            return tf.zeros([shape[0], shape[1], slots], self.compute_dtype)
+        steps = {
+            name: tf.reshape(run.steps[name], [shape[0] * shape[1], -1])
+            for name in ("chosen", "chosen_w")
+            if name in run.steps
+        }
+        selection = Selection(steps.get("chosen"), steps["chosen_w"], None, None)
+        return tf.reshape(
+            selection_weights(selection, slots), [shape[0], shape[1], slots]
+        )
+
+    def _run_loop(self, projected, state, mask, recurrent_mask):
         """The generic loop of `sab_step` over `projected` `(batch,
-        timesteps, 4 * units)`; returns the outputs and attention,
-        batch-major, and the final `SABState`; the attention is `None`
-        unless `return_attention`."""
+        timesteps, 4 * units)` (in Python when `unroll`); returns the outputs
+        and attention, batch-major, and the final `SABState`; the attention
+        is `None` unless `return_attention`."""
         cell = self.cell
         inputs = tf.transpose(projected, [1, 0, 2])
-        timesteps = inputs.shape[0] or tf.shape(inputs)[0]
         weights = cell.step_weights()
         step_mask = None if mask is None else tf.transpose(mask)
-        outputs = tf.TensorArray(self.compute_dtype, size=timesteps)
-        attention = tf.TensorArray(self.compute_dtype, size=timesteps)
 
-        def body(t, state, outputs, attention):
-            output, state, weights_t = sab_step(
-                weights,
-                cell.settings,
-                inputs[t],
-                state,
-                None if step_mask is None else step_mask[t],
+        def step(t, state):
+            output, state, attention = sab_step(
+                weights, cell.settings, inputs[t], state,
+                None if step_mask is None else step_mask[t], recurrent_mask,
             )
-            weights_t = tf.stop_gradient(weights_t)
-            return t + 1, state, outputs.write(t, output), attention.write(t, weights_t)
+            return output, state, tf.stop_gradient(attention)
 
-        _, state, outputs, attention = tf.while_loop(
-            lambda t, *_: t < timesteps,
-            body,
-            (tf.constant(0), state, outputs, attention),
-            maximum_iterations=timesteps,
-        )
-        if self.return_attention:
-            attention = tf.transpose(attention.stack(), [1, 0, 2])
+        if self.unroll:
+            timesteps = inputs.shape[0]
+            if timesteps is None:
+                raise ValueError(
+                    "`unroll=True` needs a static sequence length (the loop is "
+                    f"unrolled in Python). Received: input shape={projected.shape}"
+                )
+            results = []
+            for t in range(timesteps):
+                output, state, attention = step(t, state)
+                results.append((output, attention))
+            outputs, attention = (tf.stack(parts) for parts in zip(*results))
         else:
-            attention = None
-        return tf.transpose(outputs.stack(), [1, 0, 2]), attention, state
+            timesteps = inputs.shape[0] or tf.shape(inputs)[0]
+            arrays = [tf.TensorArray(self.compute_dtype, size=timesteps) for _ in range(2)]
+
+            def body(t, state, outputs, attention):
+                output, state, weights_t = step(t, state)
+                return t + 1, state, outputs.write(t, output), attention.write(t, weights_t)
+
+            _, state, outputs, attention = tf.while_loop(
+                lambda t, *_: t < timesteps,
+                body,
+                (tf.constant(0), state, *arrays),
+                maximum_iterations=timesteps,
+            )
+            outputs, attention = outputs.stack(), attention.stack()
+        attention = tf.transpose(attention, [1, 0, 2]) if self.return_attention else None
+        return tf.transpose(outputs, [1, 0, 2]), attention, state
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
@@ -469,7 +449,6 @@ class SAB(keras.layers.Layer):
             sequences = tf.reverse(sequences, [1])
             mask = None if mask is None else tf.reverse(mask, [1])
         projected = cell.project_inputs(sequences, training)
-        cell.reset_dropout_mask()
         timesteps = sequences.shape[1] or tf.shape(sequences)[1]
         slots = memory_slots(timesteps, cell.k_att, cell.k_top)
         state = initial_sab_state(
@@ -487,10 +466,16 @@ class SAB(keras.layers.Layer):
                 for s in validation.check_initial_state(initial_state, cell.units)
             )
             state = state._replace(h=h, c=c)
-        run = self._run_loop if self.use_fused is False else self._run_fused
-        outputs, attention, state = run(projected, state, mask)
+        recurrent_mask = cell.recurrent_mask(state.h, training)
+        cell.reset_dropout_mask()
+        cell.reset_recurrent_dropout_mask()
+        fused = self.use_fused is True or (self.use_fused == "auto" and not self.unroll)
+        run = self._run_fused if fused else self._run_loop
+        outputs, attention, state = run(projected, state, mask, recurrent_mask)
         if self.stateful:
             self._carry_over(state)
+        if mask is not None and self.zero_output_for_mask:
+            outputs = tf.where(mask[:, :, None], outputs, tf.zeros_like(outputs))
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:
             attention = tf.cast(attention, self.compute_dtype)
@@ -524,85 +509,33 @@ class SAB(keras.layers.Layer):
             masks += [None, None]
         return masks[0] if len(masks) == 1 else masks
 
-    @property
-    def units(self):
-        return self.cell.units
-
-    @property
-    def k_top(self):
-        return self.cell.k_top
-
-    @property
-    def k_att(self):
-        return self.cell.k_att
-
-    @property
-    def k_trunc(self):
-        return self.cell.k_trunc
-
-    @property
-    def attention(self):
-        return self.cell.attention
-
-    @property
-    def temperature(self):
-        return self.cell.temperature
-
-    @property
-    def attention_units(self):
-        return self.cell.attention_units
-
-    @property
-    def scorer(self):
-        return self.cell.scorer
-
-    @property
-    def dropout(self):
-        return self.cell.dropout
-
-    @property
-    def kernel_initializer(self):
-        return self.cell.kernel_initializer
-
-    @property
-    def recurrent_initializer(self):
-        return self.cell.recurrent_initializer
-
-    @property
-    def bias_initializer(self):
-        return self.cell.bias_initializer
-
-    @property
-    def attention_initializer(self):
-        return self.cell.attention_initializer
-
-    @property
-    def unit_forget_bias(self):
-        return self.cell.unit_forget_bias
-
-    @property
-    def kernel_regularizer(self):
-        return self.cell.kernel_regularizer
-
-    @property
-    def recurrent_regularizer(self):
-        return self.cell.recurrent_regularizer
-
-    @property
-    def seed(self):
-        return self.cell.seed
-
     def get_config(self):
         cell_config = self.cell.get_config()
-        config = {name: cell_config[name] for name in _CELL_ARGUMENTS}
+        config = {name: cell_config[name] for name in CELL_ARGUMENTS}
         config.update(
+            activity_regularizer=keras.regularizers.serialize(self.activity_regularizer),
             return_sequences=self.return_sequences,
             return_state=self.return_state,
             return_attention=self.return_attention,
             go_backwards=self.go_backwards,
             stateful=self.stateful,
             max_memories=self.max_memories,
+            zero_output_for_mask=self.zero_output_for_mask,
+            unroll=self.unroll,
+            use_cudnn=self.use_cudnn,
             use_fused=self.use_fused,
         )
         return {**super().get_config(), **config}
 
+
+def _cell_property(name):
+    return property(
+        lambda layer: getattr(layer.cell, name),
+        doc=f"The cell's `{name}` (see `SABCell`).",
+    )
+
+
+# The cell's hyper-parameters, read through the layer (as `keras.layers.LSTM`
+# exposes its cell's).
+for _name in CELL_ARGUMENTS:
+    setattr(SAB, _name, _cell_property(_name))

@@ -15,9 +15,9 @@ import numbers
 
 import keras
 
+from keras_sab import defaults
 from keras_sab import validation
 from keras_sab.sab_layer import SAB
-from keras_sab.sparse_attention import DEFAULT_ATTENTION
 from keras_sab.validation import is_integer
 
 _INSTALL_HINT = (
@@ -210,9 +210,9 @@ class SABHyperModel(keras_tuner.HyperModel):
         k_att=(5, 20),
         k_trunc=(1, 20),
         learning_rate=(1e-4, 1e-2),
-        attention=DEFAULT_ATTENTION,
-        temperature=1.0,
-        attention_units=32,
+        attention=defaults.ATTENTION,
+        temperature=defaults.TEMPERATURE,
+        attention_units=defaults.ATTENTION_UNITS,
         dropout=0.0,
         layer_kwargs=None,
         output_activation=None,

@@ -7,6 +7,8 @@ traceback or as a silently wrong model.
 
 import numbers
 
+import keras
+
 from keras_sab.attention_scorer import SCORERS
 from keras_sab.sparse_attention import ATTENTION_MODES
 
@@ -63,6 +65,28 @@ def check_attention(value):
             f"Received: attention={value!r}"
         )
     return value
+
+
+# Keras activations that are not element-wise: the LSTM's gates need
+# element-wise ones (the fused backward multiplies by their derivatives).
+_NOT_ELEMENTWISE = ("softmax", "log_softmax")
+
+
+def check_activation(name, value):
+    """Returns the Keras activation function `value` names (`None`: linear),
+    if it is element-wise, else raises naming `name`."""
+    try:
+        function = keras.activations.get(value)
+    except ValueError:
+        function = None
+    rejected = [getattr(keras.activations, a) for a in _NOT_ELEMENTWISE]
+    if function is None or not callable(function) or function in rejected:
+        raise ValueError(
+            f"`{name}` must be an element-wise activation: a Keras activation "
+            f"name or function other than {_NOT_ELEMENTWISE}, or None (linear). "
+            f"Received: {name}={value!r}"
+        )
+    return function
 
 
 def check_scorer(value):

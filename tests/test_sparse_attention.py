@@ -4,12 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_sab.sparse_attention import DEFAULT_ATTENTION
+from keras_sab import defaults
 from keras_sab.sparse_attention import NORMALISER_EPSILON
 from keras_sab.sparse_attention import attention_weights
-from keras_sab.sparse_attention import dense_attention_weights
-from keras_sab.sparse_attention import sparse_attention_weights
-from keras_sab.sparse_attention import sparse_softmax_weights
 
 
 def _all_readable(shape):
@@ -21,13 +18,11 @@ def test_exactly_k_top_nonzero_and_sum_to_one(k_top):
     """ALGORITHM.md §3: n > k_top distinct scores give exactly k_top non-zero weights,
     on the k_top best slots, summing to Σr / (Σr + ε): 1 but for the ε."""
     scores = tf.constant(np.random.default_rng(k_top).normal(size=(4, 9)), tf.float32)
-    weights = sparse_attention_weights(scores, _all_readable((4, 9)), k_top).numpy()
+    weights = attention_weights(scores, _all_readable((4, 9)), k_top, "sparse").numpy()
     assert np.all((weights > 0).sum(-1) == k_top)
-    delta = -np.sort(-scores.numpy(), axis=-1)[:, k_top:k_top + 1]
+    delta = -np.sort(-scores.numpy(), axis=-1)[:, k_top : k_top + 1]
     shifted = np.maximum(scores.numpy() - delta, 0).sum(-1)
-    np.testing.assert_allclose(
-        weights.sum(-1), shifted / (shifted + NORMALISER_EPSILON), rtol=1e-5
-    )
+    np.testing.assert_allclose(weights.sum(-1), shifted / (shifted + NORMALISER_EPSILON), rtol=1e-5)
     best = np.argsort(-scores.numpy(), axis=-1)[:, :k_top]
     for row, chosen in zip(weights, best):
         assert set(np.flatnonzero(row)) == set(chosen)
@@ -37,7 +32,7 @@ def test_weights_follow_the_shifted_relu_rule():
     """ALGORITHM.md §3: w_i = max(a_i - δ, 0) / (Σ_j max(a_j - δ, 0) + ε), δ the
     (k+1)-th score."""
     scores = tf.constant([[0.1, 0.5, 0.3, 0.9, -1.0]])
-    weights = sparse_attention_weights(scores, _all_readable((1, 5)), 2).numpy()[0]
+    weights = attention_weights(scores, _all_readable((1, 5)), 2, "sparse").numpy()[0]
     expected = np.array([0.0, 0.2, 0.0, 0.6, 0.0]) / (0.8 + NORMALISER_EPSILON)
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
 
@@ -48,7 +43,7 @@ def test_read_fades_out_continuously_as_scores_tie():
     none: r = (gap, 2 gap) gives a read of 3 gap / (3 gap + ε)."""
     gaps = np.array([1e-1, 1e-4, 1e-6, 1e-7, 1e-8, 0.0])
     scores = tf.constant([[gap, 2 * gap, 0.0, 0.0] for gap in gaps], tf.float32)
-    weights = sparse_attention_weights(scores, _all_readable((len(gaps), 4)), 2).numpy()
+    weights = attention_weights(scores, _all_readable((len(gaps), 4)), 2, "sparse").numpy()
     read = weights.sum(-1)
     assert np.all(np.diff(read) < 0) and read[-1] == 0
     expected = 3 * gaps / (3 * gaps + NORMALISER_EPSILON)
@@ -61,7 +56,7 @@ def test_uniform_when_few_readable(n, k_top):
     """ALGORITHM.md §3: n <= k_top readable memories each get 1/n."""
     scores = tf.constant(np.random.default_rng(n).normal(size=(2, 6)), tf.float32)
     readable = tf.constant(np.repeat(np.arange(6)[None, :] < n, 2, axis=0))
-    weights = sparse_attention_weights(scores, readable, k_top).numpy()
+    weights = attention_weights(scores, readable, k_top, "sparse").numpy()
     np.testing.assert_allclose(weights[:, :n], 1.0 / n, rtol=1e-6)
     assert np.all(weights[:, n:] == 0)
 
@@ -71,9 +66,9 @@ def test_unreadable_slots_never_weighted_whatever_their_scores():
     scores = tf.constant([[0.0, 1.0, 2.0, 1e30, 1e30, 1e30]])
     readable = tf.constant([[True, True, True, False, False, False]])
     for fn in (
-        lambda: sparse_attention_weights(scores, readable, 1),
-        lambda: sparse_attention_weights(scores, readable, 2),
-        lambda: dense_attention_weights(scores, readable),
+        lambda: attention_weights(scores, readable, 1, "sparse"),
+        lambda: attention_weights(scores, readable, 2, "sparse"),
+        lambda: attention_weights(scores, readable, 1, "dense"),
     ):
         weights = fn().numpy()[0]
         assert np.all(weights[3:] == 0)
@@ -95,7 +90,7 @@ def test_tied_scores_give_zeros_not_nan(dtype):
     scores = tf.constant([[0.7] * 6], dtype)
     with tf.GradientTape() as tape:
         tape.watch(scores)
-        weights = sparse_attention_weights(scores, _all_readable((1, 6)), 2)
+        weights = attention_weights(scores, _all_readable((1, 6)), 2, "sparse")
         loss = tf.reduce_sum(weights * tf.range(6, dtype=dtype))
     grad = tape.gradient(loss, scores)
     assert np.all(tf.cast(weights, tf.float32).numpy() == 0)
@@ -130,11 +125,9 @@ def test_non_selected_scores_get_exactly_zero_gradient(k_top):
     scores = tf.constant(np.random.default_rng(k_top).normal(size=(3, 7)), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(scores)
-        weights = sparse_attention_weights(scores, _all_readable((3, 7)), k_top)
+        weights = attention_weights(scores, _all_readable((3, 7)), k_top, "sparse")
         loss = tf.reduce_sum(weights * tf.range(1, 8, dtype=tf.float32) ** 2)
-    grad = tape.gradient(
-        loss, scores, unconnected_gradients=tf.UnconnectedGradients.ZERO
-    ).numpy()
+    grad = tape.gradient(loss, scores, unconnected_gradients=tf.UnconnectedGradients.ZERO).numpy()
     order = np.argsort(-scores.numpy(), axis=-1)
     for row in range(3):
         assert np.all(grad[row, order[row, k_top:]] == 0)
@@ -146,22 +139,20 @@ def test_threshold_is_a_constant_for_differentiation():
     scores = tf.constant([[2.0, 1.0, 0.5, 0.0]])
     with tf.GradientTape() as tape:
         tape.watch(scores)
-        w0 = sparse_attention_weights(scores, _all_readable((1, 4)), 2)[0, 0]
+        w0 = attention_weights(scores, _all_readable((1, 4)), 2, "sparse")[0, 0]
     grad = tape.gradient(w0, scores).numpy()[0]
     # w0 = r0 / S, S = r0 + r1 + ε, r = a - 0.5: dw0/da0 = (S - r0) / S^2,
     # dw0/da1 = -r0 / S^2.
     r0, r1 = 1.5, 0.5
     total = r0 + r1 + NORMALISER_EPSILON
-    np.testing.assert_allclose(
-        grad, [(total - r0) / total**2, -r0 / total**2, 0.0, 0.0], rtol=1e-6
-    )
+    np.testing.assert_allclose(grad, [(total - r0) / total**2, -r0 / total**2, 0.0, 0.0], rtol=1e-6)
 
 
 def test_dense_is_softmax_over_readable():
     """ALGORITHM.md §5: dense attention is a softmax over the readable memories."""
     scores = tf.constant([[1.0, 2.0, 3.0, 4.0]])
     readable = tf.constant([[True, True, True, False]])
-    weights = dense_attention_weights(scores, readable).numpy()[0]
+    weights = attention_weights(scores, readable, 1, "dense").numpy()[0]
     expected = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
     np.testing.assert_allclose(weights[:3], expected, rtol=1e-6)
     assert weights[3] == 0
@@ -186,8 +177,8 @@ def test_sparse_softmax_is_a_softmax_over_the_sparse_selection(k_top):
     rng = np.random.default_rng(10 + k_top)
     scores = tf.constant(rng.normal(size=(4, 9)), tf.float32)
     readable = tf.constant(rng.random((4, 9)) < 0.8)
-    sparse = sparse_attention_weights(scores, readable, k_top).numpy()
-    weights = sparse_softmax_weights(scores, readable, k_top).numpy()
+    sparse = attention_weights(scores, readable, k_top, "sparse").numpy()
+    weights = attention_weights(scores, readable, k_top, "sparse_softmax").numpy()
     expected = _softmax_selected(scores.numpy(), sparse > 0)
     np.testing.assert_allclose(weights, expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
@@ -199,7 +190,7 @@ def test_sparse_softmax_splits_tied_scores_and_weighs_few_rows():
     a row with nothing readable reads nothing."""
     scores = tf.constant([[1.0, 1.0, 1.0, 1.0], [3.0, 1.0, 2.0, 9.0], [1.0, 2.0, 3.0, 4.0]])
     readable = tf.constant([[True] * 4, [True, True, False, False], [False] * 4])
-    weights = sparse_softmax_weights(scores, readable, 2).numpy()
+    weights = attention_weights(scores, readable, 2, "sparse_softmax").numpy()
     assert sorted(weights[0]) == [0.0, 0.0, 0.5, 0.5]
     few = _softmax_selected(np.array([3.0, 1.0]), True)
     np.testing.assert_allclose(weights[1], [*few, 0, 0], rtol=1e-6)
@@ -213,7 +204,7 @@ def test_sparse_softmax_is_finite_in_every_dtype(dtype):
     readable = tf.constant([[True, True, True, True], [False, True, False, True]])
     with tf.GradientTape() as tape:
         tape.watch(scores)
-        weights = sparse_softmax_weights(scores, readable, 2)
+        weights = attention_weights(scores, readable, 2, "sparse_softmax")
         loss = tf.reduce_sum(weights * tf.cast([[1, 2, 3, 4]], dtype))
     grad = tape.gradient(loss, scores)
     assert weights.dtype == dtype
@@ -230,8 +221,8 @@ def test_sparse_softmax_gradient_is_bounded_where_sparse_explodes(temperature):
     scores = tf.constant([[1.0 + 2e-6, 1.0 + 1e-6, 1.0, 0.0]])
     gradients = {}
     for name, weigh in (
-        ("sparse", sparse_attention_weights),
-        ("softmax", lambda *a: sparse_softmax_weights(*a, temperature)),
+        ("sparse", lambda *a: attention_weights(*a, "sparse")),
+        ("softmax", lambda *a: attention_weights(*a, "sparse_softmax", temperature)),
     ):
         with tf.GradientTape() as tape:
             tape.watch(scores)
@@ -251,7 +242,9 @@ def test_temperature_divides_the_scores_of_the_softmax_modes(temperature):
     rng = np.random.default_rng(3)
     scores = rng.normal(size=(4, 7))
     readable = rng.random((4, 7)) < 0.8
-    selected = sparse_attention_weights(tf.constant(scores), tf.constant(readable), 3).numpy() > 0
+    selected = (
+        attention_weights(tf.constant(scores), tf.constant(readable), 3, "sparse").numpy() > 0
+    )
     for mode, kept in (("sparse_softmax", selected), ("dense", readable)):
         weights = attention_weights(
             tf.constant(scores), tf.constant(readable), 3, mode, temperature
@@ -272,31 +265,33 @@ def test_lower_temperature_sharpens_and_keeps_routing():
     for temperature in (0.5, 1.0, 2.0):
         with tf.GradientTape() as tape:
             tape.watch(scores)
-            weights = sparse_softmax_weights(scores * temperature, readable, 2, temperature)
-            first = sparse_softmax_weights(scores, readable, 2, temperature)[0, 1]
+            weights = attention_weights(
+                scores * temperature, readable, 2, "sparse_softmax", temperature
+            )
+            first = attention_weights(scores, readable, 2, "sparse_softmax", temperature)[0, 1]
         gradient = tape.gradient(first, scores).numpy()[0]
         np.testing.assert_allclose(
-            weights.numpy(), sparse_softmax_weights(scores, readable, 2).numpy(), rtol=1e-12
+            weights.numpy(),
+            attention_weights(scores, readable, 2, "sparse_softmax").numpy(),
+            rtol=1e-12,
         )
         assert np.all(gradient[[0, 2, 4]] == 0) and np.all(gradient[[1, 3]] != 0)
         best[temperature] = (first.numpy(), gradient)
     assert best[0.5][0] > best[1.0][0] > best[2.0][0]
     # d w / d a at τ is (1 / τ) w (1 - w) at that τ's own weights.
     for temperature, (weight, gradient) in best.items():
-        np.testing.assert_allclose(
-            gradient[1], weight * (1 - weight) / temperature, rtol=1e-12
-        )
+        np.testing.assert_allclose(gradient[1], weight * (1 - weight) / temperature, rtol=1e-12)
 
 
 def test_default_attention_is_the_softmax_selection():
     """The mode a layer gets unnamed is `"sparse_softmax"` (the one that
     learned the copy task in docs/RESULTS.md)."""
-    assert DEFAULT_ATTENTION == "sparse_softmax"
+    assert defaults.ATTENTION == "sparse_softmax"
     scores = tf.constant([[0.1, 0.5, 0.3, 0.9]])
     readable = _all_readable((1, 4))
     np.testing.assert_array_equal(
         attention_weights(scores, readable, 2).numpy(),
-        sparse_softmax_weights(scores, readable, 2).numpy(),
+        attention_weights(scores, readable, 2, "sparse_softmax").numpy(),
     )
 
 

@@ -1,0 +1,21 @@
+"""The default hyper-parameters of SAB, defined once.
+
+`SABCell`, `SAB`, the tuner's search space and the examples' flags all read
+them from here.
+"""
+
+# Memories attended to per step, steps between memory writes, and the length
+# of the truncation blocks: the paper's settings for the copy task.
+K_TOP = 5
+K_ATT = 10
+K_TRUNC = 10
+# How the selected memories are weighed: it learned the copy task, which the
+# paper's piecewise-linear rule did not (docs/RESULTS.md, "The default
+# attention").
+ATTENTION = "sparse_softmax"
+TEMPERATURE = 1.0
+# The scorer, and the width of its queries and keys.
+SCORER = "mlp"
+ATTENTION_UNITS = 32
+# Which memories a stateful layer keeps once `max_memories` are held.
+KEEP = "latest"

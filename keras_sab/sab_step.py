@@ -1,0 +1,197 @@
+"""One SAB step, as pure functions of the state, the input and the weights.
+
+A step (ALGORITHM.md §2) runs the LSTM, lets its provisional state `ĥ_t`
+attend to the memory of past states, keeps the `k_top` best memories, adds
+their weighted sum to the state, and every `k_att` steps appends the state to
+the memory. Gradients (ALGORITHM.md §4) cross from one step to the next except
+at truncation boundaries (every `k_trunc` steps), and reach the memories only
+through the selected links. `sab_step` is the whole step, with its routing,
+for autodiff (`keras.layers.RNN(SABCell(...))` and `SAB(use_fused=False)`);
+the fused path (`fused_sequence.py`) runs the same `lstm_step` and
+`read_memories` and writes with the same `write_memory`.
+
+References:
+    Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
+    Through Reminding", NeurIPS 2018. https://arxiv.org/abs/1809.03702
+"""
+
+import collections
+
+import tensorflow as tf
+
+from keras_sab import defaults
+from keras_sab.attention_scorer import memory_scores
+from keras_sab.attention_scorer import scorer_dtype
+from keras_sab.lstm_core import LSTM_ACTIVATIONS
+from keras_sab.lstm_core import lstm_step
+from keras_sab.memory_buffer import write_memory
+from keras_sab.sparse_attention import select_memories
+from keras_sab.sparse_attention import selection_weights
+
+SABState = collections.namedtuple("SABState", ["h", "c", "memory", "keys", "counters"])
+SABState.__doc__ = """The recurrent state of SAB.
+
+Fields:
+    h: `(batch, units)` hidden state carried to the next step.
+    c: `(batch, units)` LSTM cell state.
+    memory: `(batch, slots, units)` fixed buffer of written states `h`.
+    keys: `(batch, slots, attention_units)` their keys `W_m m (+ b)`, in the
+        scorer's dtype (`scorer_dtype`; `keras.layers.RNN` casts it to the
+        compute dtype between steps).
+    counters: `(batch, 3)`: steps since the last memory write, steps since
+        the last truncation, and number of memories written.
+"""
+
+StepWeights = collections.namedtuple(
+    "StepWeights",
+    ["recurrent_kernel", "query_kernel", "memory_kernel", "attention_bias", "attention_vector"],
+)
+StepWeights.__doc__ = """The weights one step uses (the input projection is
+applied beforehand). The four attention weights are `None` when `k_top=0`,
+and of the scorer's dtype (`scorer_dtype`) otherwise; `attention_bias` and
+`attention_vector` are `None` with the dot-product scorer (see
+`keras_sab.attention_scorer.memory_scores`)."""
+
+StepSettings = collections.namedtuple(
+    "StepSettings",
+    ["k_top", "k_att", "k_trunc", "attention", "temperature", "activations"],
+    defaults=[defaults.ATTENTION, defaults.TEMPERATURE, LSTM_ACTIVATIONS],
+)
+StepSettings.__doc__ = """The hyper-parameters of a step: `k_top`, `k_att`,
+`k_trunc` (`None`: no truncation), the attention mode, its temperature and the
+LSTM's `LSTMActivations`."""
+
+
+def initial_sab_state(batch_size, slots, units, attention_units, dtype):
+    """Zero state with an empty memory of `slots` slots.
+
+    Args:
+        batch_size: int or scalar tensor.
+        slots: int or scalar tensor, memory capacity.
+        units: int, state width.
+        attention_units: int, key width.
+        dtype: dtype of `h`, `c` and the memory; the keys are of
+            `scorer_dtype(dtype)`, the counters `int32`.
+
+    Returns:
+        A `SABState`.
+    """
+    return SABState(
+        h=tf.zeros([batch_size, units], dtype),
+        c=tf.zeros([batch_size, units], dtype),
+        memory=tf.zeros([batch_size, slots, units], dtype),
+        keys=tf.zeros([batch_size, slots, attention_units], scorer_dtype(dtype)),
+        counters=tf.zeros([batch_size, 3], tf.int32),
+    )
+
+
+def step_query(weights, h_hat):
+    """The step's query `W_q ĥ_t`, in the scorer's dtype."""
+    return tf.matmul(tf.cast(h_hat, weights.query_kernel.dtype), weights.query_kernel)
+
+
+def gather_slots(buffer, indices):
+    """`buffer[b, indices[b, j]]` for `buffer (batch, slots, ...)` and int32
+    `indices (batch, k)`; the whole buffer when `indices` is `None`."""
+    if indices is None:
+        return buffer
+    return tf.gather(buffer, indices, axis=1, batch_dims=1)
+
+
+def read_memories(weights, settings, h_hat, memory, keys, readable):
+    """Adds the sparse attention read of `memory` to the provisional state.
+
+    Args:
+        weights: `StepWeights`.
+        settings: `StepSettings`.
+        h_hat: `(batch, units)`, the LSTM's provisional state `ĥ_t`.
+        memory: `(batch, slots, units)`.
+        keys: `(batch, slots, attention_units)`, their keys.
+        readable: bool `(batch, slots)`, the slots written before this step.
+
+    Returns:
+        `(h, selection)`: `h = ĥ + Σ_selected w_i m_i` and the
+        `sparse_attention.Selection` (in the scorer's dtype; the read is in
+        the dtype of `memory`).
+    """
+    scores = memory_scores(
+        step_query(weights, h_hat), tf.cast(keys, weights.query_kernel.dtype),
+        weights.attention_vector,
+    )
+    selection = select_memories(
+        scores, readable, settings.k_top, settings.attention, settings.temperature
+    )
+    read = tf.matmul(
+        tf.cast(selection.weights, memory.dtype)[:, None, :],
+        gather_slots(memory, selection.indices),
+    )
+    return h_hat + read[:, 0], selection
+
+
+def sab_step(weights, settings, projected_input, state, step_mask=None, recurrent_mask=None):
+    """One SAB step with its gradient routing: `(state, input, weights) ->
+    (output, state)`.
+
+    Args:
+        weights: `StepWeights`.
+        settings: `StepSettings`.
+        projected_input: `(batch, 4 * units)`, `x_t W + b`.
+        state: `SABState`; `counters` may be of any numeric dtype and is
+            returned in the same dtype.
+        step_mask: optional bool `(batch,)`; where `False` the step is
+            skipped: the state is carried unchanged and the output repeats
+            `h`. Defaults to `None`.
+        recurrent_mask: optional `(batch, units)` recurrent dropout mask.
+            Defaults to `None`.
+
+    Returns:
+        A tuple `(output, new_state, attention)`: the step's output `h_t`
+        `(batch, units)`, the `SABState` to carry to the next step, and the
+        attention weights over every slot `(batch, slots)` (zeros where not
+        selected).
+    """
+    counters = tf.cast(state.counters, tf.int32)
+    since_write, since_cut, written = tf.unstack(counters, axis=-1)
+    h_in, c_in = state.h, state.c
+    if settings.k_trunc is not None:
+        # A state that has crossed `k_trunc` steps since the last cut enters
+        # this step without gradient (the cut falls between two blocks).
+        cut = since_cut >= settings.k_trunc
+        since_cut = tf.where(cut, 0, since_cut) + 1
+        h_in = tf.where(cut[:, None], tf.stop_gradient(h_in), h_in)
+        c_in = tf.where(cut[:, None], tf.stop_gradient(c_in), c_in)
+    h_hat, c = lstm_step(
+        projected_input, h_in, c_in, weights.recurrent_kernel, settings.activations,
+        recurrent_mask,
+    )
+    slots = tf.shape(state.memory)[1]
+    memory, keys = state.memory, state.keys
+    since_write += 1
+    write = since_write >= settings.k_att
+    since_write = tf.where(write, 0, since_write)
+    if settings.k_top > 0:
+        readable = tf.range(slots)[None, :] < written[:, None]
+        h, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
+        attention = tf.cast(selection_weights(selection, slots), h.dtype)
+        # A write to a full memory is dropped.
+        memory, keys = write_memory(
+            memory, keys, tf.minimum(written, slots - 1), h, weights.memory_kernel,
+            weights.attention_bias, write & (written < slots),
+        )
+    else:
+        h, attention = h_hat, tf.zeros([tf.shape(h_hat)[0], slots], h_hat.dtype)
+    # Held at the capacity, so that the count stays within what a float16
+    # state holds exactly.
+    written = tf.minimum(written + tf.cast(write, tf.int32), slots)
+    counters = tf.stack([since_write, since_cut, written], axis=-1)
+    new_state = SABState(h, c, memory, keys, tf.cast(counters, state.counters.dtype))
+    if step_mask is not None:
+        new_state = SABState(
+            *[
+                tf.where(tf.reshape(step_mask, [-1] + [1] * (len(new.shape) - 1)), new, old)
+                for new, old in zip(new_state, state)
+            ]
+        )
+        h = tf.where(step_mask[:, None], h, state.h)
+        attention = tf.where(step_mask[:, None], attention, tf.zeros_like(attention))
+    return h, new_state, attention
