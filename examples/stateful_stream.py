@@ -15,11 +15,18 @@ first one saw.
 
 `keras_sab.SAB(stateful=True, max_memories=M)` carries `h`, `c` and its
 memory: the last segment's query can read the memories written while the cue
-was on screen. `keras.layers.LSTM(stateful=True)` carries `h` and `c`, through
-which the cue must survive every later step, and no gradient from the query
-reaches the segment where the cue was. Both train on the same batches, with
-the same optimizer and updates; the script prints both test accuracies last
-and writes them to `--out`/metrics.json.
+was on screen, and with `--stream-credit` (the layer's default) the query's
+gradient reaches back, through the memory it read, into the first segment's
+steps that wrote it (ALGORITHM.md §4b). `--no-stream-credit` treats earlier
+memories as constants. `--keep` chooses which memories a full memory keeps
+(`latest`, or `most_read`). `keras.layers.LSTM(stateful=True)` carries `h`
+and `c`, through which the cue must survive every later step, and no gradient
+from the query reaches the segment where the cue was. Both train on the same
+batches, with the same optimizer and updates; the script prints both test
+accuracies last and writes them, with every flag, to `--out`/metrics.json.
+
+    python examples/stateful_stream.py --seed 1
+    python examples/stateful_stream.py -T 2000 --segments 10 --max-memories 16 --keep most_read
 """
 
 import argparse
@@ -32,6 +39,8 @@ import numpy as np
 
 import keras_sab
 from keras_sab import tasks
+from keras_sab.defaults import KEEP
+from keras_sab.memory_buffer import KEEP_POLICIES
 from keras_sab.tasks import cue_recall
 
 MODELS = ("sab", "lstm")
@@ -51,6 +60,10 @@ def parse_args(argv=None):
     parser.add_argument("--units", type=int, default=64, help="Width of both layers.")
     parser.add_argument("--max-memories", type=int, default=32,
                         help="Memories SAB carries from segment to segment.")
+    parser.add_argument("--stream-credit", action=argparse.BooleanOptionalAction,
+                        default=True, help="SAB: credit memories of earlier segments.")
+    parser.add_argument("--keep", choices=KEEP_POLICIES, default=KEEP,
+                        help="SAB: which memories a full memory keeps.")
     parser.add_argument("--updates", type=int, default=800,
                         help="Training updates per model (one per sequence batch).")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -81,7 +94,8 @@ def build_model(kind, args):
     inputs = keras.Input((None, tasks.CUE_INPUT_DIM), batch_size=args.batch_size)
     if kind == "sab":
         recurrent = keras_sab.SAB(
-            args.units, stateful=True, max_memories=args.max_memories, name="sab"
+            args.units, stateful=True, max_memories=args.max_memories,
+            stream_credit=args.stream_credit, keep=args.keep, name="sab",
         )
     else:
         recurrent = keras.layers.LSTM(args.units, stateful=True, name="lstm")
@@ -149,6 +163,8 @@ def main(argv=None):
         json.dump(results, stream, indent=2)
     segment = (args.timesteps + cue_recall.CUE_WINDOW) // args.segments
     asked = ", asked after every segment" if args.ask_every_segment else ""
+    credit = "with" if args.stream_credit else "without"
+    asked += f", SAB {credit} stream credit, keep={args.keep}"
     print(f"\ncue recall across {args.segments} segments of {segment} steps{asked} "
           f"(chance 12.5%), {args.updates} updates, seed {args.seed}:")
     for kind in MODELS:

@@ -57,8 +57,9 @@ Fields:
 """
 
 
-def fused_sab_sequence(projected, h0, c0, memory, weights, settings, lengths=None,
-                       recurrent_mask=None):
+def fused_sab_sequence(
+    projected, h0, c0, memory, weights, settings, lengths=None, recurrent_mask=None
+):
     """Runs SAB over a whole sequence with the memory-lean gradient.
 
     Args:
@@ -95,16 +96,21 @@ def fused_sab_sequence(projected, h0, c0, memory, weights, settings, lengths=Non
     present = [weights.recurrent_kernel]
     if sequence.attend:
         present += [w for w in weights[1:] if w is not None]
-    outputs, h, c, final_memory, final_keys, *steps = tf.custom_gradient(
-        sequence.forward
-    )(memory_in, keys_in, projected, h0, c0, *present)
+    outputs, h, c, final_memory, final_keys, *steps = tf.custom_gradient(sequence.forward)(
+        memory_in, keys_in, projected, h0, c0, *present
+    )
     timesteps = tf.shape(projected)[0]
     run = timesteps if lengths is None else lengths
     if settings.k_top > 0:
         written = written + run // settings.k_att
     return FusedRun(
-        outputs, h, c, tf.stop_gradient(final_memory), tf.stop_gradient(final_keys),
-        written, {name: tf.stop_gradient(x) for name, x in zip(sequence.saved[1:], steps)},
+        outputs,
+        h,
+        c,
+        tf.stop_gradient(final_memory),
+        tf.stop_gradient(final_keys),
+        written,
+        {name: tf.stop_gradient(x) for name, x in zip(sequence.saved[1:], steps)},
     )
 
 
@@ -113,8 +119,18 @@ def fused_sab_sequence(projected, h0, c0, memory, weights, settings, lengths=Non
 # inputs.
 _Saved = collections.namedtuple(
     "_Saved",
-    ["h0", "outputs", "c_prev", "chosen", "chosen_w", "totals", "few", "memory", "keys",
-     "projected"],
+    [
+        "h0",
+        "outputs",
+        "c_prev",
+        "chosen",
+        "chosen_w",
+        "totals",
+        "few",
+        "memory",
+        "keys",
+        "projected",
+    ],
 )
 
 
@@ -170,8 +186,10 @@ class _FusedSequence:
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         dtype = projected.dtype
         array_dtypes = {
-            "chosen": tf.int32, "chosen_w": scorer_dtype(dtype),
-            "totals": scorer_dtype(dtype), "few": tf.bool,
+            "chosen": tf.int32,
+            "chosen_w": scorer_dtype(dtype),
+            "totals": scorer_dtype(dtype),
+            "few": tf.bool,
         }
         arrays = {
             name: tf.TensorArray(array_dtypes.get(name, dtype), size=timesteps)
@@ -180,15 +198,21 @@ class _FusedSequence:
 
         def step(t, h, c, arrays, readable, memory, keys):
             h_hat, c_new = lstm_step(
-                tf.gather(projected, t), h, c, recurrent_kernel, settings.activations,
+                tf.gather(projected, t),
+                h,
+                c,
+                recurrent_kernel,
+                settings.activations,
                 self.recurrent_mask,
             )
             h_new, saved = h_hat, {"c_prev": c}
             if self.attend:
                 h_new, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
                 saved.update(
-                    chosen=selection.indices, chosen_w=selection.weights,
-                    totals=selection.total, few=selection.few,
+                    chosen=selection.indices,
+                    chosen_w=selection.weights,
+                    totals=selection.total,
+                    few=selection.few,
                 )
             active = self.active(t)
             if active is not None:
@@ -211,14 +235,21 @@ class _FusedSequence:
                 return t + 1, h, c, arrays
 
             _, h, c, arrays = tf.while_loop(
-                lambda t, *_: t < stop, inner, (start, h, c, arrays),
+                lambda t, *_: t < stop,
+                inner,
+                (start, h, c, arrays),
                 maximum_iterations=self.k_att,
             )
             if self.attend:
                 full = tf.fill([self.batch], stop - start == self.k_att)
                 memory, keys = write_memory(
-                    memory, keys, self.slot(block), h, weights.memory_kernel,
-                    weights.attention_bias, full,
+                    memory,
+                    keys,
+                    self.slot(block),
+                    h,
+                    weights.memory_kernel,
+                    weights.attention_bias,
+                    full,
                 )
             return block + 1, h, c, memory, keys, arrays
 
@@ -231,7 +262,10 @@ class _FusedSequence:
         )
         stacked = {name: a.stack() for name, a in arrays.items()}
         saved = _Saved(
-            h0, memory=memory_out, keys=keys_out, projected=projected,
+            h0,
+            memory=memory_out,
+            keys=keys_out,
+            projected=projected,
             **{name: stacked.get(name) for name in _Saved._fields[1:7]},
         )
 
@@ -240,42 +274,6 @@ class _FusedSequence:
 
         results = (stacked["outputs"], h, c, memory_out, keys_out)
         return results + tuple(stacked[name] for name in self.saved[1:]), backward
-
-    def attention_backward(self, weights, d_h, query, memory, keys, selection,
-                           weighted_sum=None):
-        """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
-
-        Args:
-            weights: `StepWeights`.
-            d_h: `(batch, units)`, the gradient of the step's `h`.
-            query: `(batch, attention_units)`, the step's query.
-            memory, keys: the buffers the step read.
-            selection: the step's `Selection`.
-            weighted_sum: see `scores_gradient`. Defaults to `None`.
-
-        Returns:
-            `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`, the
-            memory and key gradients for the read slots only; `d_vector` is
-            `None` with the dot-product scorer, which has no vector.
-            Everything from the weights' gradient on is in the scorer's dtype.
-        """
-        dtype = d_h.dtype
-        read_m = gather_slots(memory, selection.indices)
-        read_k = gather_slots(keys, selection.indices)
-        d_read_m = tf.cast(selection.weights, dtype)[:, :, None] * d_h[:, None, :]
-        d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
-        settings = self.settings
-        d_scores = scores_gradient(
-            d_w, selection, self.k_top, settings.attention, settings.temperature,
-            weighted_sum,
-        )
-        d_query, d_read_k, d_vector = memory_scores_gradient(
-            d_scores, query, read_k, weights.attention_vector
-        )
-        d_h_hat = d_h + tf.cast(
-            tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype
-        )
-        return d_h_hat, d_query, d_read_m, d_read_k, d_vector
 
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
         """The gradients of the inputs of `forward`, in its order: the
@@ -288,7 +286,9 @@ class _FusedSequence:
         d_outputs, d_h_final, d_c_final = [
             tf.zeros_like(like) if grad is None else grad
             for grad, like in (
-                (d_outputs, saved.outputs), (d_h_final, saved.h0), (d_c_final, saved.h0)
+                (d_outputs, saved.outputs),
+                (d_h_final, saved.h0),
+                (d_c_final, saved.h0),
             )
         ]
         per_step = {"projected": projected, "c_prev": saved.c_prev, "d_out": d_outputs}
@@ -298,7 +298,6 @@ class _FusedSequence:
             if getattr(saved, name) is not None
         )
         dtype = projected.dtype
-        score_dtype = scorer_dtype(dtype)
         units = saved.h0.shape[-1]
         mask = self.recurrent_mask
 
@@ -329,6 +328,7 @@ class _FusedSequence:
                     # No cut before a masked step: it keeps the state.
                     kept = kept | ~self.active(steps[:, None, None] + 1)
                 pieces["kept"] = kept
+            pieces["active"] = self.active(steps[:, None, None])
             return pieces
 
         def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
@@ -336,101 +336,39 @@ class _FusedSequence:
             pieces = block_slices(block)
             h_prev_b, c_prev_b, d_out_b = pieces["h_prev"], pieces["c_prev"], pieces["d_out"]
             h_in_b = h_prev_b if mask is None else h_prev_b * mask
-            z = pieces["projected"] + tf.einsum(
-                "tbu,uv->tbv", h_in_b, weights.recurrent_kernel
-            )
+            z = pieces["projected"] + tf.einsum("tbu,uv->tbv", h_in_b, weights.recurrent_kernel)
             h_hat, derivatives = lstm_derivatives(z, c_prev_b, self.settings.activations)
             d_weights = dict(d_weights)
             written = start + k_att <= timesteps
-            kept_b, d_c_in_b = pieces["kept"], pieces["d_c_in"]
             zeros = tf.zeros_like(d_h)
             if attend:
-                query = step_query(weights, h_hat)
                 slot = self.slot(block)
 
                 def at_slot(buffer):
                     return tf.gather(buffer, slot, axis=1, batch_dims=1)
 
-                key_grad = tf.where(written, at_slot(d_keys), tf.zeros_like(d_keys[:, 0]))
-                extra = tf.where(written, at_slot(d_memory), zeros) + tf.cast(
-                    tf.matmul(key_grad, weights.memory_kernel, transpose_b=True), dtype
-                )
-                d_weights["memory_kernel"] += tf.matmul(
-                    tf.cast(at_slot(memory), score_dtype), key_grad, transpose_a=True
-                )
-                if "attention_bias" in d_weights:
-                    d_weights["attention_bias"] += tf.reduce_sum(key_grad, axis=0)
                 # The memory's gradient joins the state at the block's write step.
-                d_out_b = tf.tensor_scatter_nd_add(d_out_b, [[k_att - 1]], extra[None])
-            # The MLP scorer's vector's gradient, summed over the block's steps.
-            d_vector = (
-                tf.zeros_like(d_weights["attention_vector"])
-                if "attention_vector" in d_weights
-                else tf.zeros([], dtype)
-            )
-            # d_z, then with attention d_query, d_read_m and d_read_k.
-            array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
-            arrays = [tf.TensorArray(d, size=k_att) for d in array_dtypes]
-
-            def step(x, i):
-                return None if x is None else tf.gather(x, i)
-
-            def inner(i, d_h, d_c, d_vector, arrays):
-                active = self.active(start + i)
-                if kept_b is not None:
-                    kept = step(kept_b, i)
-                    d_h = tf.where(kept, d_h, zeros)
-                    d_c = tf.where(kept, d_c, zeros)
-                d_h += step(d_out_b, i)
-                d_c += step(d_c_in_b, i)
-                d_h_kept, d_c_kept = d_h, d_c
-                if active is not None:
-                    # A masked step passes its gradient on unchanged and
-                    # back-propagates nothing into the step itself.
-                    d_h = tf.where(active, d_h, tf.zeros_like(d_h))
-                    d_c = tf.where(active, d_c, tf.zeros_like(d_c))
-                outputs = []
-                if attend:
-                    selection = Selection(
-                        *[step(pieces.get(name), i) for name in _SELECTION_STEPS]
-                    )
-                    d_h, d_query, d_read_m, d_read_k, d_v = self.attention_backward(
-                        weights, d_h, step(query, i), memory, keys, selection
-                    )
-                    if d_v is not None:
-                        d_vector += d_v
-                    outputs = [d_query, d_read_m, d_read_k]
-                d_z, d_c = lstm_backward(d_h, d_c, [step(x, i) for x in derivatives])
-                d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
-                if mask is not None:
-                    d_h *= mask
-                if active is not None:
-                    d_h = tf.where(active, d_h, d_h_kept)
-                    d_c = tf.where(active, d_c, d_c_kept)
-                arrays = [a.write(i, v) for a, v in zip(arrays, [d_z] + outputs)]
-                return i - 1, d_h, d_c, d_vector, arrays
-
-            _, d_h, d_c, d_vector, arrays = tf.while_loop(
-                lambda i, *_: i >= 0,
-                inner,
-                (tf.constant(k_att - 1), d_h, d_c, d_vector, arrays),
-                maximum_iterations=k_att,
-            )
-            stacked = [a.stack() for a in arrays]
-            d_z = stacked[0]
-            d_weights["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_in_b, d_z)
-            if attend:
-                d_query, d_read_m, d_read_k = stacked[1:]
-                d_weights["query_kernel"] += tf.einsum(
-                    "tbu,tba->ua", tf.cast(h_hat, score_dtype), d_query
+                d_written = write_gradient(
+                    weights,
+                    d_weights,
+                    at_slot(memory),
+                    tf.where(written, at_slot(d_memory), zeros),
+                    tf.where(written, at_slot(d_keys), tf.zeros_like(d_keys[:, 0])),
                 )
-                if "attention_vector" in d_weights:
-                    d_weights["attention_vector"] += d_vector
+                d_out_b = tf.tensor_scatter_nd_add(d_out_b, [[k_att - 1]], d_written[None])
+            pieces.update(d_out=d_out_b, derivatives=derivatives)
+            if attend:
+                pieces["query"] = step_query(weights, h_hat)
+            d_h, d_c, d_vector, stacked = steps_backward(
+                self.settings, weights, mask, memory, keys, pieces, d_h, d_c
+            )
+            add_step_weight_gradients(d_weights, h_in_b, h_hat, stacked, d_vector)
+            if attend:
                 chosen_b = pieces.get("chosen")
-                d_memory = self.flush(d_memory, chosen_b, d_read_m)
-                d_keys = self.flush(d_keys, chosen_b, d_read_k)
-            return (block - 1, d_h, d_c, d_memory, d_keys,
-                    d_projected.write(block, d_z), d_weights)
+                d_memory = flush_gradients(d_memory, chosen_b, stacked[2])
+                d_keys = flush_gradients(d_keys, chosen_b, stacked[3])
+            d_z = stacked[0]
+            return (block - 1, d_h, d_c, d_memory, d_keys, d_projected.write(block, d_z), d_weights)
 
         present = {name: w for name, w in weights._asdict().items() if w is not None}
         d_h = tf.zeros([self.batch, units], dtype)
@@ -448,29 +386,213 @@ class _FusedSequence:
             ),
             maximum_iterations=blocks,
         )
-        d_projected = tf.reshape(
-            d_projected.stack(), [blocks * k_att, self.batch, 4 * units]
-        )[:timesteps]
+        d_projected = tf.reshape(d_projected.stack(), [blocks * k_att, self.batch, 4 * units])[
+            :timesteps
+        ]
         # Only the memories held before the first step are inputs; the later
         # slots of the incoming buffers were overwritten.
         incoming = tf.range(self.slots)[None, :, None] < self.written[:, None, None]
         d_memory = tf.where(incoming, d_memory, tf.zeros_like(d_memory))
         d_keys = tf.where(incoming, d_keys, tf.zeros_like(d_keys))
-        return [d_memory, d_keys, d_projected, d_h0, d_c0] + [
-            d_weights[name] for name in present
-        ]
+        return [d_memory, d_keys, d_projected, d_h0, d_c0] + [d_weights[name] for name in present]
 
-    def flush(self, buffer, chosen, values):
-        """Adds a block's per-step gradients `values (k_att, B, K, D)` for the
-        slots `chosen (k_att, B, K)` into `buffer (B, M, D)` (every slot in
-        order when `chosen` is `None`)."""
-        if chosen is None:
-            return tf.ensure_shape(buffer + tf.reduce_sum(values, axis=0), buffer.shape)
-        batch_index = tf.broadcast_to(tf.range(self.batch)[None, :, None], tf.shape(chosen))
-        indices = tf.stack([batch_index, chosen], axis=-1)
-        flushed = tf.tensor_scatter_nd_add(
-            buffer,
-            tf.reshape(indices, [-1, 2]),
-            tf.reshape(values, [-1, tf.shape(values)[-1]]),
+
+def attention_backward(
+    settings, weights, d_h, query, memory, keys, selection, weighted_sum=None, present=None
+):
+    """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
+
+    Args:
+        settings: `StepSettings`.
+        weights: `StepWeights`.
+        d_h: `(batch, units)`, the gradient of the step's `h`.
+        query: `(batch, attention_units)`, the step's query.
+        memory, keys: the buffers the step read.
+        selection: the step's `Selection`.
+        weighted_sum: see `scores_gradient`. Defaults to `None`.
+        present: optional float `(batch, k)`, 0 for the selected memories
+            whose values are unknown (a stream's memory no longer kept): their
+            scores get no gradient. Defaults to `None`: all known.
+
+    Returns:
+        `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`, the
+        memory and key gradients for the read slots only; `d_vector` is
+        `None` with the dot-product scorer, which has no vector. Everything
+        from the weights' gradient on is in the scorer's dtype.
+    """
+    dtype = d_h.dtype
+    read_m = gather_slots(memory, selection.indices)
+    read_k = gather_slots(keys, selection.indices)
+    d_read_m = tf.cast(selection.weights, dtype)[:, :, None] * d_h[:, None, :]
+    d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
+    d_scores = scores_gradient(
+        d_w,
+        selection,
+        settings.k_top,
+        settings.attention,
+        settings.temperature,
+        weighted_sum,
+    )
+    if present is not None:
+        d_scores *= present
+    d_query, d_read_k, d_vector = memory_scores_gradient(
+        d_scores, query, read_k, weights.attention_vector
+    )
+    d_h_hat = d_h + tf.cast(tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype)
+    return d_h_hat, d_query, d_read_m, d_read_k, d_vector
+
+
+def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, d_c):
+    """Back-propagates through a run of consecutive steps, last to first.
+
+    The step loop of the fused backward (a block of `k_att` steps) and of a
+    stream's records (a memory's truncation block): per step, the gradient
+    from outside joins, the attention read and the LSTM are
+    back-propagated, and the recurrent gradient passes to the step before
+    unless a cut stops it.
+
+    Args:
+        settings: `StepSettings`.
+        weights: `StepWeights`.
+        recurrent_mask: `(batch, units)` recurrent dropout mask, or `None`.
+        memory, keys: the buffers the steps read.
+        steps: dict of per-step tensors `(n, batch, ...)`: `d_out` and
+            `d_c_in`, the gradients arriving from outside; `kept` (bool,
+            whether the gradient from the next step passes into this one;
+            `None`: always), `active` (bool; `None`: all; an inactive step
+            passes its gradient on unchanged and back-propagates nothing),
+            `derivatives` (`lstm_derivatives`), and with attention `query`,
+            the `Selection` fields `chosen`, `chosen_w`, `totals`, `few`,
+            and optionally `read` (`h - ĥ`, for `weighted_sum`) and
+            `present` (see `attention_backward`).
+        d_h, d_c: `(batch, units)`, the gradients arriving from the step
+            after the run.
+
+    Returns:
+        `(d_h, d_c, d_vector, stacked)`: the gradients passed to the step
+        before the run, the MLP scorer's vector's gradient (`None` without
+        it), and the per-step `[d_z]`, then with attention `d_query`,
+        `d_read_m`, `d_read_k`, each `(n, batch, ...)`.
+    """
+    attend = settings.k_top > 0
+    dtype = d_h.dtype
+    score_dtype = scorer_dtype(dtype)
+    n = steps["d_out"].shape[0] or tf.shape(steps["d_out"])[0]
+    has_vector = attend and weights.attention_vector is not None
+    d_vector = tf.zeros_like(weights.attention_vector) if has_vector else tf.zeros([], dtype)
+    array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
+    arrays = [tf.TensorArray(d, size=n) for d in array_dtypes]
+
+    def step(name, i):
+        x = steps.get(name)
+        return None if x is None else tf.gather(x, i)
+
+    def inner(i, d_h, d_c, d_vector, arrays):
+        zeros = tf.zeros_like(d_h)
+        kept, active = step("kept", i), step("active", i)
+        if kept is not None:
+            d_h = tf.where(kept, d_h, zeros)
+            d_c = tf.where(kept, d_c, zeros)
+        d_h += step("d_out", i)
+        d_c += step("d_c_in", i)
+        d_h_kept, d_c_kept = d_h, d_c
+        if active is not None:
+            d_h = tf.where(active, d_h, zeros)
+            d_c = tf.where(active, d_c, zeros)
+        outputs = []
+        if attend:
+            selection = Selection(*[step(name, i) for name in _SELECTION_STEPS])
+            read = step("read", i)
+            weighted_sum = None
+            if read is not None:
+                weighted_sum = tf.cast(
+                    tf.reduce_sum(read * d_h, axis=-1, keepdims=True), score_dtype
+                )
+            d_h, d_query, d_read_m, d_read_k, d_v = attention_backward(
+                settings,
+                weights,
+                d_h,
+                step("query", i),
+                memory,
+                keys,
+                selection,
+                weighted_sum,
+                step("present", i),
+            )
+            if d_v is not None:
+                d_vector += d_v
+            outputs = [d_query, d_read_m, d_read_k]
+        d_z, d_c = lstm_backward(d_h, d_c, [tf.gather(x, i) for x in steps["derivatives"]])
+        d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
+        if recurrent_mask is not None:
+            d_h *= recurrent_mask
+        if active is not None:
+            d_h = tf.where(active, d_h, d_h_kept)
+            d_c = tf.where(active, d_c, d_c_kept)
+        arrays = [a.write(i, v) for a, v in zip(arrays, [d_z] + outputs)]
+        return i - 1, d_h, d_c, d_vector, arrays
+
+    _, d_h, d_c, d_vector, arrays = tf.while_loop(
+        lambda i, *_: i >= 0,
+        inner,
+        (n - 1, d_h, d_c, d_vector, arrays),
+        maximum_iterations=n,
+    )
+    return d_h, d_c, d_vector if has_vector else None, [a.stack() for a in arrays]
+
+
+def write_gradient(weights, d_weights, memory, d_memory, d_keys):
+    """The gradient a written memory and its key send to the state `h` at
+    the write step, `(batch, units)`; adds the key's share to the memory
+    kernel's (and bias's) gradient in `d_weights`.
+
+    Args:
+        weights: `StepWeights`.
+        d_weights: dict of weight gradients, updated in place.
+        memory: `(batch, units)`, the written memories.
+        d_memory: `(batch, units)`, their gradient.
+        d_keys: `(batch, attention_units)`, their keys' gradient.
+    """
+    d_weights["memory_kernel"] += tf.matmul(tf.cast(memory, d_keys.dtype), d_keys, transpose_a=True)
+    if "attention_bias" in d_weights:
+        d_weights["attention_bias"] += tf.reduce_sum(d_keys, axis=0)
+    return d_memory + tf.cast(
+        tf.matmul(d_keys, weights.memory_kernel, transpose_b=True), d_memory.dtype
+    )
+
+
+def add_step_weight_gradients(d_weights, h_in, h_hat, stacked, d_vector):
+    """Adds a run of steps' share to the recurrent weights' gradients.
+
+    Args:
+        d_weights: dict of weight gradients, updated in place.
+        h_in: `(n, batch, units)`, `h_{t-1}` as it entered the recurrent
+            product (after recurrent dropout).
+        h_hat: `(n, batch, units)`, the LSTM's provisional states.
+        stacked, d_vector: what `steps_backward` returned.
+    """
+    d_weights["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_in, stacked[0])
+    if len(stacked) > 1:
+        d_query = stacked[1]
+        d_weights["query_kernel"] += tf.einsum(
+            "tbu,tba->ua", tf.cast(h_hat, d_query.dtype), d_query
         )
-        return tf.ensure_shape(flushed, buffer.shape)
+    if d_vector is not None:
+        d_weights["attention_vector"] += d_vector
+
+
+def flush_gradients(buffer, chosen, values):
+    """Adds per-step gradients `values (n, B, K, D)` for the slots `chosen
+    (n, B, K)` into `buffer (B, M, D)` (every slot in order when `chosen` is
+    `None`)."""
+    if chosen is None:
+        return tf.ensure_shape(buffer + tf.reduce_sum(values, axis=0), buffer.shape)
+    shape = tf.shape(chosen)
+    batch_index = tf.broadcast_to(tf.range(shape[1])[None, :, None], shape)
+    indices = tf.stack([batch_index, chosen], axis=-1)
+    flushed = tf.tensor_scatter_nd_add(
+        buffer,
+        tf.reshape(indices, [-1, 2]),
+        tf.reshape(values, [-1, tf.shape(values)[-1]]),
+    )
+    return tf.ensure_shape(flushed, buffer.shape)

@@ -12,9 +12,7 @@ import collections
 
 import tensorflow as tf
 
-LSTMActivations = collections.namedtuple(
-    "LSTMActivations", ["activation", "recurrent_activation"]
-)
+LSTMActivations = collections.namedtuple("LSTMActivations", ["activation", "recurrent_activation"])
 LSTMActivations.__doc__ = """The LSTM's two element-wise activations.
 
 Fields:
@@ -56,8 +54,9 @@ def lstm_gates(z, c_prev, activations=LSTM_ACTIVATIONS):
     return gate(z_o) * candidate(c), c
 
 
-def lstm_step(projected_input, h, c, recurrent_kernel, activations=LSTM_ACTIVATIONS,
-              recurrent_mask=None):
+def lstm_step(
+    projected_input, h, c, recurrent_kernel, activations=LSTM_ACTIVATIONS, recurrent_mask=None
+):
     """Advances an LSTM by one step.
 
     Args:

@@ -74,37 +74,52 @@ def write_memory(memory, keys, slot, h, memory_kernel, attention_bias, write=Non
     """
     key = memory_keys(tf.cast(h, memory_kernel.dtype), memory_kernel, attention_bias)
     return write_slot(memory, slot, h, write), write_slot(keys, slot, key, write)
-def keep_latest_memories(memory, keys, written, capacity):
-    """The `capacity` most recent memories of each row, oldest first.
 
-    The eviction rule of a stateful `SAB`: when a call leaves more than
-    `capacity` memories, the oldest are dropped.
+
+# The ways a stateful layer chooses the memories it keeps (see `kept_positions`).
+KEEP_POLICIES = ("latest", "most_read")
+# `"most_read"`: the attention a kept memory has received fades by this
+# factor at every call; a new memory starts with `NEW_MEMORY_USAGE`, as if it
+# had been read once, so that it is not dropped before it could be read.
+USAGE_DECAY = 0.9
+NEW_MEMORY_USAGE = 1.0
+
+
+def kept_positions(ids, usage, capacity, keep):
+    """Which memories a stream keeps: their positions, in the order written.
 
     Args:
-        memory: `(batch, slots, units)`; row `b` holds `written[b]`
-            memories in its first slots, in the order they were written.
-        keys: `(batch, slots, attention_units)`, their keys.
-        written: int32 `(batch,)`.
-        capacity: Python int, the slots kept.
+        ids: int32 `(batch, positions)`, each position's stream id (the count
+            of memories written before it; -1 for an empty position).
+        usage: `(batch, positions)`, the attention each memory received
+            (decayed), for `"most_read"`.
+        capacity: Python int `<= positions`, the memories kept.
+        keep: `"latest"`: the most recently written; `"most_read"`: those
+            with the most usage (the newest first among equals).
 
     Returns:
-        `(memory, keys, written)` with `capacity` slots; the unused ones are
-        zeros, and `written` is at most `capacity`.
+        `(positions, count)`: int32 `(batch, capacity)`, the kept positions
+        by ascending id (the unused ones last), and int32 `(batch,)`, how
+        many are used.
 
     Example:
 
-    >>> memory = tf.reshape(tf.range(1.0, 5.0), (1, 4, 1))
-    >>> kept, _, count = keep_latest_memories(memory, memory, tf.constant([3]), 2)
-    >>> kept[0, :, 0].numpy().tolist(), count.numpy().tolist()
-    ([2.0, 3.0], [2])
+    >>> ids = tf.constant([[0, 1, 2, -1]])
+    >>> usage = tf.constant([[5.0, 0.1, 1.0, 0.0]])
+    >>> kept_positions(ids, usage, 2, "most_read")[0].numpy().tolist()
+    [[0, 2]]
+    >>> kept_positions(ids, usage, 2, "latest")[0].numpy().tolist()
+    [[1, 2]]
     """
-    start = tf.maximum(written - capacity, 0)
-    source = start[:, None] + tf.range(capacity)[None, :]
-    valid = source < written[:, None]
-    source = tf.minimum(source, tf.shape(memory)[1] - 1)
-
-    def gather(buffer):
-        kept = tf.gather(buffer, source, axis=1, batch_dims=1)
-        return tf.where(valid[:, :, None], kept, tf.zeros_like(kept))
-
-    return gather(memory), gather(keys), tf.minimum(written, capacity)
+    valid = ids >= 0
+    order = tf.cast(ids, usage.dtype)
+    if keep == "most_read":
+        # Usage first; the id, scaled below any usage gap that matters,
+        # breaks ties towards the newest.
+        order = usage + order * 1e-6 / (1.0 + tf.reduce_max(order))
+    order = tf.where(valid, order, tf.cast(usage.dtype.min, usage.dtype))
+    chosen = tf.math.top_k(order, k=capacity).indices
+    chosen_valid = tf.gather(valid, chosen, batch_dims=1)
+    by_id = tf.where(chosen_valid, tf.gather(ids, chosen, batch_dims=1), ids.dtype.max)
+    positions = tf.gather(chosen, tf.argsort(by_id, axis=-1), batch_dims=1)
+    return positions, tf.reduce_sum(tf.cast(chosen_valid, tf.int32), axis=-1)

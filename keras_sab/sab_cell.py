@@ -33,12 +33,31 @@ _SERIALIZERS = {
     "activation": keras.activations.serialize,
 }
 CELL_ARGUMENTS = (
-    "units", "k_top", "k_att", "k_trunc", "attention", "temperature",
-    "attention_units", "scorer", "activation", "recurrent_activation", "use_bias",
-    "kernel_initializer", "recurrent_initializer", "bias_initializer",
-    "attention_initializer", "unit_forget_bias", "kernel_regularizer",
-    "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-    "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed",
+    "units",
+    "k_top",
+    "k_att",
+    "k_trunc",
+    "attention",
+    "temperature",
+    "attention_units",
+    "scorer",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "attention_initializer",
+    "unit_forget_bias",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
 )
 
 
@@ -217,13 +236,9 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.k_trunc = validation.check_int("k_trunc", k_trunc, 1, allow_none=True)
         self.attention = validation.check_attention(attention)
         self.temperature = validation.check_temperature(temperature, self.attention)
-        self.attention_units = validation.check_int(
-            "attention_units", attention_units, 1
-        )
+        self.attention_units = validation.check_int("attention_units", attention_units, 1)
         self.scorer = validation.check_scorer(scorer)
-        self.max_memories = validation.check_int(
-            "max_memories", max_memories, 1, allow_none=True
-        )
+        self.max_memories = validation.check_int("max_memories", max_memories, 1, allow_none=True)
         if self.max_memories is not None:
             validation.check_exact_counts(
                 self.compute_dtype,
@@ -257,7 +272,11 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
     def settings(self):
         """The `StepSettings` of the cell's current hyper-parameters."""
         return StepSettings(
-            self.k_top, self.k_att, self.k_trunc, self.attention, self.temperature,
+            self.k_top,
+            self.k_att,
+            self.k_trunc,
+            self.attention,
+            self.temperature,
             LSTMActivations(self.activation, self.recurrent_activation),
         )
 
@@ -373,11 +392,11 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             inputs *= mask if len(inputs.shape) == 2 else mask[:, None, :]
         return inputs
 
-    def project_inputs(self, inputs, training=False):
+    def project_inputs(self, inputs):
         """`x W + b` for a step `(batch, features)` or a sequence
-        `(batch, timesteps, features)`, with the cell's input dropout."""
+        `(batch, timesteps, features)` (see `dropped_inputs`)."""
         projected = tf.matmul(
-            self.dropped_inputs(inputs, training), tf.cast(self.kernel, self.compute_dtype)
+            tf.cast(inputs, self.compute_dtype), tf.cast(self.kernel, self.compute_dtype)
         )
         if self.use_bias:
             projected += tf.cast(self.bias, self.compute_dtype)
@@ -395,7 +414,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         output, new_state, _ = sab_step(
             self.step_weights(),
             self.settings,
-            self.project_inputs(inputs, training),
+            self.project_inputs(self.dropped_inputs(inputs, training)),
             state,
             recurrent_mask=self.recurrent_mask(state.h, training),
         )

@@ -22,7 +22,10 @@ from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.masked_steps import gather_steps
 from keras_sab.masked_steps import left_aligned_order
 from keras_sab.masked_steps import spread_steps
-from keras_sab.memory_buffer import keep_latest_memories
+from keras_sab.memory_buffer import KEEP_POLICIES
+from keras_sab.memory_buffer import NEW_MEMORY_USAGE
+from keras_sab.memory_buffer import USAGE_DECAY
+from keras_sab.memory_buffer import kept_positions
 from keras_sab.memory_buffer import memory_slots
 from keras_sab.sab_cell import CELL_ARGUMENTS
 from keras_sab.sab_cell import SABCell
@@ -31,6 +34,10 @@ from keras_sab.sab_step import initial_sab_state
 from keras_sab.sab_step import sab_step
 from keras_sab.sparse_attention import Selection
 from keras_sab.sparse_attention import selection_weights
+from keras_sab.stream_records import StreamRecords
+from keras_sab.stream_records import call_records
+from keras_sab.stream_records import credited_memories
+from keras_sab.stream_records import record_shapes
 
 
 def _counters(written):
@@ -107,12 +114,36 @@ class SAB(keras.layers.Layer):
             segments (row `b` of a batch continues row `b` of the previous
             one; the batch size must be static). A step can read memories
             written in earlier segments. Each call starts a new write and
-            truncation block. `reset_state()` empties the state. Defaults to
-            `False`.
+            truncation block (the recurrent gradient stops at the call
+            boundary, as at a truncation cut). `reset_state()` empties the
+            state. Defaults to `False`.
         max_memories: Integer `>= 1`, with `stateful=True` (and only then,
             where it is required): the memories carried from call to call.
-            When a call leaves more, the oldest are dropped. Defaults to
-            `None`.
+            When a call leaves more, `keep` chooses. Defaults to `None`.
+        stream_credit: Boolean, with `stateful=True`: a read of a memory
+            written in an earlier call sends credit back into the truncation
+            block that wrote it, into the weights, and on through the
+            memories that block read while they are kept: the stream is
+            trained as one sequence (ALGORITHM.md §4b). With the weights
+            unchanged between calls, every memory kept and calls a multiple
+            of `k_att` and `k_trunc` long, the weight gradients summed over
+            the calls are those of the whole sequence in one call. The layer
+            keeps a record per memory (the inputs of its block's `k_trunc`
+            steps, the states entering them and what they read), as
+            non-trainable state: `max_memories * k_trunc * (features +
+            2 * units + 2 * k + 2)` numbers per row, `k = k_top` (or
+            `max_memories` with `"dense"`), whatever the stream's length; the
+            backward of a call walks at most `max_memories * k_trunc` more
+            steps. Credit stops at a memory no longer kept, and at the inputs
+            of past calls (layers below get none for them). Requires
+            `k_trunc`. `False`: earlier memories are constants. Defaults to
+            `True`.
+        keep: Which memories a stateful layer keeps when it holds more than
+            `max_memories`: `"latest"`, the most recent (nothing older than
+            `max_memories * k_att` steps can be read), or `"most_read"`, those
+            that received the most attention (summed over each call, decayed
+            by 0.9 per call; a new memory starts as if read once). Defaults
+            to `"latest"`.
         zero_output_for_mask: Boolean, with a mask, output zeros at masked
             steps instead of repeating the last output (as
             `keras.layers.LSTM`). Defaults to `False`.
@@ -205,6 +236,8 @@ class SAB(keras.layers.Layer):
         go_backwards=False,
         stateful=False,
         max_memories=None,
+        stream_credit=True,
+        keep=defaults.KEEP,
         zero_output_for_mask=False,
         unroll=False,
         use_cudnn="auto",
@@ -214,8 +247,7 @@ class SAB(keras.layers.Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if use_fused not in ("auto", True, False):
             raise ValueError(
-                "`use_fused` must be one of 'auto', True, False. "
-                f"Received: use_fused={use_fused!r}"
+                f"`use_fused` must be one of 'auto', True, False. Received: use_fused={use_fused!r}"
             )
         if use_cudnn not in ("auto", False):
             raise ValueError(
@@ -244,9 +276,7 @@ class SAB(keras.layers.Layer):
         self.go_backwards = bool(go_backwards)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.stateful = bool(stateful)
-        self.max_memories = validation.check_int(
-            "max_memories", max_memories, 1, allow_none=True
-        )
+        self.max_memories = validation.check_int("max_memories", max_memories, 1, allow_none=True)
         if self.stateful and self.max_memories is None:
             raise ValueError(
                 "`max_memories` must be an integer >= 1 with stateful=True: it "
@@ -259,7 +289,18 @@ class SAB(keras.layers.Layer):
                 "not stateful sizes its memory from each input). Received: "
                 f"max_memories={max_memories!r} with stateful=False"
             )
+        self.stream_credit = bool(stream_credit)
+        if keep not in KEEP_POLICIES:
+            raise ValueError(f"`keep` must be one of {KEEP_POLICIES}. Received: keep={keep!r}")
+        self.keep = keep
+        if self.stateful and self.stream_credit and self.cell.k_trunc is None:
+            raise ValueError(
+                "`stream_credit=True` needs `k_trunc`: a memory's record holds "
+                "the steps of its truncation block. Received: k_trunc=None; "
+                "give k_trunc, or stream_credit=False."
+            )
         self.states = None
+        self.records = None
         self.supports_masking = True
 
     def build(self, sequences_shape):
@@ -273,42 +314,69 @@ class SAB(keras.layers.Layer):
                     "`keras.Input(batch_size=...)` or call it on a batch. "
                     f"Received: input shape={sequences_shape}"
                 )
-            self._create_state_variables(sequences_shape[0])
+            self._create_state_variables(sequences_shape[0], sequences_shape[-1])
         self.built = True
 
+    @property
+    def _credits_stream(self):
+        """Whether calls back-propagate into earlier calls' records."""
+        return self.stateful and self.stream_credit and self.cell.k_top > 0
+
     @tracking.no_automatic_dependency_tracking
-    def _create_state_variables(self, batch_size):
+    def _create_state_variables(self, batch_size, features):
         """The carried state, as variables outside the layer's weights (as
-        `keras.layers.RNN`'s): `SABState` with the written count for counters."""
+        `keras.layers.RNN`'s): `states`, a `SABState` with the number of kept
+        memories for counters; `memory_ids`, their stream ids (-1: empty);
+        `memory_usage`, the attention they received; `next_memory_id`; and
+        with stream credit `records`, their `StreamRecords`."""
         cell = self.cell
-        shapes = SABState(
-            (batch_size, cell.units),
-            (batch_size, cell.units),
-            (batch_size, self.max_memories, cell.units),
-            (batch_size, self.max_memories, cell.attention_units),
-            (batch_size,),
-        )
-        dtypes = SABState(
-            *[self.variable_dtype] * 3,
-            scorer_dtype(self.variable_dtype),
-            "int32",
-        )
+        float_dtype, score_dtype = self.variable_dtype, scorer_dtype(self.variable_dtype)
+        batch, slots = batch_size, self.max_memories
+
+        def variables(shapes, dtypes, names):
+            dtypes = [{"float": float_dtype, "score": score_dtype}.get(d, d) for d in dtypes]
+            return [
+                keras.Variable(tf.zeros(shape, dtype), trainable=False, dtype=dtype, name=name)
+                for shape, dtype, name in zip(shapes, dtypes, names)
+            ]
+
         with keras.name_scope(self.name, caller=self):
             self.states = SABState(
-                *[
-                    keras.Variable(
-                        tf.zeros(shape, dtype), trainable=False, dtype=dtype, name=name
-                    )
-                    for shape, dtype, name in zip(shapes, dtypes, SABState._fields)
-                ]
+                *variables(
+                    [
+                        (batch, cell.units),
+                        (batch, cell.units),
+                        (batch, slots, cell.units),
+                        (batch, slots, cell.attention_units),
+                        (batch,),
+                    ],
+                    ["float", "float", "float", "score", "int32"],
+                    SABState._fields,
+                )
             )
+            self.memory_ids, self.memory_usage, self.next_memory_id = variables(
+                [(batch, slots), (batch, slots), (batch,)],
+                ["int32", "score", "int32"],
+                ["memory_ids", "memory_usage", "next_memory_id"],
+            )
+            if self._credits_stream:
+                shapes, dtypes = record_shapes(
+                    batch, slots, cell.settings, features, cell.units, slots
+                )
+                self.records = StreamRecords(
+                    *variables(shapes, dtypes, [f"record_{name}" for name in StreamRecords._fields])
+                )
+        self.memory_ids.assign(-tf.ones_like(self.memory_ids))
 
     def reset_state(self):
-        """Empties the carried state of a stateful layer (zero `h`, `c`, no
-        memories)."""
-        if self.states is not None:
-            for variable in self.states:
-                variable.assign(tf.zeros_like(variable))
+        """Empties the carried state of a stateful layer: zero `h` and `c`, no
+        memories, no records."""
+        if self.states is None:
+            return
+        variables = [*self.states, self.memory_usage, self.next_memory_id]
+        for variable in variables + list(self.records or []):
+            variable.assign(tf.zeros_like(variable))
+        self.memory_ids.assign(-tf.ones_like(self.memory_ids))
 
     def reset_states(self):
         """Alias of `reset_state`, as in `keras.layers.RNN`."""
@@ -316,7 +384,9 @@ class SAB(keras.layers.Layer):
 
     def _carried_state(self, state, batch_size):
         """`state` with the stateful layer's carried `h`, `c` and memories
-        in front of its own empty memory."""
+        in front of its own empty memory. The carried `h` and `c` are
+        constants (the call boundary cuts the recurrent gradient); the
+        memories are constants too unless the layer credits the stream."""
         expected = self.states.h.shape[0]
         if batch_size is not None and batch_size != expected:
             raise ValueError(
@@ -325,29 +395,110 @@ class SAB(keras.layers.Layer):
                 f"{batch_size}; call reset_state() after rebuilding, or keep "
                 "the batch size fixed."
             )
-        # Constants: gradients stop at the segment boundary.
         carried = SABState(*[tf.stop_gradient(tf.convert_to_tensor(v)) for v in self.states])
+        memory = tf.cast(carried.memory, state.memory.dtype)
+        keys = tf.cast(carried.keys, state.keys.dtype)
+        if self._credits_stream:
+            cell = self.cell
+            memory, keys = credited_memories(
+                memory,
+                keys,
+                tf.convert_to_tensor(self.memory_ids),
+                self._record_tensors(),
+                cell.step_weights(),
+                tf.cast(cell.kernel, self.compute_dtype),
+                None if cell.bias is None else tf.cast(cell.bias, self.compute_dtype),
+                cell.settings,
+            )
         return SABState(
             tf.cast(carried.h, state.h.dtype),
             tf.cast(carried.c, state.c.dtype),
-            tf.concat([tf.cast(carried.memory, state.memory.dtype), state.memory], 1),
-            tf.concat([tf.cast(carried.keys, state.keys.dtype), state.keys], 1),
+            tf.concat([memory, state.memory], 1),
+            tf.concat([keys, state.keys], 1),
             _counters(carried.counters),
         )
 
-    def _carry_over(self, state):
-        """Stores the final `state` of a stateful call, keeping the latest
-        `max_memories` memories."""
-        memory, keys, written = keep_latest_memories(
-            state.memory, state.keys, state.counters[:, 2], self.max_memories
+    def _record_tensors(self):
+        """The records' values, the float ones in the compute dtype."""
+        score_dtype = scorer_dtype(self.compute_dtype)
+        return StreamRecords(
+            *[
+                tf.cast(v, self.compute_dtype)
+                if v.dtype == self.variable_dtype and v.dtype != score_dtype
+                else tf.convert_to_tensor(v)
+                for v in self.records
+            ]
         )
-        for variable, value in zip(self.states, (state.h, state.c, memory, keys, written)):
+
+    def _carry_over(self, state, steps, inputs, h0, recurrent_mask, timesteps):
+        """Stores the final `state` of a stateful call: the memories `keep`
+        chooses among the carried ones and this call's, their ids, usage
+        and, with stream credit, records."""
+        cell, capacity = self.cell, self.max_memories
+        call_slots = tf.shape(state.memory)[1] - capacity
+        written = timesteps // cell.k_att if cell.k_top > 0 else 0
+        # Buffer position p holds the carried memory p below the carried
+        # count, then this call's memories in the order written.
+        carried = tf.convert_to_tensor(self.states.counters)[:, None]
+        position = tf.zeros_like(carried) + tf.range(capacity + call_slots)[None, :]
+        offset = position - carried
+        new = (offset >= 0) & (offset < written)
+        pad = [[0, 0], [0, call_slots]]
+        ids = tf.where(
+            new,
+            self.next_memory_id[:, None] + offset,
+            tf.pad(self.memory_ids, pad, constant_values=-1),
+        )
+        usage = tf.where(
+            new,
+            tf.cast(NEW_MEMORY_USAGE, self.memory_usage.dtype),
+            tf.pad(self.memory_usage * USAGE_DECAY, pad),
+        ) + self._received_attention(steps, tf.shape(ids)[1])
+        positions, count = kept_positions(ids, usage, capacity, self.keep)
+        kept = tf.range(capacity)[None, :] < count[:, None]
+
+        def gather(values, empty=0, at=positions):
+            values = tf.gather(values, at, axis=1, batch_dims=1)
+            mask = tf.reshape(kept, [*kept.shape, *[1] * (len(values.shape) - 2)])
+            return tf.where(mask, values, tf.cast(empty, values.dtype))
+
+        if self._credits_stream:
+            records = call_records(
+                steps, inputs, h0, recurrent_mask, ids, cell.settings, capacity
+            )
+            # The carried records, then this call's, in the order written.
+            source = tf.where(positions < carried, positions, capacity + positions - carried)
+            source = tf.minimum(source, capacity + written - 1)  # unused ones
+            for variable, added in zip(self.records, records):
+                combined = tf.concat([variable, tf.cast(added, variable.dtype)], axis=1)
+                variable.assign(gather(combined, at=source))
+        values = (state.h, state.c, gather(state.memory), gather(state.keys), count)
+        for variable, value in zip(self.states, values):
             variable.assign(tf.cast(value, variable.dtype))
+        self.memory_ids.assign(gather(ids, -1))
+        self.memory_usage.assign(gather(usage))
+        self.next_memory_id.assign_add(tf.fill(tf.shape(self.next_memory_id), written))
+
+    def _received_attention(self, steps, positions):
+        """`(batch, positions)`, the attention weight each buffer position
+        received over the call's steps."""
+        if "chosen_w" not in steps:
+            return 0.0
+        weights = tf.cast(steps["chosen_w"], self.memory_usage.dtype)
+        if "chosen" not in steps:
+            return tf.reduce_sum(weights, axis=0)
+        batch = tf.shape(weights)[1]
+        rows = tf.range(batch)[None, :, None] * positions
+        received = tf.math.unsorted_segment_sum(
+            tf.reshape(weights, [-1]), tf.reshape(rows + steps["chosen"], [-1]), batch * positions
+        )
+        return tf.reshape(received, [batch, positions])
 
     def _run_fused(self, projected, state, mask, recurrent_mask):
         """The fused path over `projected` `(batch, timesteps, 4 * units)`;
-        returns the outputs and attention, batch-major, and the final
-        `SABState`; the attention is `None` unless `return_attention`.
+        returns the outputs, batch-major, the per-step values (time-major,
+        see `fused_sequence.FusedRun`, with the `outputs`; left-aligned
+        under a mask) and the final `SABState`.
 
         With a mask, each row's unmasked steps run left-aligned (see
         `masked_steps`) and the outputs are spread back to their steps.
@@ -367,48 +518,40 @@ class SAB(keras.layers.Layer):
             recurrent_mask=recurrent_mask,
         )
         outputs = tf.transpose(run.outputs, [1, 0, 2])
-        attention = None
-        if self.return_attention:
-            attention = tf.transpose(self._fused_attention(run, state.memory), [1, 0, 2])
-            if mask is not None:
-                attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
         if mask is not None:
             outputs = spread_steps(outputs, mask, state.h)
+        steps = {"outputs": tf.stop_gradient(run.outputs), **run.steps}
         final = SABState(run.h, run.c, run.memory, run.keys, _counters(run.written))
-        return outputs, attention, final
-
-    def _fused_attention(self, run, memory):
-        """The attention weights of a `FusedRun`, `(timesteps, batch, slots)`."""
-        shape = tf.shape(run.outputs)
-        slots = memory.shape[1] or tf.shape(memory)[1]
-        if self.cell.k_top == 0:
-            return tf.zeros([shape[0], shape[1], slots], self.compute_dtype)
-        steps = {
-            name: tf.reshape(run.steps[name], [shape[0] * shape[1], -1])
-            for name in ("chosen", "chosen_w")
-            if name in run.steps
-        }
-        selection = Selection(steps.get("chosen"), steps["chosen_w"], None, None)
-        return tf.reshape(
-            selection_weights(selection, slots), [shape[0], shape[1], slots]
-        )
+        return outputs, steps, final
 
     def _run_loop(self, projected, state, mask, recurrent_mask):
         """The generic loop of `sab_step` over `projected` `(batch,
-        timesteps, 4 * units)` (in Python when `unroll`); returns the outputs
-        and attention, batch-major, and the final `SABState`; the attention
-        is `None` unless `return_attention`."""
+        timesteps, 4 * units)` (in Python when `unroll`); returns what
+        `_run_fused` returns (the per-step values at their steps)."""
         cell = self.cell
         inputs = tf.transpose(projected, [1, 0, 2])
         weights = cell.step_weights()
         step_mask = None if mask is None else tf.transpose(mask)
 
         def step(t, state):
-            output, state, attention = sab_step(
-                weights, cell.settings, inputs[t], state,
-                None if step_mask is None else step_mask[t], recurrent_mask,
+            output, new_state, selection = sab_step(
+                weights,
+                cell.settings,
+                inputs[t],
+                state,
+                None if step_mask is None else step_mask[t],
+                recurrent_mask,
             )
-            return output, state, tf.stop_gradient(attention)
+            saved = {"outputs": output, "c_prev": state.c}
+            if selection is not None:
+                saved.update(
+                    chosen=selection.indices,
+                    chosen_w=selection.weights,
+                    totals=selection.total,
+                    few=selection.few,
+                )
+            saved = {name: tf.stop_gradient(x) for name, x in saved.items() if x is not None}
+            return output, new_state, saved
 
         if self.unroll:
             timesteps = inputs.shape[0]
@@ -417,38 +560,74 @@ class SAB(keras.layers.Layer):
                     "`unroll=True` needs a static sequence length (the loop is "
                     f"unrolled in Python). Received: input shape={projected.shape}"
                 )
-            results = []
+            outputs, per_step = [], []
             for t in range(timesteps):
-                output, state, attention = step(t, state)
-                results.append((output, attention))
-            outputs, attention = (tf.stack(parts) for parts in zip(*results))
+                output, state, saved = step(t, state)
+                outputs.append(output)
+                per_step.append(saved)
+            outputs = tf.stack(outputs)
+            steps = {name: tf.stack([saved[name] for saved in per_step]) for name in per_step[0]}
         else:
             timesteps = inputs.shape[0] or tf.shape(inputs)[0]
-            arrays = [tf.TensorArray(self.compute_dtype, size=timesteps) for _ in range(2)]
+            _, _, names = step(0, state)
+            dtypes = {name: x.dtype for name, x in names.items()}
+            arrays = {name: tf.TensorArray(d, size=timesteps) for name, d in dtypes.items()}
+            outputs = tf.TensorArray(self.compute_dtype, size=timesteps)
 
-            def body(t, state, outputs, attention):
-                output, state, weights_t = step(t, state)
-                return t + 1, state, outputs.write(t, output), attention.write(t, weights_t)
+            def body(t, state, outputs, arrays):
+                output, state, saved = step(t, state)
+                arrays = {name: a.write(t, saved[name]) for name, a in arrays.items()}
+                return t + 1, state, outputs.write(t, output), arrays
 
-            _, state, outputs, attention = tf.while_loop(
+            _, state, outputs, arrays = tf.while_loop(
                 lambda t, *_: t < timesteps,
                 body,
-                (tf.constant(0), state, *arrays),
+                (tf.constant(0), state, outputs, arrays),
                 maximum_iterations=timesteps,
             )
-            outputs, attention = outputs.stack(), attention.stack()
-        attention = tf.transpose(attention, [1, 0, 2]) if self.return_attention else None
-        return tf.transpose(outputs, [1, 0, 2]), attention, state
+            outputs = outputs.stack()
+            steps = {name: a.stack() for name, a in arrays.items()}
+        return tf.transpose(outputs, [1, 0, 2]), steps, state
+
+    def _attention(self, steps, slots, mask):
+        """The attention weights `(batch, timesteps, slots)` from a run's
+        per-step values (spread back to their steps under a mask on the
+        fused path)."""
+        shape = tf.shape(steps["outputs"])
+        if self.cell.k_top == 0:
+            return tf.zeros([shape[1], shape[0], slots], self.compute_dtype)
+        flat = {
+            name: tf.reshape(steps[name], [shape[0] * shape[1], -1])
+            for name in ("chosen", "chosen_w")
+            if name in steps
+        }
+        selection = Selection(flat.get("chosen"), flat["chosen_w"], None, None)
+        attention = tf.reshape(selection_weights(selection, slots), [shape[0], shape[1], slots])
+        attention = tf.cast(tf.transpose(attention, [1, 0, 2]), self.compute_dtype)
+        if mask is not None and self._runs_fused:
+            attention = tf.where(mask[:, :, None], spread_steps(attention, mask), 0.0)
+        return attention
+
+    @property
+    def _runs_fused(self):
+        return self.use_fused is True or (self.use_fused == "auto" and not self.unroll)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
         cell = self.cell
         if mask is not None:
             mask = tf.cast(mask, tf.bool)
+            if self._credits_stream:
+                raise ValueError(
+                    "A mask is not supported with stateful=True and "
+                    "stream_credit=True (the records assume every step runs). "
+                    "Use stream_credit=False, or feed unpadded segments."
+                )
         if self.go_backwards:
             sequences = tf.reverse(sequences, [1])
             mask = None if mask is None else tf.reverse(mask, [1])
-        projected = cell.project_inputs(sequences, training)
+        inputs = cell.dropped_inputs(sequences, training)
+        projected = cell.project_inputs(inputs)
         timesteps = sequences.shape[1] or tf.shape(sequences)[1]
         slots = memory_slots(timesteps, cell.k_att, cell.k_top)
         state = initial_sab_state(
@@ -469,19 +648,22 @@ class SAB(keras.layers.Layer):
         recurrent_mask = cell.recurrent_mask(state.h, training)
         cell.reset_dropout_mask()
         cell.reset_recurrent_dropout_mask()
-        fused = self.use_fused is True or (self.use_fused == "auto" and not self.unroll)
-        run = self._run_fused if fused else self._run_loop
-        outputs, attention, state = run(projected, state, mask, recurrent_mask)
+        run = self._run_fused if self._runs_fused else self._run_loop
+        outputs, steps, final = run(projected, state, mask, recurrent_mask)
         if self.stateful:
-            self._carry_over(state)
+            self._carry_over(
+                final, steps, inputs, tf.stop_gradient(state.h), recurrent_mask, timesteps
+            )
         if mask is not None and self.zero_output_for_mask:
             outputs = tf.where(mask[:, :, None], outputs, tf.zeros_like(outputs))
         result = [outputs if self.return_sequences else outputs[:, -1]]
         if self.return_attention:
-            attention = tf.cast(attention, self.compute_dtype)
+            attention = self._attention(
+                steps, state.memory.shape[1] or tf.shape(state.memory)[1], mask
+            )
             result.append(attention[:, :, : self._attention_columns(timesteps)])
         if self.return_state:
-            result += [state.h, state.c]
+            result += [final.h, final.c]
         return result[0] if len(result) == 1 else result
 
     def _attention_columns(self, timesteps):
@@ -520,6 +702,8 @@ class SAB(keras.layers.Layer):
             go_backwards=self.go_backwards,
             stateful=self.stateful,
             max_memories=self.max_memories,
+            stream_credit=self.stream_credit,
+            keep=self.keep,
             zero_output_for_mask=self.zero_output_for_mask,
             unroll=self.unroll,
             use_cudnn=self.use_cudnn,

@@ -26,7 +26,6 @@ from keras_sab.lstm_core import LSTM_ACTIVATIONS
 from keras_sab.lstm_core import lstm_step
 from keras_sab.memory_buffer import write_memory
 from keras_sab.sparse_attention import select_memories
-from keras_sab.sparse_attention import selection_weights
 
 SABState = collections.namedtuple("SABState", ["h", "c", "memory", "keys", "counters"])
 SABState.__doc__ = """The recurrent state of SAB.
@@ -115,7 +114,8 @@ def read_memories(weights, settings, h_hat, memory, keys, readable):
         the dtype of `memory`).
     """
     scores = memory_scores(
-        step_query(weights, h_hat), tf.cast(keys, weights.query_kernel.dtype),
+        step_query(weights, h_hat),
+        tf.cast(keys, weights.query_kernel.dtype),
         weights.attention_vector,
     )
     selection = select_memories(
@@ -145,10 +145,10 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
             Defaults to `None`.
 
     Returns:
-        A tuple `(output, new_state, attention)`: the step's output `h_t`
+        A tuple `(output, new_state, selection)`: the step's output `h_t`
         `(batch, units)`, the `SABState` to carry to the next step, and the
-        attention weights over every slot `(batch, slots)` (zeros where not
-        selected).
+        memories it read, a `sparse_attention.Selection` (weights zero at a
+        masked step; `None` when `k_top` is 0).
     """
     counters = tf.cast(state.counters, tf.int32)
     since_write, since_cut, written = tf.unstack(counters, axis=-1)
@@ -161,7 +161,11 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
         h_in = tf.where(cut[:, None], tf.stop_gradient(h_in), h_in)
         c_in = tf.where(cut[:, None], tf.stop_gradient(c_in), c_in)
     h_hat, c = lstm_step(
-        projected_input, h_in, c_in, weights.recurrent_kernel, settings.activations,
+        projected_input,
+        h_in,
+        c_in,
+        weights.recurrent_kernel,
+        settings.activations,
         recurrent_mask,
     )
     slots = tf.shape(state.memory)[1]
@@ -172,14 +176,18 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
         h, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
-        attention = tf.cast(selection_weights(selection, slots), h.dtype)
         # A write to a full memory is dropped.
         memory, keys = write_memory(
-            memory, keys, tf.minimum(written, slots - 1), h, weights.memory_kernel,
-            weights.attention_bias, write & (written < slots),
+            memory,
+            keys,
+            tf.minimum(written, slots - 1),
+            h,
+            weights.memory_kernel,
+            weights.attention_bias,
+            write & (written < slots),
         )
     else:
-        h, attention = h_hat, tf.zeros([tf.shape(h_hat)[0], slots], h_hat.dtype)
+        h, selection = h_hat, None
     # Held at the capacity, so that the count stays within what a float16
     # state holds exactly.
     written = tf.minimum(written + tf.cast(write, tf.int32), slots)
@@ -193,5 +201,9 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
             ]
         )
         h = tf.where(step_mask[:, None], h, state.h)
-        attention = tf.where(step_mask[:, None], attention, tf.zeros_like(attention))
-    return h, new_state, attention
+        if selection is not None:
+            weights = tf.where(
+                step_mask[:, None], selection.weights, tf.zeros_like(selection.weights)
+            )
+            selection = selection._replace(weights=weights)
+    return h, new_state, selection

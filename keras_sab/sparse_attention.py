@@ -57,8 +57,9 @@ def _masked_scores(scores, readable):
     return tf.where(readable, scores, lowest)
 
 
-def scores_gradient(d_weights, selection, k_top, attention,
-                    temperature=defaults.TEMPERATURE, weighted_sum=None):
+def scores_gradient(
+    d_weights, selection, k_top, attention, temperature=defaults.TEMPERATURE, weighted_sum=None
+):
     """The gradient of the weighed slots' scores, given their weights' gradient.
 
     The one statement of each mode's backward, used by autodiff (the
@@ -131,9 +132,7 @@ def _piecewise_linear_selection(values, indices, count, k_top):
     """The paper's weights of the `k_top + 1` best scores `values` (see
     `select_memories`)."""
     few = count <= k_top
-    threshold = tf.stop_gradient(
-        tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:])
-    )
+    threshold = tf.stop_gradient(tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:]))
     # The shift and normalisation run in float32 at least: in float16, 1 / ε
     # overflows and the gradient of a tied row would be inf * 0 = NaN.
     dtype = scorer_dtype(values.dtype)
@@ -158,8 +157,9 @@ def _piecewise_linear_selection(values, indices, count, k_top):
     return Selection(indices[:, :k_top], tf.where(few, uniform, weights), total, few)
 
 
-def select_memories(scores, readable, k_top, attention=defaults.ATTENTION,
-                    temperature=defaults.TEMPERATURE):
+def select_memories(
+    scores, readable, k_top, attention=defaults.ATTENTION, temperature=defaults.TEMPERATURE
+):
     """Which memories a step reads, and with what weights (ALGORITHM.md §3).
 
     - `"sparse"`: with `n` readable slots in a row and `n > k_top`, `δ` is
@@ -210,9 +210,7 @@ def select_memories(scores, readable, k_top, attention=defaults.ATTENTION,
     masked = _masked_scores(scores, readable)
     if attention == "sparse":
         values, indices = tf.math.top_k(masked, k=k_top + 1)
-        return _piecewise_linear_selection(
-            values, indices, tf.cast(count, scores.dtype), k_top
-        )
+        return _piecewise_linear_selection(values, indices, tf.cast(count, scores.dtype), k_top)
     values, indices = tf.math.top_k(masked, k=k_top)
     selected = tf.range(k_top)[None, :] < count
     return _softmax_selection(values, selected, k_top, attention, temperature, indices)
@@ -234,8 +232,9 @@ def selection_weights(selection, slots):
     return tf.matmul(selection.weights[:, None, :], one_hot)[:, 0]
 
 
-def attention_weights(scores, readable, k_top, attention=defaults.ATTENTION,
-                      temperature=defaults.TEMPERATURE):
+def attention_weights(
+    scores, readable, k_top, attention=defaults.ATTENTION, temperature=defaults.TEMPERATURE
+):
     """The attention weights of every slot, `(batch, slots)` (ALGORITHM.md §3).
 
     `select_memories` spread over all slots: zeros (and zero gradient) where
