@@ -78,11 +78,9 @@ def write_memory(memory, keys, slot, h, memory_kernel, attention_bias, write=Non
 
 # The ways a stateful layer chooses the memories it keeps (see `kept_positions`).
 KEEP_POLICIES = ("latest", "most_read")
-# `"most_read"`: the attention a kept memory has received fades by this
-# factor at every call; a new memory starts with `NEW_MEMORY_USAGE`, as if it
-# had been read once, so that it is not dropped before it could be read.
+# `"most_read"`: the attention a memory has received fades by this factor at
+# every call.
 USAGE_DECAY = 0.9
-NEW_MEMORY_USAGE = 1.0
 
 
 def kept_positions(ids, usage, capacity, keep):
@@ -94,8 +92,10 @@ def kept_positions(ids, usage, capacity, keep):
         usage: `(batch, positions)`, the attention each memory received
             (decayed), for `"most_read"`.
         capacity: Python int `<= positions`, the memories kept.
-        keep: `"latest"`: the most recently written; `"most_read"`: those
-            with the most usage (the newest first among equals).
+        keep: `"latest"`: the most recently written. `"most_read"`: the
+            `capacity // 2` most recently written (so that a new memory can
+            be read before it competes), and of the older ones those with
+            the most usage (the newest first among equals).
 
     Returns:
         `(positions, count)`: int32 `(batch, capacity)`, the kept positions
@@ -104,19 +104,23 @@ def kept_positions(ids, usage, capacity, keep):
 
     Example:
 
-    >>> ids = tf.constant([[0, 1, 2, -1]])
-    >>> usage = tf.constant([[5.0, 0.1, 1.0, 0.0]])
-    >>> kept_positions(ids, usage, 2, "most_read")[0].numpy().tolist()
-    [[0, 2]]
-    >>> kept_positions(ids, usage, 2, "latest")[0].numpy().tolist()
-    [[1, 2]]
+    >>> ids = tf.constant([[0, 1, 2, 3, -1]])
+    >>> usage = tf.constant([[5.0, 0.1, 1.0, 0.0, 0.0]])
+    >>> kept_positions(ids, usage, 3, "most_read")[0].numpy().tolist()
+    [[0, 2, 3]]
+    >>> kept_positions(ids, usage, 3, "latest")[0].numpy().tolist()
+    [[1, 2, 3]]
     """
     valid = ids >= 0
     order = tf.cast(ids, usage.dtype)
-    if keep == "most_read":
+    recent = capacity // 2
+    if keep == "most_read" and recent < capacity:
         # Usage first; the id, scaled below any usage gap that matters,
-        # breaks ties towards the newest.
-        order = usage + order * 1e-6 / (1.0 + tf.reduce_max(order))
+        # breaks ties towards the newest; the recent ones before all.
+        newest = tf.math.top_k(tf.where(valid, ids, -1), k=max(recent, 1)).values
+        is_recent = valid & (ids >= newest[:, -1:]) if recent else tf.zeros_like(valid)
+        ranked = usage + order * 1e-6 / (1.0 + tf.reduce_max(order))
+        order = tf.where(is_recent, tf.reduce_max(ranked) + 1.0 + order, ranked)
     order = tf.where(valid, order, tf.cast(usage.dtype.min, usage.dtype))
     chosen = tf.math.top_k(order, k=capacity).indices
     chosen_valid = tf.gather(valid, chosen, batch_dims=1)

@@ -23,7 +23,6 @@ from keras_sab.masked_steps import gather_steps
 from keras_sab.masked_steps import left_aligned_order
 from keras_sab.masked_steps import spread_steps
 from keras_sab.memory_buffer import KEEP_POLICIES
-from keras_sab.memory_buffer import NEW_MEMORY_USAGE
 from keras_sab.memory_buffer import USAGE_DECAY
 from keras_sab.memory_buffer import kept_positions
 from keras_sab.memory_buffer import memory_slots
@@ -140,10 +139,10 @@ class SAB(keras.layers.Layer):
             `True`.
         keep: Which memories a stateful layer keeps when it holds more than
             `max_memories`: `"latest"`, the most recent (nothing older than
-            `max_memories * k_att` steps can be read), or `"most_read"`, those
-            that received the most attention (summed over each call, decayed
-            by 0.9 per call; a new memory starts as if read once). Defaults
-            to `"latest"`.
+            `max_memories * k_att` steps can be read), or `"most_read"`: the
+            `max_memories // 2` most recent, and of the older ones those that
+            received the most attention (summed over the steps of each call,
+            decayed by 0.9 per call). Defaults to `"latest"`.
         zero_output_for_mask: Boolean, with a mask, output zeros at masked
             steps instead of repeating the last output (as
             `keras.layers.LSTM`). Defaults to `False`.
@@ -449,11 +448,9 @@ class SAB(keras.layers.Layer):
             self.next_memory_id[:, None] + offset,
             tf.pad(self.memory_ids, pad, constant_values=-1),
         )
-        usage = tf.where(
-            new,
-            tf.cast(NEW_MEMORY_USAGE, self.memory_usage.dtype),
-            tf.pad(self.memory_usage * USAGE_DECAY, pad),
-        ) + self._received_attention(steps, tf.shape(ids)[1])
+        usage = tf.pad(self.memory_usage * USAGE_DECAY, pad) + self._received_attention(
+            steps, tf.shape(ids)[1]
+        )
         positions, count = kept_positions(ids, usage, capacity, self.keep)
         kept = tf.range(capacity)[None, :] < count[:, None]
 

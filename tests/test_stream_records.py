@@ -180,24 +180,25 @@ def test_records_do_not_grow_over_100_calls():
 
 
 def test_kept_positions_by_policy():
-    ids = tf.constant([[3, 4, -1, 5, 6, -1]])
-    usage = tf.constant([[9.0, 0.0, 5.0, 0.5, 0.2, 0.0]])
-    latest, count = kept_positions(ids, usage, 3, "latest")
-    assert latest.numpy().tolist() == [[1, 3, 4]] and count.numpy().tolist() == [3]
-    most_read, _ = kept_positions(ids, usage, 3, "most_read")
-    assert most_read.numpy().tolist() == [[0, 3, 4]]
-    few, count = kept_positions(tf.constant([[-1, 0, -1]]), tf.zeros((1, 3)), 2, "latest")
+    ids = tf.constant([[3, 4, -1, 5, 6, 7, -1]])
+    usage = tf.constant([[9.0, 0.0, 5.0, 0.5, 0.2, 0.0, 0.0]])
+    latest, count = kept_positions(ids, usage, 4, "latest")
+    assert latest.numpy().tolist() == [[1, 3, 4, 5]] and count.numpy().tolist() == [4]
+    # The 2 newest (6, 7), then the most read of the older (3, then 5).
+    most_read, _ = kept_positions(ids, usage, 4, "most_read")
+    assert most_read.numpy().tolist() == [[0, 3, 4, 5]]
+    few, count = kept_positions(tf.constant([[-1, 0, -1]]), tf.zeros((1, 3)), 2, "most_read")
     assert few.numpy()[0, 0] == 1 and count.numpy().tolist() == [1]
 
 
 @pytest.mark.parametrize("keep", ["latest", "most_read"])
 def test_eviction_keeps_what_the_policy_says(keep):
-    """After each call, the kept ids are the newest (`"latest"`) or those
-    with the most attention received, decayed per call, a new memory
-    counting as read once (`"most_read"`), computed here from the layer's
+    """After each call, the kept ids are the newest (`"latest"`), or the
+    newest half and the older ones with the most attention received,
+    decayed per call (`"most_read"`), computed here from the layer's
     attention output."""
-    capacity, k_att = 3, 3
-    layer = keras_sab.SAB(4, k_top=2, k_att=k_att, k_trunc=3, stateful=True,
+    capacity = 4
+    layer = keras_sab.SAB(4, k_top=2, k_att=3, k_trunc=3, stateful=True,
                           max_memories=capacity, keep=keep, return_sequences=True,
                           return_attention=True, seed=0)
     rng = np.random.default_rng(5)
@@ -207,21 +208,20 @@ def test_eviction_keeps_what_the_policy_says(keep):
         _, attention = layer(rng.normal(size=(1, 9, 2)).astype("float32"))
         received = np.asarray(attention)[0].sum(axis=0)
         count = sum(i >= 0 for i in carried)
-        new_ids = list(range(3 * call, 3 * call + 3))
-        columns = carried[:count] + new_ids
-        usage = {i: 0.9 * usage.get(i, 0.0) for i in carried[:count]}
-        usage.update({i: 1.0 for i in new_ids})
         # Buffer position (attention column) p: the carried memories, then the new.
-        for column, i in enumerate(columns):
-            usage[i] += received[column]
+        columns = carried[:count] + list(range(3 * call, 3 * call + 3))
+        usage = {i: 0.9 * usage.get(i, 0.0) + received[p] for p, i in enumerate(columns)}
+        newest = sorted(columns)[-capacity // 2:]
         if keep == "latest":
             expected = sorted(columns)[-capacity:]
         else:
-            expected = sorted(sorted(usage, key=lambda i: (usage[i], i))[-capacity:])
-        assert layer.memory_ids.numpy()[0].tolist() == expected
+            older = sorted((i for i in columns if i not in newest), key=lambda i: (usage[i], i))
+            expected = sorted(newest + older[-(capacity - len(newest)):])
+        held = layer.memory_ids.numpy()[0]
+        assert held[: len(expected)].tolist() == expected and np.all(held[len(expected):] == -1)
         usage = {i: usage[i] for i in expected}
-        np.testing.assert_allclose(layer.memory_usage.numpy()[0], [usage[i] for i in expected],
-                                   rtol=1e-5)
+        np.testing.assert_allclose(layer.memory_usage.numpy()[0, : len(expected)],
+                                   [usage[i] for i in expected], rtol=1e-5)
 
 
 def test_most_read_can_keep_what_latest_drops():
