@@ -331,14 +331,14 @@ class _FusedSequence:
             pieces["active"] = self.active(steps[:, None, None])
             return pieces
 
-        def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, d_weights):
+        def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, weight_grads):
             start = block * k_att
             pieces = block_slices(block)
             h_prev_b, c_prev_b, d_out_b = pieces["h_prev"], pieces["c_prev"], pieces["d_out"]
             h_in_b = h_prev_b if mask is None else h_prev_b * mask
             z = pieces["projected"] + tf.einsum("tbu,uv->tbv", h_in_b, weights.recurrent_kernel)
             h_hat, derivatives = lstm_derivatives(z, c_prev_b, self.settings.activations)
-            d_weights = dict(d_weights)
+            weight_grads = dict(weight_grads)
             written = start + k_att <= timesteps
             zeros = tf.zeros_like(d_h)
             if attend:
@@ -350,7 +350,7 @@ class _FusedSequence:
                 # The memory's gradient joins the state at the block's write step.
                 d_written = write_gradient(
                     weights,
-                    d_weights,
+                    weight_grads,
                     at_slot(memory),
                     tf.where(written, at_slot(d_memory), zeros),
                     tf.where(written, at_slot(d_keys), tf.zeros_like(d_keys[:, 0])),
@@ -362,17 +362,25 @@ class _FusedSequence:
             d_h, d_c, d_vector, stacked = steps_backward(
                 self.settings, weights, mask, memory, keys, pieces, d_h, d_c
             )
-            add_step_weight_gradients(d_weights, h_in_b, h_hat, stacked, d_vector)
+            add_step_weight_gradients(weight_grads, h_in_b, h_hat, stacked, d_vector)
             if attend:
                 chosen_b = pieces.get("chosen")
                 d_memory = flush_gradients(d_memory, chosen_b, stacked[2])
                 d_keys = flush_gradients(d_keys, chosen_b, stacked[3])
             d_z = stacked[0]
-            return (block - 1, d_h, d_c, d_memory, d_keys, d_projected.write(block, d_z), d_weights)
+            return (
+                block - 1,
+                d_h,
+                d_c,
+                d_memory,
+                d_keys,
+                d_projected.write(block, d_z),
+                weight_grads,
+            )
 
         present = {name: w for name, w in weights._asdict().items() if w is not None}
         d_h = tf.zeros([self.batch, units], dtype)
-        _, d_h0, d_c0, d_memory, d_keys, d_projected, d_weights = tf.while_loop(
+        _, d_h0, d_c0, d_memory, d_keys, d_projected, weight_grads = tf.while_loop(
             lambda block, *_: block >= 0,
             block_body,
             (
@@ -394,7 +402,9 @@ class _FusedSequence:
         incoming = tf.range(self.slots)[None, :, None] < self.written[:, None, None]
         d_memory = tf.where(incoming, d_memory, tf.zeros_like(d_memory))
         d_keys = tf.where(incoming, d_keys, tf.zeros_like(d_keys))
-        return [d_memory, d_keys, d_projected, d_h0, d_c0] + [d_weights[name] for name in present]
+        return [d_memory, d_keys, d_projected, d_h0, d_c0] + [
+            weight_grads[name] for name in present
+        ]
 
 
 def attention_backward(
@@ -541,44 +551,46 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
     return d_h, d_c, d_vector if has_vector else None, [a.stack() for a in arrays]
 
 
-def write_gradient(weights, d_weights, memory, d_memory, d_keys):
+def write_gradient(weights, weight_grads, memory, d_memory, d_keys):
     """The gradient a written memory and its key send to the state `h` at
     the write step, `(batch, units)`; adds the key's share to the memory
-    kernel's (and bias's) gradient in `d_weights`.
+    kernel's (and bias's) gradient in `weight_grads`.
 
     Args:
         weights: `StepWeights`.
-        d_weights: dict of weight gradients, updated in place.
+        weight_grads: dict of weight gradients, updated in place.
         memory: `(batch, units)`, the written memories.
         d_memory: `(batch, units)`, their gradient.
         d_keys: `(batch, attention_units)`, their keys' gradient.
     """
-    d_weights["memory_kernel"] += tf.matmul(tf.cast(memory, d_keys.dtype), d_keys, transpose_a=True)
-    if "attention_bias" in d_weights:
-        d_weights["attention_bias"] += tf.reduce_sum(d_keys, axis=0)
+    weight_grads["memory_kernel"] += tf.matmul(
+        tf.cast(memory, d_keys.dtype), d_keys, transpose_a=True
+    )
+    if "attention_bias" in weight_grads:
+        weight_grads["attention_bias"] += tf.reduce_sum(d_keys, axis=0)
     return d_memory + tf.cast(
         tf.matmul(d_keys, weights.memory_kernel, transpose_b=True), d_memory.dtype
     )
 
 
-def add_step_weight_gradients(d_weights, h_in, h_hat, stacked, d_vector):
+def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector):
     """Adds a run of steps' share to the recurrent weights' gradients.
 
     Args:
-        d_weights: dict of weight gradients, updated in place.
+        weight_grads: dict of weight gradients, updated in place.
         h_in: `(n, batch, units)`, `h_{t-1}` as it entered the recurrent
             product (after recurrent dropout).
         h_hat: `(n, batch, units)`, the LSTM's provisional states.
         stacked, d_vector: what `steps_backward` returned.
     """
-    d_weights["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_in, stacked[0])
+    weight_grads["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_in, stacked[0])
     if len(stacked) > 1:
         d_query = stacked[1]
-        d_weights["query_kernel"] += tf.einsum(
+        weight_grads["query_kernel"] += tf.einsum(
             "tbu,tba->ua", tf.cast(h_hat, d_query.dtype), d_query
         )
     if d_vector is not None:
-        d_weights["attention_vector"] += d_vector
+        weight_grads["attention_vector"] += d_vector
 
 
 def flush_gradients(buffer, chosen, values):

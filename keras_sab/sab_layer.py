@@ -17,14 +17,11 @@ from keras.src.utils import tracking
 
 from keras_sab import defaults
 from keras_sab import validation
-from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.fused_sequence import fused_sab_sequence
 from keras_sab.masked_steps import gather_steps
 from keras_sab.masked_steps import left_aligned_order
 from keras_sab.masked_steps import spread_steps
 from keras_sab.memory_buffer import KEEP_POLICIES
-from keras_sab.memory_buffer import USAGE_DECAY
-from keras_sab.memory_buffer import kept_positions
 from keras_sab.memory_buffer import memory_slots
 from keras_sab.sab_cell import CELL_ARGUMENTS
 from keras_sab.sab_cell import SABCell
@@ -33,16 +30,8 @@ from keras_sab.sab_step import initial_sab_state
 from keras_sab.sab_step import sab_step
 from keras_sab.sparse_attention import Selection
 from keras_sab.sparse_attention import selection_weights
-from keras_sab.stream_records import StreamRecords
-from keras_sab.stream_records import call_records
-from keras_sab.stream_records import credited_memories
-from keras_sab.stream_records import record_shapes
-
-
-def _counters(written):
-    """`SABState` counters `(batch, 3)` at the start of a block (nothing
-    since the last write or cut) with `written` `(batch,)` memories."""
-    return tf.pad(written[:, None], [[0, 0], [2, 0]])
+from keras_sab.stream_state import StreamState
+from keras_sab.stream_state import block_counters
 
 
 @keras.saving.register_keras_serializable(package="keras_sab")
@@ -298,14 +287,13 @@ class SAB(keras.layers.Layer):
                 "the steps of its truncation block. Received: k_trunc=None; "
                 "give k_trunc, or stream_credit=False."
             )
-        self.states = None
-        self.records = None
+        self.stream = None
         self.supports_masking = True
 
     def build(self, sequences_shape):
         validation.check_sequence_rank(sequences_shape, self.name)
         self.cell.build((sequences_shape[0], sequences_shape[-1]))
-        if self.stateful and self.states is None:
+        if self.stateful and self.stream is None:
             if sequences_shape[0] is None:
                 raise ValueError(
                     "A stateful SAB needs a static batch size (row b of each "
@@ -313,7 +301,7 @@ class SAB(keras.layers.Layer):
                     "`keras.Input(batch_size=...)` or call it on a batch. "
                     f"Received: input shape={sequences_shape}"
                 )
-            self._create_state_variables(sequences_shape[0], sequences_shape[-1])
+            self._create_stream(sequences_shape[0], sequences_shape[-1])
         self.built = True
 
     @property
@@ -322,71 +310,34 @@ class SAB(keras.layers.Layer):
         return self.stateful and self.stream_credit and self.cell.k_top > 0
 
     @tracking.no_automatic_dependency_tracking
-    def _create_state_variables(self, batch_size, features):
-        """The carried state, as variables outside the layer's weights (as
-        `keras.layers.RNN`'s): `states`, a `SABState` with the number of kept
-        memories for counters; `memory_ids`, their stream ids (-1: empty);
-        `memory_usage`, the attention they received; `next_memory_id`; and
-        with stream credit `records`, their `StreamRecords`."""
-        cell = self.cell
-        float_dtype, score_dtype = self.variable_dtype, scorer_dtype(self.variable_dtype)
-        batch, slots = batch_size, self.max_memories
-
-        def variables(shapes, dtypes, names):
-            dtypes = [{"float": float_dtype, "score": score_dtype}.get(d, d) for d in dtypes]
-            return [
-                keras.Variable(tf.zeros(shape, dtype), trainable=False, dtype=dtype, name=name)
-                for shape, dtype, name in zip(shapes, dtypes, names)
-            ]
-
+    def _create_stream(self, batch_size, features):
+        """The `StreamState` of a stateful layer, its variables under the
+        layer's name (outside its weights)."""
         with keras.name_scope(self.name, caller=self):
-            self.states = SABState(
-                *variables(
-                    [
-                        (batch, cell.units),
-                        (batch, cell.units),
-                        (batch, slots, cell.units),
-                        (batch, slots, cell.attention_units),
-                        (batch,),
-                    ],
-                    ["float", "float", "float", "score", "int32"],
-                    SABState._fields,
-                )
+            self.stream = StreamState(
+                self.cell, batch_size, features, self.max_memories, self.keep,
+                self.stream_credit, self.variable_dtype,
             )
-            self.memory_ids, self.memory_usage, self.next_memory_id = variables(
-                [(batch, slots), (batch, slots), (batch,)],
-                ["int32", "score", "int32"],
-                ["memory_ids", "memory_usage", "next_memory_id"],
-            )
-            if self._credits_stream:
-                shapes, dtypes = record_shapes(
-                    batch, slots, cell.settings, features, cell.units, slots
-                )
-                self.records = StreamRecords(
-                    *variables(shapes, dtypes, [f"record_{name}" for name in StreamRecords._fields])
-                )
-        self.memory_ids.assign(-tf.ones_like(self.memory_ids))
+
+    @property
+    def states(self):
+        """The carried state of a stateful layer: a `SABState` of variables
+        whose `counters` is the number of memories kept (`None` until built,
+        or when not stateful)."""
+        return None if self.stream is None else self.stream.states
 
     def reset_state(self):
         """Empties the carried state of a stateful layer: zero `h` and `c`, no
         memories, no records."""
-        if self.states is None:
-            return
-        variables = [*self.states, self.memory_usage, self.next_memory_id]
-        for variable in variables + list(self.records or []):
-            variable.assign(tf.zeros_like(variable))
-        self.memory_ids.assign(-tf.ones_like(self.memory_ids))
+        if self.stream is not None:
+            self.stream.reset()
 
     def reset_states(self):
         """Alias of `reset_state`, as in `keras.layers.RNN`."""
         self.reset_state()
 
-    def _carried_state(self, state, batch_size):
-        """`state` with the stateful layer's carried `h`, `c` and memories
-        in front of its own empty memory. The carried `h` and `c` are
-        constants (the call boundary cuts the recurrent gradient); the
-        memories are constants too unless the layer credits the stream."""
-        expected = self.states.h.shape[0]
+    def _check_stream_batch(self, batch_size):
+        expected = self.stream.states.h.shape[0]
         if batch_size is not None and batch_size != expected:
             raise ValueError(
                 f"A stateful SAB is built for batches of {expected} (row b "
@@ -394,102 +345,6 @@ class SAB(keras.layers.Layer):
                 f"{batch_size}; call reset_state() after rebuilding, or keep "
                 "the batch size fixed."
             )
-        carried = SABState(*[tf.stop_gradient(tf.convert_to_tensor(v)) for v in self.states])
-        memory = tf.cast(carried.memory, state.memory.dtype)
-        keys = tf.cast(carried.keys, state.keys.dtype)
-        if self._credits_stream:
-            cell = self.cell
-            memory, keys = credited_memories(
-                memory,
-                keys,
-                tf.convert_to_tensor(self.memory_ids),
-                self._record_tensors(),
-                cell.step_weights(),
-                tf.cast(cell.kernel, self.compute_dtype),
-                None if cell.bias is None else tf.cast(cell.bias, self.compute_dtype),
-                cell.settings,
-            )
-        return SABState(
-            tf.cast(carried.h, state.h.dtype),
-            tf.cast(carried.c, state.c.dtype),
-            tf.concat([memory, state.memory], 1),
-            tf.concat([keys, state.keys], 1),
-            _counters(carried.counters),
-        )
-
-    def _record_tensors(self):
-        """The records' values, the float ones in the compute dtype."""
-        score_dtype = scorer_dtype(self.compute_dtype)
-        return StreamRecords(
-            *[
-                tf.cast(v, self.compute_dtype)
-                if v.dtype == self.variable_dtype and v.dtype != score_dtype
-                else tf.convert_to_tensor(v)
-                for v in self.records
-            ]
-        )
-
-    def _carry_over(self, state, steps, inputs, h0, recurrent_mask, timesteps):
-        """Stores the final `state` of a stateful call: the memories `keep`
-        chooses among the carried ones and this call's, their ids, usage
-        and, with stream credit, records."""
-        cell, capacity = self.cell, self.max_memories
-        call_slots = tf.shape(state.memory)[1] - capacity
-        written = timesteps // cell.k_att if cell.k_top > 0 else 0
-        # Buffer position p holds the carried memory p below the carried
-        # count, then this call's memories in the order written.
-        carried = tf.convert_to_tensor(self.states.counters)[:, None]
-        position = tf.zeros_like(carried) + tf.range(capacity + call_slots)[None, :]
-        offset = position - carried
-        new = (offset >= 0) & (offset < written)
-        pad = [[0, 0], [0, call_slots]]
-        ids = tf.where(
-            new,
-            self.next_memory_id[:, None] + offset,
-            tf.pad(self.memory_ids, pad, constant_values=-1),
-        )
-        usage = tf.pad(self.memory_usage * USAGE_DECAY, pad) + self._received_attention(
-            steps, tf.shape(ids)[1]
-        )
-        positions, count = kept_positions(ids, usage, capacity, self.keep)
-        kept = tf.range(capacity)[None, :] < count[:, None]
-
-        def gather(values, empty=0, at=positions):
-            values = tf.gather(values, at, axis=1, batch_dims=1)
-            mask = tf.reshape(kept, [*kept.shape, *[1] * (len(values.shape) - 2)])
-            return tf.where(mask, values, tf.cast(empty, values.dtype))
-
-        if self._credits_stream:
-            records = call_records(
-                steps, inputs, h0, recurrent_mask, ids, cell.settings, capacity
-            )
-            # The carried records, then this call's, in the order written.
-            source = tf.where(positions < carried, positions, capacity + positions - carried)
-            source = tf.minimum(source, capacity + written - 1)  # unused ones
-            for variable, added in zip(self.records, records):
-                combined = tf.concat([variable, tf.cast(added, variable.dtype)], axis=1)
-                variable.assign(gather(combined, at=source))
-        values = (state.h, state.c, gather(state.memory), gather(state.keys), count)
-        for variable, value in zip(self.states, values):
-            variable.assign(tf.cast(value, variable.dtype))
-        self.memory_ids.assign(gather(ids, -1))
-        self.memory_usage.assign(gather(usage))
-        self.next_memory_id.assign_add(tf.fill(tf.shape(self.next_memory_id), written))
-
-    def _received_attention(self, steps, positions):
-        """`(batch, positions)`, the attention weight each buffer position
-        received over the call's steps."""
-        if "chosen_w" not in steps:
-            return 0.0
-        weights = tf.cast(steps["chosen_w"], self.memory_usage.dtype)
-        if "chosen" not in steps:
-            return tf.reduce_sum(weights, axis=0)
-        batch = tf.shape(weights)[1]
-        rows = tf.range(batch)[None, :, None] * positions
-        received = tf.math.unsorted_segment_sum(
-            tf.reshape(weights, [-1]), tf.reshape(rows + steps["chosen"], [-1]), batch * positions
-        )
-        return tf.reshape(received, [batch, positions])
 
     def _run_fused(self, projected, state, mask, recurrent_mask):
         """The fused path over `projected` `(batch, timesteps, 4 * units)`;
@@ -518,7 +373,7 @@ class SAB(keras.layers.Layer):
         if mask is not None:
             outputs = spread_steps(outputs, mask, state.h)
         steps = {"outputs": tf.stop_gradient(run.outputs), **run.steps}
-        final = SABState(run.h, run.c, run.memory, run.keys, _counters(run.written))
+        final = SABState(run.h, run.c, run.memory, run.keys, block_counters(run.written))
         return outputs, steps, final
 
     def _run_loop(self, projected, state, mask, recurrent_mask):
@@ -635,7 +490,8 @@ class SAB(keras.layers.Layer):
             self.compute_dtype,
         )
         if self.stateful:
-            state = self._carried_state(state, sequences.shape[0])
+            self._check_stream_batch(sequences.shape[0])
+            state = self.stream.carried_state(state)
         if initial_state is not None:
             h, c = (
                 tf.cast(s, self.compute_dtype)
@@ -648,7 +504,7 @@ class SAB(keras.layers.Layer):
         run = self._run_fused if self._runs_fused else self._run_loop
         outputs, steps, final = run(projected, state, mask, recurrent_mask)
         if self.stateful:
-            self._carry_over(
+            self.stream.carry_over(
                 final, steps, inputs, tf.stop_gradient(state.h), recurrent_mask, timesteps
             )
         if mask is not None and self.zero_output_for_mask:

@@ -58,7 +58,12 @@ def _masked_scores(scores, readable):
 
 
 def scores_gradient(
-    d_weights, selection, k_top, attention, temperature=defaults.TEMPERATURE, weighted_sum=None
+    d_attention_weights,
+    selection,
+    k_top,
+    attention,
+    temperature=defaults.TEMPERATURE,
+    weighted_sum=None,
 ):
     """The gradient of the weighed slots' scores, given their weights' gradient.
 
@@ -76,24 +81,24 @@ def scores_gradient(
       constant, its score gets no gradient at all.
 
     Args:
-        d_weights: `(batch, k)`, `g`.
+        d_attention_weights: `(batch, k)`, `g`.
         selection: the step's `Selection`.
         k_top: Python int, the memories selected per step.
         attention: the mode.
         temperature: the softmax modes' `τ`. Defaults to `1.0`.
         weighted_sum: optional `(batch, 1)`, `Σ_j w_j g_j` when some `g_j`
             are unknown (a stream's record of a memory no longer kept).
-            Defaults to `None`: computed from `d_weights`.
+            Defaults to `None`: computed from `d_attention_weights`.
 
     Returns:
         `(batch, k)`, the scores' gradient.
     """
     weights = selection.weights
     if k_top == 1 and attention != "dense":
-        return tf.zeros_like(d_weights)
+        return tf.zeros_like(d_attention_weights)
     if weighted_sum is None:
-        weighted_sum = tf.reduce_sum(weights * d_weights, axis=-1, keepdims=True)
-    centred = d_weights - weighted_sum
+        weighted_sum = tf.reduce_sum(weights * d_attention_weights, axis=-1, keepdims=True)
+    centred = d_attention_weights - weighted_sum
     if attention != "sparse":
         return weights * centred / temperature
     d_scores = tf.math.divide_no_nan(centred, selection.total)
@@ -119,8 +124,8 @@ def _softmax_selection(scores, mask, k_top, attention, temperature, indices=None
         weights = tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
         selection = Selection(indices, weights, None, None)
 
-        def gradient(d_weights):
-            return scores_gradient(d_weights, selection, k_top, attention, temperature)
+        def gradient(d_attention_weights):
+            return scores_gradient(d_attention_weights, selection, k_top, attention, temperature)
 
         return weights, gradient
 
@@ -143,10 +148,10 @@ def _piecewise_linear_selection(values, indices, count, k_top):
         total = tf.reduce_sum(shifted, axis=-1, keepdims=True) + NORMALISER_EPSILON
         weights = shifted / total
 
-        def gradient(d_weights, _):
+        def gradient(d_attention_weights, _):
             # The normaliser, like δ, is reported without gradient.
             selection = Selection(indices, weights, total, few)
-            return scores_gradient(d_weights, selection, k_top, "sparse")
+            return scores_gradient(d_attention_weights, selection, k_top, "sparse")
 
         return (weights, total), gradient
 

@@ -192,7 +192,7 @@ def credited_memories(memory, keys, ids, records, weights, kernel, bias, setting
         given = dict(zip(present, tensors))
 
         def gradient(d_memory, d_keys):
-            d_weights = records_backward(
+            weight_grads = records_backward(
                 records,
                 ids,
                 memory,
@@ -205,7 +205,7 @@ def credited_memories(memory, keys, ids, records, weights, kernel, bias, setting
                 settings,
             )
             return [tf.zeros_like(memory), tf.zeros_like(keys)] + [
-                d_weights[name] for name in present
+                weight_grads[name] for name in present
             ]
 
         return (tf.identity(memory), tf.identity(keys)), gradient
@@ -237,7 +237,7 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
     dtype = memory.dtype
     slots = memory.shape[1]
     named = {"kernel": kernel, "bias": bias, **weights._asdict()}
-    d_weights = {name: tf.zeros_like(t) for name, t in named.items() if t is not None}
+    weight_grads = {name: tf.zeros_like(t) for name, t in named.items() if t is not None}
 
     def padded(buffer):
         # One more slot, all zeros, for the read memories no longer kept.
@@ -256,10 +256,12 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
             ]
         )
 
-    def body(j, d_memory, d_keys, d_weights):
-        d_weights = dict(d_weights)
+    def body(j, d_memory, d_keys, weight_grads):
+        weight_grads = dict(weight_grads)
         rec = record(j)
-        d_written = write_gradient(weights, d_weights, memory[:, j], d_memory[:, j], d_keys[:, j])
+        d_written = write_gradient(
+            weights, weight_grads, memory[:, j], d_memory[:, j], d_keys[:, j]
+        )
         inputs = tf.cast(rec.inputs, dtype)
         h_in = rec.h_prev * rec.recurrent_mask
         z = tf.matmul(inputs, kernel) + tf.matmul(h_in, weights.recurrent_kernel)
@@ -291,20 +293,20 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         _, _, d_vector, stacked = steps_backward(
             settings, weights, rec.recurrent_mask, memory_plus, keys_plus, steps, zeros, zeros
         )
-        add_step_weight_gradients(d_weights, h_in, h_hat, stacked, d_vector)
-        d_weights["kernel"] += tf.einsum("tbf,tbv->fv", inputs, stacked[0])
-        if "bias" in d_weights:
-            d_weights["bias"] += tf.reduce_sum(stacked[0], axis=[0, 1])
+        add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector)
+        weight_grads["kernel"] += tf.einsum("tbf,tbv->fv", inputs, stacked[0])
+        if "bias" in weight_grads:
+            weight_grads["bias"] += tf.reduce_sum(stacked[0], axis=[0, 1])
         d_memory = flush_gradients(padded(d_memory), positions, stacked[2])[:, :slots]
         d_keys = flush_gradients(padded(d_keys), positions, stacked[3])[:, :slots]
-        return j - 1, d_memory, d_keys, d_weights
+        return j - 1, d_memory, d_keys, weight_grads
 
     # The slots past the fullest row's memories hold nothing: start below.
     held = tf.reduce_max(tf.reduce_sum(tf.cast(ids >= 0, tf.int32), axis=1))
-    _, _, _, d_weights = tf.while_loop(
+    _, _, _, weight_grads = tf.while_loop(
         lambda j, *_: j >= 0,
         body,
-        (held - 1, d_memory, d_keys, d_weights),
+        (held - 1, d_memory, d_keys, weight_grads),
         maximum_iterations=slots,
     )
-    return d_weights
+    return weight_grads

@@ -32,37 +32,47 @@ def _whole_and_stream(calls=4, stream_credit=True, max_memories=None, timesteps=
         outputs = whole(x)
         loss = _loss(outputs, 0)
     results = {"whole": (outputs, tape.gradient(loss, whole.trainable_weights))}
-    stream = keras_sab.SAB(
-        4, return_sequences=True, dtype="float64", stateful=True,
+    stateful = keras_sab.SAB(
+        4,
+        return_sequences=True,
+        dtype="float64",
+        stateful=True,
         max_memories=max_memories or timesteps // settings["k_att"],
-        stream_credit=stream_credit, **settings,
+        stream_credit=stream_credit,
+        **settings,
     )
     segment = timesteps // calls
-    stream(x[:, :segment])
-    stream.set_weights(whole.get_weights())
-    stream.reset_state()
+    stateful(x[:, :segment])
+    stateful.set_weights(whole.get_weights())
+    stateful.reset_state()
     outputs, total = [], None
     for call in range(calls):
         with tf.GradientTape() as tape:
-            y = stream(x[:, call * segment:(call + 1) * segment])
+            y = stateful(x[:, call * segment : (call + 1) * segment])
             loss = _loss(y, call * segment)
-        grads = tape.gradient(loss, stream.trainable_weights)
+        grads = tape.gradient(loss, stateful.trainable_weights)
         total = grads if total is None else [a + b for a, b in zip(total, grads)]
         outputs.append(y)
     results["stream"] = (tf.concat(outputs, 1), total)
-    return results, stream
+    return results, stateful
 
 
 def _relative_errors(results):
-    (_, whole), (_, stream) = results["whole"], results["stream"]
-    return [float(np.abs(a - b).max() / np.abs(a).max()) for a, b in zip(whole, stream)]
+    (_, whole), (_, stateful) = results["whole"], results["stream"]
+    return [float(np.abs(a - b).max() / np.abs(a).max()) for a, b in zip(whole, stateful)]
 
 
 @pytest.mark.parametrize("use_fused", [True, False])
 @pytest.mark.parametrize(
     "attention, scorer",
-    [("sparse_softmax", "mlp"), ("sparse", "mlp"), ("dense", "mlp"),
-     ("sparse_softmax", "dot"), ("sparse", "dot"), ("dense", "dot")],
+    [
+        ("sparse_softmax", "mlp"),
+        ("sparse", "mlp"),
+        ("dense", "mlp"),
+        ("sparse_softmax", "dot"),
+        ("sparse", "dot"),
+        ("dense", "dot"),
+    ],
 )
 def test_summed_stream_gradients_are_the_whole_sequence_s(attention, scorer, use_fused):
     """§4b: weights unchanged, every memory kept, calls a multiple of `k_att`
@@ -91,12 +101,12 @@ def test_with_recurrent_dropout_and_three_memories_a_block():
     assert max(_relative_errors(results)) < 1e-10
 
 
-def _carried_ids_read(stream, attention):
+def _carried_ids_read(stateful, attention):
     """The stream ids of the carried memories a call's steps read (weight
     > 0), from its attention output."""
-    count = int(stream.states.counters.numpy()[0])
+    count = int(stateful.states.counters.numpy()[0])
     read = np.asarray(attention)[0, :, :count].max(axis=0) > 0
-    return set(stream.memory_ids.numpy()[0, :count][read].tolist())
+    return set(stateful.stream.memory_ids.numpy()[0, :count][read].tolist())
 
 
 def test_credit_reaches_an_earlier_call_only_through_selected_links():
@@ -106,55 +116,70 @@ def test_credit_reaches_an_earlier_call_only_through_selected_links():
     record's contribution is exactly zero."""
     keras.utils.set_random_seed(3)
     x = tf.constant(np.random.default_rng(3).normal(size=(1, 18, 3)))
-    stream = keras_sab.SAB(
-        4, k_top=1, k_att=3, k_trunc=3, attention_units=5, return_sequences=True,
-        return_attention=True, dtype="float64", stateful=True, max_memories=6,
+    stateful = keras_sab.SAB(
+        4,
+        k_top=1,
+        k_att=3,
+        k_trunc=3,
+        attention_units=5,
+        return_sequences=True,
+        return_attention=True,
+        dtype="float64",
+        stateful=True,
+        max_memories=6,
     )
-    stream(x[:, :6])
-    stream(x[:, 6:12])
-    records = {name: v.numpy() for name, v in stream.records._asdict().items()}
-    ids = stream.memory_ids.numpy()[0]
+    stateful(x[:, :6])
+    stateful(x[:, 6:12])
+    records = {name: v.numpy() for name, v in stateful.stream.records._asdict().items()}
+    ids = stateful.stream.memory_ids.numpy()[0]
 
     def last_call_gradients():
-        saved = [v.numpy() for v in stream.states] + [stream.memory_ids.numpy(),
-                                                       stream.memory_usage.numpy(),
-                                                       stream.next_memory_id.numpy()]
+        saved = [v.numpy() for v in stateful.states] + [
+            stateful.stream.memory_ids.numpy(),
+            stateful.stream.memory_usage.numpy(),
+            stateful.stream.next_memory_id.numpy(),
+        ]
         with tf.GradientTape() as tape:
-            outputs, attention = stream(x[:, 12:])
+            outputs, attention = stateful(x[:, 12:])
             loss = tf.reduce_sum(tf.sin(outputs))
-        grads = tape.gradient(loss, stream.trainable_weights)
-        variables = list(stream.states) + [stream.memory_ids, stream.memory_usage,
-                                           stream.next_memory_id]
+        grads = tape.gradient(loss, stateful.trainable_weights)
+        variables = list(stateful.states) + [
+            stateful.stream.memory_ids,
+            stateful.stream.memory_usage,
+            stateful.stream.next_memory_id,
+        ]
         for variable, value in zip(variables, saved):
             variable.assign(value)
-        for name, v in stream.records._asdict().items():
+        for name, v in stateful.stream.records._asdict().items():
             v.assign(records[name])
         return grads, attention
 
     reference, attention = last_call_gradients()
     # R: the carried memories read, then those their records' steps read.
-    reachable, frontier = set(), _carried_ids_read(stream, attention)
+    reachable, frontier = set(), _carried_ids_read(stateful, attention)
     while frontier:
         reachable |= frontier
         frontier = {
             int(read)
             for m in frontier
-            for read, w in zip(records["chosen"][0, list(ids).index(m)].ravel(),
-                               records["chosen_w"][0, list(ids).index(m)].ravel())
+            for read, w in zip(
+                records["chosen"][0, list(ids).index(m)].ravel(),
+                records["chosen_w"][0, list(ids).index(m)].ravel(),
+            )
             if w > 0 and read in ids
         } - reachable
     assert 0 < len(reachable) < 4, reachable  # the test needs both kinds
     for slot, memory_id in enumerate(ids[:4]):
         changed = records["inputs"].copy()
         changed[0, slot] *= 1.5
-        stream.records.inputs.assign(changed)
+        stateful.stream.records.inputs.assign(changed)
         grads, _ = last_call_gradients()
         difference = max(float(np.abs(a - b).max()) for a, b in zip(grads, reference))
         if memory_id in reachable:
             assert difference > 1e-8, memory_id
         else:
             assert difference == 0.0, memory_id
-    stream.records.inputs.assign(records["inputs"])
+    stateful.stream.records.inputs.assign(records["inputs"])
 
 
 def test_records_do_not_grow_over_100_calls():
@@ -164,19 +189,21 @@ def test_records_do_not_grow_over_100_calls():
     layer = keras_sab.SAB(4, **SETTINGS, stateful=True, max_memories=5)
     x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
     layer(x)
-    sizes = [tuple(v.shape) for v in layer.records] + [tuple(v.shape) for v in layer.states]
+    sizes = [tuple(v.shape) for v in layer.stream.records] + [tuple(v.shape) for v in layer.states]
     k = SETTINGS["k_top"]
-    assert layer.records.chosen.shape == (2, 5, SETTINGS["k_trunc"], k)
-    assert layer.records.inputs.shape == (2, 5, SETTINGS["k_trunc"], 3)
+    assert layer.stream.records.chosen.shape == (2, 5, SETTINGS["k_trunc"], k)
+    assert layer.stream.records.inputs.shape == (2, 5, SETTINGS["k_trunc"], 3)
     for _ in range(100):
         layer(x)
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(layer(x))
     grads = tape.gradient(loss, layer.trainable_weights)
-    assert [tuple(v.shape) for v in layer.records] + [tuple(v.shape) for v in layer.states] == sizes
+    assert [tuple(v.shape) for v in layer.stream.records] + [
+        tuple(v.shape) for v in layer.states
+    ] == sizes
     assert all(np.all(np.isfinite(g)) for g in grads)
-    np.testing.assert_array_equal(layer.next_memory_id.numpy(), [2 * 102] * 2)
-    np.testing.assert_array_equal(layer.memory_ids.numpy()[0], np.arange(199, 204))
+    np.testing.assert_array_equal(layer.stream.next_memory_id.numpy(), [2 * 102] * 2)
+    np.testing.assert_array_equal(layer.stream.memory_ids.numpy()[0], np.arange(199, 204))
 
 
 def test_kept_positions_by_policy():
@@ -198,30 +225,42 @@ def test_eviction_keeps_what_the_policy_says(keep):
     decayed per call (`"most_read"`), computed here from the layer's
     attention output."""
     capacity = 4
-    layer = keras_sab.SAB(4, k_top=2, k_att=3, k_trunc=3, stateful=True,
-                          max_memories=capacity, keep=keep, return_sequences=True,
-                          return_attention=True, seed=0)
+    layer = keras_sab.SAB(
+        4,
+        k_top=2,
+        k_att=3,
+        k_trunc=3,
+        stateful=True,
+        max_memories=capacity,
+        keep=keep,
+        return_sequences=True,
+        return_attention=True,
+        seed=0,
+    )
     rng = np.random.default_rng(5)
     usage = {}
     for call in range(6):
-        carried = layer.memory_ids.numpy()[0].tolist() if layer.built else [-1] * capacity
+        carried = layer.stream.memory_ids.numpy()[0].tolist() if layer.built else [-1] * capacity
         _, attention = layer(rng.normal(size=(1, 9, 2)).astype("float32"))
         received = np.asarray(attention)[0].sum(axis=0)
         count = sum(i >= 0 for i in carried)
         # Buffer position (attention column) p: the carried memories, then the new.
         columns = carried[:count] + list(range(3 * call, 3 * call + 3))
         usage = {i: 0.9 * usage.get(i, 0.0) + received[p] for p, i in enumerate(columns)}
-        newest = sorted(columns)[-capacity // 2:]
+        newest = sorted(columns)[-capacity // 2 :]
         if keep == "latest":
             expected = sorted(columns)[-capacity:]
         else:
             older = sorted((i for i in columns if i not in newest), key=lambda i: (usage[i], i))
-            expected = sorted(newest + older[-(capacity - len(newest)):])
-        held = layer.memory_ids.numpy()[0]
-        assert held[: len(expected)].tolist() == expected and np.all(held[len(expected):] == -1)
+            expected = sorted(newest + older[-(capacity - len(newest)) :])
+        held = layer.stream.memory_ids.numpy()[0]
+        assert held[: len(expected)].tolist() == expected and np.all(held[len(expected) :] == -1)
         usage = {i: usage[i] for i in expected}
-        np.testing.assert_allclose(layer.memory_usage.numpy()[0, : len(expected)],
-                                   [usage[i] for i in expected], rtol=1e-5)
+        np.testing.assert_allclose(
+            layer.stream.memory_usage.numpy()[0, : len(expected)],
+            [usage[i] for i in expected],
+            rtol=1e-5,
+        )
 
 
 def test_most_read_can_keep_what_latest_drops():
@@ -230,12 +269,22 @@ def test_most_read_can_keep_what_latest_drops():
     ages = {}
     for keep in ("latest", "most_read"):
         keras.utils.set_random_seed(1)
-        layer = keras_sab.SAB(8, k_top=2, k_att=2, k_trunc=2, stateful=True, max_memories=4,
-                              keep=keep, attention_units=4)
+        layer = keras_sab.SAB(
+            8,
+            k_top=2,
+            k_att=2,
+            k_trunc=2,
+            stateful=True,
+            max_memories=4,
+            keep=keep,
+            attention_units=4,
+        )
         x = np.random.default_rng(1).normal(size=(1, 4, 3)).astype("float32") * 3
         for _ in range(30):
             layer(x)
-        ages[keep] = int(layer.next_memory_id.numpy()[0] - layer.memory_ids.numpy()[0].min())
+        ages[keep] = int(
+            layer.stream.next_memory_id.numpy()[0] - layer.stream.memory_ids.numpy()[0].min()
+        )
     assert ages["latest"] == 4
     assert ages["most_read"] > 4
 
@@ -266,8 +315,9 @@ def test_fit_trains_a_stream_and_the_config_round_trips(jit_compile, tmp_path):
     """`model.fit` on consecutive batches (`shuffle=False`), with and without
     XLA: the records fill and the weights move; a saved model keeps the
     configuration (not the records: a loaded model starts a new stream)."""
-    layer = keras_sab.SAB(6, k_top=2, k_att=3, k_trunc=3, stateful=True, max_memories=4,
-                          keep="most_read")
+    layer = keras_sab.SAB(
+        6, k_top=2, k_att=3, k_trunc=3, stateful=True, max_memories=4, keep="most_read"
+    )
     model = keras.Sequential([keras.Input((6, 3), batch_size=4), layer, keras.layers.Dense(2)])
     model.compile("adam", "mse", jit_compile=jit_compile)
     x = np.random.default_rng(0).normal(size=(16, 6, 3)).astype("float32")
@@ -275,9 +325,9 @@ def test_fit_trains_a_stream_and_the_config_round_trips(jit_compile, tmp_path):
     history = model.fit(x, x[:, -1, :2], batch_size=4, epochs=2, shuffle=False, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert all(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
-    assert layer.records.valid.numpy().any()
+    assert layer.stream.records.valid.numpy().any()
     model.save(tmp_path / "stream.keras")
     loaded = keras.saving.load_model(tmp_path / "stream.keras")
     config = loaded.layers[0].get_config()
     assert config["stream_credit"] is True and config["keep"] == "most_read"
-    assert not loaded.layers[0].records.valid.numpy().any()
+    assert not loaded.layers[0].stream.records.valid.numpy().any()

@@ -1,0 +1,199 @@
+"""What a stateful `SAB` carries from one call to the next.
+
+A stream fed in consecutive calls keeps, per row: `h` and `c`, the memories
+kept (at most `max_memories`, oldest first), their stream ids and the
+attention they received, the count of memories ever written and, with stream
+credit, each kept memory's record (ALGORITHM.md §4b). `StreamState` holds
+them as variables (not weights, as `keras.layers.RNN`'s states), hands them
+to a call in front of its own memory, and after the call keeps what the
+`keep` policy chooses.
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_sab.attention_scorer import scorer_dtype
+from keras_sab.memory_buffer import USAGE_DECAY
+from keras_sab.memory_buffer import kept_positions
+from keras_sab.sab_step import SABState
+from keras_sab.stream_records import StreamRecords
+from keras_sab.stream_records import call_records
+from keras_sab.stream_records import credited_memories
+from keras_sab.stream_records import record_shapes
+
+
+def block_counters(written):
+    """`SABState` counters `(batch, 3)` at the start of a block (nothing
+    since the last write or cut) with `written` `(batch,)` memories."""
+    return tf.pad(written[:, None], [[0, 0], [2, 0]])
+
+
+class StreamState:
+    """The variables of a stateful SAB's stream, and how a call uses them.
+
+    Args:
+        cell: the layer's built `SABCell`.
+        batch_size: int, the static batch size.
+        features: int, the input width.
+        capacity: int, `max_memories`.
+        keep: the policy of `memory_buffer.kept_positions`.
+        credit: whether reads of kept memories credit the calls that wrote
+            them (records are kept).
+        variable_dtype: the layer's variable dtype.
+
+    Attributes:
+        states: `SABState` of variables; `counters` holds the number of
+            memories kept.
+        memory_ids: int32 `(batch, capacity)`, their stream ids (-1: empty).
+        memory_usage: `(batch, capacity)`, the attention they received.
+        next_memory_id: int32 `(batch,)`, the memories written so far.
+        records: `StreamRecords` of variables, or `None` without credit.
+    """
+
+    def __init__(self, cell, batch_size, features, capacity, keep, credit, variable_dtype):
+        self.cell, self.capacity, self.keep = cell, capacity, keep
+        float_dtype, score_dtype = variable_dtype, scorer_dtype(variable_dtype)
+        batch = batch_size
+
+        def variables(shapes, dtypes, names):
+            dtypes = [{"float": float_dtype, "score": score_dtype}.get(d, d) for d in dtypes]
+            return [
+                keras.Variable(tf.zeros(shape, dtype), trainable=False, dtype=dtype, name=name)
+                for shape, dtype, name in zip(shapes, dtypes, names)
+            ]
+
+        self.states = SABState(
+            *variables(
+                [(batch, cell.units), (batch, cell.units), (batch, capacity, cell.units),
+                 (batch, capacity, cell.attention_units), (batch,)],
+                ["float", "float", "float", "score", "int32"],
+                SABState._fields,
+            )
+        )
+        self.memory_ids, self.memory_usage, self.next_memory_id = variables(
+            [(batch, capacity), (batch, capacity), (batch,)],
+            ["int32", "score", "int32"],
+            ["memory_ids", "memory_usage", "next_memory_id"],
+        )
+        self.records = None
+        if credit and cell.k_top > 0:
+            shapes, dtypes = record_shapes(batch, capacity, cell.settings, features, cell.units,
+                                           capacity)
+            self.records = StreamRecords(
+                *variables(shapes, dtypes, [f"record_{name}" for name in StreamRecords._fields])
+            )
+        self.reset()
+
+    def reset(self):
+        """Zero `h` and `c`, no memories, no records."""
+        for variable in [*self.states, self.memory_usage, self.next_memory_id,
+                         *(self.records or [])]:
+            variable.assign(tf.zeros_like(variable))
+        self.memory_ids.assign(-tf.ones_like(self.memory_ids))
+
+    def carried_state(self, state):
+        """`state` (a call's empty state) with the carried `h`, `c` and
+        memories in front of its own memory.
+
+        The carried `h` and `c` are constants: the call boundary cuts the
+        recurrent gradient. The memories are constants too unless the stream
+        is credited (`stream_records.credited_memories`).
+        """
+        carried = SABState(*[tf.stop_gradient(tf.convert_to_tensor(v)) for v in self.states])
+        memory = tf.cast(carried.memory, state.memory.dtype)
+        keys = tf.cast(carried.keys, state.keys.dtype)
+        if self.records is not None:
+            cell, dtype = self.cell, state.h.dtype
+            memory, keys = credited_memories(
+                memory, keys, tf.convert_to_tensor(self.memory_ids), self._record_tensors(dtype),
+                cell.step_weights(), tf.cast(cell.kernel, dtype),
+                None if cell.bias is None else tf.cast(cell.bias, dtype), cell.settings,
+            )
+        return SABState(
+            tf.cast(carried.h, state.h.dtype),
+            tf.cast(carried.c, state.c.dtype),
+            tf.concat([memory, state.memory], 1),
+            tf.concat([keys, state.keys], 1),
+            block_counters(carried.counters),
+        )
+
+    def _record_tensors(self, dtype):
+        """The records' values, the layer-dtype ones in `dtype`."""
+        float_dtype = self.states.h.dtype
+        return StreamRecords(*[
+            tf.cast(v, dtype) if v.dtype == float_dtype and v.dtype != scorer_dtype(dtype)
+            else tf.convert_to_tensor(v)
+            for v in self.records
+        ])
+
+    def carry_over(self, final, steps, inputs, h0, recurrent_mask, timesteps):
+        """Stores what a call leaves: its final `h` and `c`, and the memories
+        `keep` chooses among the carried ones and the call's, with their ids,
+        usage and records.
+
+        Args:
+            final: the call's final `SABState` (its buffers: the carried
+                memories, then the call's).
+            steps: the call's per-step values (see `SAB`'s loops).
+            inputs: `(batch, timesteps, features)`, the call's inputs after
+                dropout.
+            h0: `(batch, units)`, `h` before the call.
+            recurrent_mask: the call's recurrent dropout mask, or `None`.
+            timesteps: int or scalar tensor.
+        """
+        cell, capacity = self.cell, self.capacity
+        call_slots = tf.shape(final.memory)[1] - capacity
+        written = timesteps // cell.k_att if cell.k_top > 0 else 0
+        # Buffer position p holds the carried memory p below the carried
+        # count, then this call's memories in the order written.
+        carried = tf.convert_to_tensor(self.states.counters)[:, None]
+        position = tf.zeros_like(carried) + tf.range(capacity + call_slots)[None, :]
+        offset = position - carried
+        new = (offset >= 0) & (offset < written)
+        pad = [[0, 0], [0, call_slots]]
+        ids = tf.where(
+            new,
+            self.next_memory_id[:, None] + offset,
+            tf.pad(self.memory_ids, pad, constant_values=-1),
+        )
+        usage = tf.pad(self.memory_usage * USAGE_DECAY, pad) + self._received_attention(
+            steps, tf.shape(ids)[1]
+        )
+        positions, count = kept_positions(ids, usage, capacity, self.keep)
+        kept = tf.range(capacity)[None, :] < count[:, None]
+
+        def gather(values, empty=0, at=positions):
+            values = tf.gather(values, at, axis=1, batch_dims=1)
+            mask = tf.reshape(kept, [*kept.shape, *[1] * (len(values.shape) - 2)])
+            return tf.where(mask, values, tf.cast(empty, values.dtype))
+
+        if self.records is not None:
+            records = call_records(steps, inputs, h0, recurrent_mask, ids, cell.settings,
+                                   capacity)
+            # The carried records, then this call's, in the order written.
+            source = tf.where(positions < carried, positions, capacity + positions - carried)
+            source = tf.minimum(source, capacity + written - 1)  # unused ones
+            for variable, added in zip(self.records, records):
+                combined = tf.concat([variable, tf.cast(added, variable.dtype)], axis=1)
+                variable.assign(gather(combined, at=source))
+        values = (final.h, final.c, gather(final.memory), gather(final.keys), count)
+        for variable, value in zip(self.states, values):
+            variable.assign(tf.cast(value, variable.dtype))
+        self.memory_ids.assign(gather(ids, -1))
+        self.memory_usage.assign(gather(usage))
+        self.next_memory_id.assign_add(tf.fill(tf.shape(self.next_memory_id), written))
+
+    def _received_attention(self, steps, positions):
+        """`(batch, positions)`, the attention weight each buffer position
+        received over the call's steps."""
+        if "chosen_w" not in steps:
+            return 0.0
+        weights = tf.cast(steps["chosen_w"], self.memory_usage.dtype)
+        if "chosen" not in steps:
+            return tf.reduce_sum(weights, axis=0)
+        batch = tf.shape(weights)[1]
+        rows = tf.range(batch)[None, :, None] * positions
+        received = tf.math.unsorted_segment_sum(
+            tf.reshape(weights, [-1]), tf.reshape(rows + steps["chosen"], [-1]), batch * positions
+        )
+        return tf.reshape(received, [batch, positions])
