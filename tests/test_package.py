@@ -1,7 +1,13 @@
-"""`import keras_sab` is the layer, light: no plotting, tuning or dataset libraries."""
+"""`import keras_sab` is the layer, light: no plotting, tuning or dataset libraries;
+and under a Keras backend other than TensorFlow it fails at once, saying how to
+select TensorFlow."""
 
+import json
+import os
 import subprocess
 import sys
+
+import pytest
 
 import keras_sab
 
@@ -21,9 +27,9 @@ print(sorted(name for name in sys.modules if name in ("experiment", "keras_sab.p
 """
 
 
-def _run(code):
+def _run(code, **env):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env={**os.environ, **env})
 
 
 def test_importing_the_package_needs_none_of_the_heavy_libraries():
@@ -43,3 +49,53 @@ def test_the_check_fails_for_a_module_that_needs_them():
 
 def test_the_public_names():
     assert keras_sab.__all__ == ["SAB", "SABCell", "__version__"]
+
+
+def _assert_backend_error(completed, backend):
+    """The import failed with keras_sab's ImportError, naming the backend and the fix."""
+    assert completed.returncode != 0
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: keras_sab needs Keras's TensorFlow backend"), (
+        completed.stderr[-3000:]
+    )
+    assert f"active Keras backend is {backend!r}" in last
+    assert "KERAS_BACKEND=tensorflow" in last
+    assert '"backend": "tensorflow"' in last and "keras.json" in last
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_importing_under_another_backend_says_how_to_select_tensorflow(backend):
+    """KERAS_BACKEND=jax or torch: a clear ImportError, not one from deep in Keras
+    (whose import fails when JAX or PyTorch is missing) and not a half-working layer."""
+    completed = _run("import keras_sab", KERAS_BACKEND=backend)
+    _assert_backend_error(completed, backend)
+    assert "from the KERAS_BACKEND environment variable" in completed.stderr
+
+
+def test_the_backend_in_keras_json_is_checked_too(tmp_path):
+    """With no KERAS_BACKEND, Keras takes the backend from keras.json: so does the check."""
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "jax"}))
+    completed = _run("import keras_sab", KERAS_BACKEND="", KERAS_HOME=str(tmp_path))
+    _assert_backend_error(completed, "jax")
+    assert str(tmp_path / "keras.json") in completed.stderr
+
+
+def test_the_backend_keras_reports_is_checked_after_importing_it():
+    """Keras already imported: its own `keras.backend.backend()` is what counts."""
+    completed = _run(
+        "import keras\nkeras.backend.backend = lambda: 'jax'\nimport keras_sab",
+        KERAS_BACKEND="tensorflow",
+    )
+    _assert_backend_error(completed, "jax")
+    assert "as reported by keras.backend.backend()" in completed.stderr
+
+
+def test_the_tensorflow_backend_imports_whatever_the_keras_json_says(tmp_path):
+    """KERAS_BACKEND=tensorflow wins over a keras.json asking for JAX, as in Keras."""
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "jax"}))
+    completed = _run(
+        "import keras, keras_sab\nprint(keras.backend.backend(), keras_sab.SAB.__name__)",
+        KERAS_BACKEND="tensorflow", KERAS_HOME=str(tmp_path),
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.strip().splitlines()[-1] == "tensorflow SAB"

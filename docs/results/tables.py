@@ -300,8 +300,14 @@ def main():
         [0, 1, 2],
     )
     sab_beside_lstm_table(
-        "Stateful streams: `python examples/stateful_stream.py --seed S` (cue recall, "
-        "two segments of 105 steps)",
+        "Stateful streams, stream credit: `python examples/stateful_stream.py --seed S` "
+        "(cue recall, two segments of 105 steps)",
+        "stateful_stream/credit_seed{seed}",
+        [0, 1, 2],
+    )
+    sab_beside_lstm_table(
+        "Stateful streams before stream credit (runs of 2026-12-02; today "
+        "`--no-stream-credit`)",
         "stateful_stream/seed{seed}",
         [0, 1, 2],
     )
