@@ -191,14 +191,21 @@ class _FusedSequence:
             "totals": scorer_dtype(dtype),
             "few": tf.bool,
         }
+        blocks = (timesteps + self.k_att - 1) // self.k_att
+        # Every block runs `k_att` steps, so that XLA knows each loop's trip
+        # count (a GPU then needs no host round trip per iteration); the
+        # steps past the last one are masked, and dropped at the end.
         arrays = {
-            name: tf.TensorArray(array_dtypes.get(name, dtype), size=timesteps)
+            name: tf.TensorArray(array_dtypes.get(name, dtype), size=blocks * self.k_att)
             for name in self.saved
         }
+        ragged = self.lengths is not None or not (
+            isinstance(timesteps, int) and timesteps % self.k_att == 0
+        )
 
         def step(t, h, c, arrays, readable, memory, keys):
             h_hat, c_new = lstm_step(
-                tf.gather(projected, t),
+                tf.gather(projected, tf.minimum(t, timesteps - 1)),
                 h,
                 c,
                 recurrent_kernel,
@@ -214,8 +221,8 @@ class _FusedSequence:
                     totals=selection.total,
                     few=selection.few,
                 )
-            active = self.active(t)
-            if active is not None:
+            active = self.active(t) if self.lengths is not None else t < timesteps
+            if ragged:
                 # A masked step keeps the state; its output repeats `h`. It
                 # may write its kept state to a slot: no later step of the
                 # row reads it (the row's steps run left-aligned).
@@ -230,15 +237,12 @@ class _FusedSequence:
             stop = tf.minimum(start + self.k_att, timesteps)
             readable = self.readable(block)
 
-            def inner(t, h, c, arrays):
-                h, c, arrays = step(t, h, c, arrays, readable, memory, keys)
-                return t + 1, h, c, arrays
+            def inner(i, h, c, arrays):
+                h, c, arrays = step(start + i, h, c, arrays, readable, memory, keys)
+                return i + 1, h, c, arrays
 
             _, h, c, arrays = tf.while_loop(
-                lambda t, *_: t < stop,
-                inner,
-                (start, h, c, arrays),
-                maximum_iterations=self.k_att,
+                lambda i, *_: i < self.k_att, inner, (tf.constant(0), h, c, arrays)
             )
             if self.attend:
                 full = tf.fill([self.batch], stop - start == self.k_att)
@@ -253,14 +257,12 @@ class _FusedSequence:
                 )
             return block + 1, h, c, memory, keys, arrays
 
-        blocks = (timesteps + self.k_att - 1) // self.k_att
         _, h, c, memory_out, keys_out, arrays = tf.while_loop(
             lambda block, *_: block < blocks,
             block_body,
             (tf.constant(0), h0, c0, memory, keys, arrays),
-            maximum_iterations=blocks,
         )
-        stacked = {name: a.stack() for name, a in arrays.items()}
+        stacked = {name: a.stack()[:timesteps] for name, a in arrays.items()}
         saved = _Saved(
             h0,
             memory=memory_out,
@@ -392,7 +394,6 @@ class _FusedSequence:
                 tf.TensorArray(dtype, size=blocks),
                 {name: tf.zeros_like(w) for name, w in present.items()},
             ),
-            maximum_iterations=blocks,
         )
         d_projected = tf.reshape(d_projected.stack(), [blocks * k_att, self.batch, 4 * units])[
             :timesteps
@@ -546,7 +547,6 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
         lambda i, *_: i >= 0,
         inner,
         (n - 1, d_h, d_c, d_vector, arrays),
-        maximum_iterations=n,
     )
     return d_h, d_c, d_vector if has_vector else None, [a.stack() for a in arrays]
 

@@ -301,12 +301,9 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         d_keys = flush_gradients(padded(d_keys), positions, stacked[3])[:, :slots]
         return j - 1, d_memory, d_keys, weight_grads
 
-    # The slots past the fullest row's memories hold nothing: start below.
-    held = tf.reduce_max(tf.reduce_sum(tf.cast(ids >= 0, tf.int32), axis=1))
+    # Every slot, held or empty (an empty one adds zeros): a loop whose trip
+    # count XLA knows.
     _, _, _, weight_grads = tf.while_loop(
-        lambda j, *_: j >= 0,
-        body,
-        (held - 1, d_memory, d_keys, weight_grads),
-        maximum_iterations=slots,
+        lambda j, *_: j >= 0, body, (slots - 1, d_memory, d_keys, weight_grads)
     )
     return weight_grads

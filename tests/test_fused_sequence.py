@@ -6,6 +6,7 @@ Outputs, final states and gradients for the inputs and every weight agree to
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -283,3 +284,47 @@ def test_fused_and_loop_agree_under_mirrored_strategy():
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": root},
     )
     assert "MIRRORED_OK" in result.stdout, result.stderr[-3000:]
+
+
+def _while_loops(hlo):
+    """The `while` instructions of optimized HLO text, and how many of them
+    have a trip count XLA knows."""
+    loops = re.findall(r"= [^\n]*? while\([^\n]*", hlo)
+    return len(loops), sum("known_trip_count" in loop for loop in loops)
+
+
+@pytest.mark.parametrize(
+    "kwargs, timesteps, masked",
+    [
+        (dict(), 30, False),
+        (dict(), 25, False),  # T not a multiple of k_att
+        (dict(k_trunc=None), 25, False),
+        (dict(k_top=0), 30, False),
+        (dict(scorer="dot", attention="sparse"), 25, False),
+        (dict(attention="dense"), 30, False),
+        (dict(), 25, True),
+        (dict(stateful=True, max_memories=4), 30, False),  # with the records' loop
+    ],
+    ids=str,
+)
+def test_xla_knows_every_fused_loop_s_trip_count(kwargs, timesteps, masked):
+    """Issue: on a GPU, XLA runs a loop it cannot count by asking the host,
+    every iteration. Every `while` of a fused train step (forward, backward,
+    and a stream's records) has a `known_trip_count` in the optimized HLO."""
+    layer = keras_sab.SAB(8, k_att=10, return_sequences=True, **kwargs)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(2, timesteps, 3)).astype("float32"))
+    mask = tf.constant(rng.random((2, timesteps)) > 0.3) if masked else None
+    if kwargs.get("stateful"):
+        layer(x)
+
+    @tf.function(jit_compile=True)
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x, mask=mask))
+        return tape.gradient(loss, layer.trainable_weights)
+
+    loops, counted = _while_loops(step.experimental_get_compiler_ir(x)(stage="optimized_hlo"))
+    # Forward blocks and steps, backward blocks and steps; a stream's records
+    # and their steps.
+    assert (loops, counted) == ((6, 6) if kwargs.get("stateful") else (4, 4))
