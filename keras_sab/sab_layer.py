@@ -125,7 +125,9 @@ class SAB(keras.layers.Layer):
             steps. Credit stops at a memory no longer kept, and at the inputs
             of past calls (layers below get none for them). Requires
             `k_trunc`. `False`: earlier memories are constants. Defaults to
-            `True`.
+            `True`: on cue recall across calls it learns what constants
+            cannot (docs/RESULTS.md, "Stateful streams"), at 1.4-1.9x the
+            training time there.
         keep: Which memories a stateful layer keeps when it holds more than
             `max_memories`: `"latest"`, the most recent (nothing older than
             `max_memories * k_att` steps can be read), or `"most_read"`: the

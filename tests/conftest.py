@@ -9,6 +9,11 @@ sys.path.insert(0, EXAMPLES)
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# The suite compares paths to 1e-5: on a recent NVIDIA GPU float32 matmuls
+# would run in TF32 (about 1e-3 relative error).
+tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
 @pytest.fixture(autouse=True)
