@@ -13,10 +13,10 @@ if [[ $part == all || $part == short ]]; then
   python examples/stateful_stream.py --seed 0 --no-stream-credit --out "$out/no_credit_seed0"
 fi
 if [[ $part == all || $part == long ]]; then
-  # The cue 2,000 steps before the question, 10 calls of 201 steps, 16 memories kept
-  # (160 steps): each keeping policy.
+  # The cue 2,000 steps before the question, 10 calls of 201 steps, 32 memories kept
+  # (320 steps of writes): each keeping policy.
   for keep in most_read latest; do
-    python examples/stateful_stream.py -T 2000 --segments 10 --max-memories 16 \
+    python examples/stateful_stream.py -T 2000 --segments 10 --max-memories 32 \
       --keep "$keep" --updates "${LONG_UPDATES:-400}" --seed 0 --out "$out/long_T2000_$keep"
   done
 fi
