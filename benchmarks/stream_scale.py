@@ -82,6 +82,9 @@ def _stream(args):
         train_step(tf.constant(x), tf.constant(y)).numpy()
         seconds.append(time.perf_counter() - start)
         rss.append(_rss_mib())
+        if (call + 1) % 50 == 0:
+            print(f"{args.model}: call {call + 1}, {seconds[-1]:.3f} s, {rss[-1]:.0f} MiB",
+                  file=sys.stderr, flush=True)
     result = {"seconds": seconds, "rss_mib": rss}
     x, y = map(tf.constant, batch())
     if args.model == "sab":
@@ -159,15 +162,15 @@ def _run(flags, memory_cap_gib=None, timeout=None):
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     try:
-        done = subprocess.run([sys.executable, __file__, *flags], capture_output=True, text=True,
-                              preexec_fn=limit, timeout=timeout)
+        # The worker's progress goes to this process's stderr as it comes.
+        done = subprocess.run([sys.executable, __file__, *flags], stdout=subprocess.PIPE,
+                              text=True, preexec_fn=limit, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout} s"}
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
-    tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-    return {"error": f"exit {done.returncode}: {tail[0][:200]}"}
+    return {"error": f"exit {done.returncode} (its stderr is above)"}
 
 
 def _plot(results, path):

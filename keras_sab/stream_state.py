@@ -118,12 +118,13 @@ class StreamState:
         )
 
     def _record_tensors(self, dtype):
-        """The records' values, the layer-dtype ones in `dtype`."""
-        float_dtype = self.states.h.dtype
+        """The records' values: the states and inputs in `dtype`, the weights
+        in the scorer's dtype (see `stream_records.record_shapes`)."""
+        _, kinds = record_shapes(1, 1, self.cell.settings, 1, 1, 1)
+        dtypes = {"float": dtype, "score": scorer_dtype(dtype)}
         return StreamRecords(*[
-            tf.cast(v, dtype) if v.dtype == float_dtype and v.dtype != scorer_dtype(dtype)
-            else tf.convert_to_tensor(v)
-            for v in self.records
+            tf.cast(v, dtypes[kind]) if kind in dtypes else tf.convert_to_tensor(v)
+            for v, kind in zip(self.records, kinds)
         ])
 
     def carry_over(self, final, steps, inputs, h0, recurrent_mask, timesteps):

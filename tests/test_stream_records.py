@@ -333,3 +333,24 @@ def test_fit_trains_a_stream_and_the_config_round_trips(jit_compile, tmp_path):
     config = loaded.layers[0].get_config()
     assert config["stream_credit"] is True and config["keep"] == "most_read"
     assert not loaded.layers[0].stream.records.valid.numpy().any()
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_stream_credit_under_mixed_precision(policy, use_fused):
+    """Under a mixed policy the records are stored in float32 and used in
+    the compute dtype (the weights in the scorer's): finite gradients, to
+    which the records contribute."""
+    keras.mixed_precision.set_global_policy(policy)
+    x = np.random.default_rng(0).normal(size=(2, 9, 3)).astype("float32")
+    grads = {}
+    for credit in (True, False):
+        keras.utils.set_random_seed(0)
+        layer = keras_sab.SAB(8, k_top=2, k_att=3, k_trunc=3, stateful=True, max_memories=4,
+                              use_fused=use_fused, stream_credit=credit)
+        layer(x)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.cast(layer(x), tf.float32))
+        grads[credit] = tape.gradient(loss, layer.trainable_weights)
+    assert all(np.all(np.isfinite(g)) for g in grads[True])
+    assert max(float(np.abs(a - b).max()) for a, b in zip(grads[True], grads[False])) > 1e-4
