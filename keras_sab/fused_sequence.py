@@ -34,10 +34,13 @@ from keras_sab.lstm_core import lstm_backward
 from keras_sab.lstm_core import lstm_derivatives
 from keras_sab.lstm_core import lstm_step
 from keras_sab.memory_buffer import write_memory
+from keras_sab.sab_step import SELECTION_STEPS
 from keras_sab.sab_step import StepWeights
 from keras_sab.sab_step import gather_slots
 from keras_sab.sab_step import read_memories
+from keras_sab.sab_step import saved_per_step
 from keras_sab.sab_step import step_query
+from keras_sab.sab_step import step_values
 from keras_sab.sparse_attention import Selection
 from keras_sab.sparse_attention import scores_gradient
 
@@ -91,7 +94,8 @@ def fused_sab_sequence(
     written = tf.stop_gradient(written)
     slots = memory_in.shape[1] or tf.shape(memory_in)[1]
     sequence = _FusedSequence(
-        settings, slots, tf.shape(projected)[1], lengths, written, recurrent_mask
+        settings, slots, tf.shape(projected)[1], lengths, written, projected.dtype,
+        recurrent_mask,
     )
     present = [weights.recurrent_kernel]
     if sequence.attend:
@@ -110,7 +114,7 @@ def fused_sab_sequence(
         tf.stop_gradient(final_memory),
         tf.stop_gradient(final_keys),
         written,
-        {name: tf.stop_gradient(x) for name, x in zip(sequence.saved[1:], steps)},
+        {name: tf.stop_gradient(x) for name, x in zip(list(sequence.saved)[1:], steps)},
     )
 
 
@@ -134,34 +138,23 @@ _Saved = collections.namedtuple(
 )
 
 
-# The saved per-step values of a step's `Selection`, in its fields' order.
-_SELECTION_STEPS = ("chosen", "chosen_w", "totals", "few")
-
-
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
-    def __init__(self, settings, slots, batch, lengths, written, recurrent_mask=None):
+    def __init__(self, settings, slots, batch, lengths, written, dtype, recurrent_mask=None):
         self.settings = settings
         self.k_top = settings.k_top
         self.k_att = settings.k_att
         self.k_trunc = settings.k_trunc
         self.attend = self.k_top > 0
-        self.dense = settings.attention == "dense"
         self.slots = slots
         self.batch = batch
         self.lengths = None if lengths is None else lengths[:, None]
         # Memories written before the first step, per row.
         self.written = written
         self.recurrent_mask = recurrent_mask
-        # What each step saves: its output, `c_{t-1}` and, with attention, its
-        # `Selection`: the selected slots unless every slot is weighed
-        # ("dense"), their weights, and the normaliser and few rows of the
-        # paper's rule.
-        self.saved = ["outputs", "c_prev"]
-        if self.attend:
-            self.saved += ["chosen_w"] if self.dense else ["chosen", "chosen_w"]
-            self.saved += ["totals", "few"] if settings.attention == "sparse" else []
+        # What each step saves, by name, with its dtype.
+        self.saved = saved_per_step(settings, dtype)
 
     def active(self, t):
         """`(batch, 1)` bool, the rows that run step `t`; `None` without lengths."""
@@ -184,20 +177,13 @@ class _FusedSequence:
         weights = StepWeights(recurrent_kernel, *attention_tensors, *padding)
         settings = self.settings
         timesteps = projected.shape[0] or tf.shape(projected)[0]
-        dtype = projected.dtype
-        array_dtypes = {
-            "chosen": tf.int32,
-            "chosen_w": scorer_dtype(dtype),
-            "totals": scorer_dtype(dtype),
-            "few": tf.bool,
-        }
         blocks = (timesteps + self.k_att - 1) // self.k_att
         # Every block runs `k_att` steps, so that XLA knows each loop's trip
         # count (a GPU then needs no host round trip per iteration); the
         # steps past the last one are masked, and dropped at the end.
         arrays = {
-            name: tf.TensorArray(array_dtypes.get(name, dtype), size=blocks * self.k_att)
-            for name in self.saved
+            name: tf.TensorArray(dtype, size=blocks * self.k_att)
+            for name, dtype in self.saved.items()
         }
         ragged = self.lengths is not None or not (
             isinstance(timesteps, int) and timesteps % self.k_att == 0
@@ -212,15 +198,9 @@ class _FusedSequence:
                 settings.activations,
                 self.recurrent_mask,
             )
-            h_new, saved = h_hat, {"c_prev": c}
+            h_new, selection = h_hat, None
             if self.attend:
                 h_new, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
-                saved.update(
-                    chosen=selection.indices,
-                    chosen_w=selection.weights,
-                    totals=selection.total,
-                    few=selection.few,
-                )
             active = self.active(t) if self.lengths is not None else t < timesteps
             if ragged:
                 # A masked step keeps the state; its output repeats `h`. It
@@ -228,7 +208,7 @@ class _FusedSequence:
                 # row reads it (the row's steps run left-aligned).
                 h_new = tf.where(active, h_new, h)
                 c_new = tf.where(active, c_new, c)
-            saved["outputs"] = h_new
+            saved = step_values(h_new, c, selection)
             arrays = {name: a.write(t, saved[name]) for name, a in arrays.items()}
             return h_new, c_new, arrays
 
@@ -275,7 +255,7 @@ class _FusedSequence:
             return self.backward(weights, saved, d_outputs, d_h, d_c)
 
         results = (stacked["outputs"], h, c, memory_out, keys_out)
-        return results + tuple(stacked[name] for name in self.saved[1:]), backward
+        return results + tuple(stacked[name] for name in list(self.saved)[1:]), backward
 
     def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
         """The gradients of the inputs of `forward`, in its order: the
@@ -296,7 +276,7 @@ class _FusedSequence:
         per_step = {"projected": projected, "c_prev": saved.c_prev, "d_out": d_outputs}
         per_step.update(
             (name, getattr(saved, name))
-            for name in _SELECTION_STEPS
+            for name in SELECTION_STEPS
             if getattr(saved, name) is not None
         )
         dtype = projected.dtype
@@ -512,7 +492,7 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
             d_c = tf.where(active, d_c, zeros)
         outputs = []
         if attend:
-            selection = Selection(*[step(name, i) for name in _SELECTION_STEPS])
+            selection = Selection(*[step(name, i) for name in SELECTION_STEPS])
             read = step("read", i)
             weighted_sum = None
             if read is not None:

@@ -28,6 +28,8 @@ from keras_sab.sab_cell import SABCell
 from keras_sab.sab_step import SABState
 from keras_sab.sab_step import initial_sab_state
 from keras_sab.sab_step import sab_step
+from keras_sab.sab_step import saved_per_step
+from keras_sab.sab_step import step_values
 from keras_sab.sparse_attention import Selection
 from keras_sab.sparse_attention import selection_weights
 from keras_sab.stream_state import StreamState
@@ -396,16 +398,8 @@ class SAB(keras.layers.Layer):
                 None if step_mask is None else step_mask[t],
                 recurrent_mask,
             )
-            saved = {"outputs": output, "c_prev": state.c}
-            if selection is not None:
-                saved.update(
-                    chosen=selection.indices,
-                    chosen_w=selection.weights,
-                    totals=selection.total,
-                    few=selection.few,
-                )
-            saved = {name: tf.stop_gradient(x) for name, x in saved.items() if x is not None}
-            return output, new_state, saved
+            saved = step_values(output, state.c, selection)
+            return output, new_state, {name: tf.stop_gradient(x) for name, x in saved.items()}
 
         if self.unroll:
             timesteps = inputs.shape[0]
@@ -423,9 +417,8 @@ class SAB(keras.layers.Layer):
             steps = {name: tf.stack([saved[name] for saved in per_step]) for name in per_step[0]}
         else:
             timesteps = inputs.shape[0] or tf.shape(inputs)[0]
-            _, _, names = step(0, state)
-            dtypes = {name: x.dtype for name, x in names.items()}
-            arrays = {name: tf.TensorArray(d, size=timesteps) for name, d in dtypes.items()}
+            saved = saved_per_step(cell.settings, self.compute_dtype)
+            arrays = {name: tf.TensorArray(d, size=timesteps) for name, d in saved.items()}
             outputs = tf.TensorArray(self.compute_dtype, size=timesteps)
 
             def body(t, state, outputs, arrays):

@@ -61,6 +61,41 @@ StepSettings.__doc__ = """The hyper-parameters of a step: `k_top`, `k_att`,
 LSTM's `LSTMActivations`."""
 
 
+# The names under which a step's `Selection` fields are saved, in its
+# fields' order.
+SELECTION_STEPS = ("chosen", "chosen_w", "totals", "few")
+
+
+def saved_per_step(settings, dtype):
+    """What a loop saves of each step, for the fused backward and a stream's
+    records: name -> dtype.
+
+    The step's output and `c_{t-1}` (in `dtype`), and with attention its
+    `Selection`: the selected slots unless every slot is weighed
+    (`"dense"`), their weights, and the paper's rule's normaliser and few
+    rows (`"sparse"` only).
+    """
+    score = scorer_dtype(dtype)
+    saved = {"outputs": tf.as_dtype(dtype), "c_prev": tf.as_dtype(dtype)}
+    if settings.k_top > 0:
+        if settings.attention != "dense":
+            saved["chosen"] = tf.int32
+        saved["chosen_w"] = score
+        if settings.attention == "sparse":
+            saved.update(totals=score, few=tf.bool)
+    return saved
+
+
+def step_values(output, c_prev, selection):
+    """One step's values as `saved_per_step` names them."""
+    values = {"outputs": output, "c_prev": c_prev}
+    if selection is not None:
+        values.update(
+            (name, value) for name, value in zip(SELECTION_STEPS, selection) if value is not None
+        )
+    return values
+
+
 def initial_sab_state(batch_size, slots, units, attention_units, dtype):
     """Zero state with an empty memory of `slots` slots.
 

@@ -70,38 +70,43 @@ Fields:
 """
 
 
-def record_shapes(batch, slots, settings, features, units, capacity):
-    """The shapes and dtypes of `StreamRecords` for `slots` memories.
+# The kind of each record field: `"float"` (the layer's dtype: stored in its
+# variable dtype, used in its compute dtype), `"score"` (the scorer's dtype),
+# or a dtype.
+RECORD_KINDS = StreamRecords(
+    "float", "float", "float", "int32", "score", "score", "bool", "bool", "float"
+)
+
+
+def record_shapes(batch, capacity, settings, features, units):
+    """The shapes of the `StreamRecords` of `capacity` memories (their
+    kinds are `RECORD_KINDS`).
 
     Args:
         batch: int.
-        slots: int.
+        capacity: int, the memories a stream keeps (also `k` of a dense
+            read).
         settings: `StepSettings`.
         features: int, the input width.
         units: int.
-        capacity: int, the memories a stream keeps (`k` of a dense read).
 
     Returns:
-        `(shapes, dtypes)`, two `StreamRecords`; the float dtypes are
-        `"float"` (the layer's) or `"score"` (the scorer's).
+        A `StreamRecords` of shapes.
     """
     steps = settings.k_trunc
     k = capacity if settings.attention == "dense" else settings.k_top
     shapes = StreamRecords(
-        (batch, slots, steps, features),
-        (batch, slots, steps, units),
-        (batch, slots, steps, units),
-        (batch, slots, steps, k),
-        (batch, slots, steps, k),
-        (batch, slots, steps, 1),
-        (batch, slots, steps, 1),
-        (batch, slots, steps),
-        (batch, slots, units),
+        (batch, capacity, steps, features),
+        (batch, capacity, steps, units),
+        (batch, capacity, steps, units),
+        (batch, capacity, steps, k),
+        (batch, capacity, steps, k),
+        (batch, capacity, steps, 1),
+        (batch, capacity, steps, 1),
+        (batch, capacity, steps),
+        (batch, capacity, units),
     )
-    dtypes = StreamRecords(
-        "float", "float", "float", "int32", "score", "score", "bool", "bool", "float"
-    )
-    return shapes, dtypes
+    return shapes
 
 
 def call_records(steps, inputs, h0, recurrent_mask, position_ids, settings, capacity):
@@ -297,13 +302,13 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         weight_grads["kernel"] += tf.einsum("tbf,tbv->fv", inputs, stacked[0])
         if "bias" in weight_grads:
             weight_grads["bias"] += tf.reduce_sum(stacked[0], axis=[0, 1])
-        d_memory = flush_gradients(padded(d_memory), positions, stacked[2])[:, :slots]
-        d_keys = flush_gradients(padded(d_keys), positions, stacked[3])[:, :slots]
+        d_memory = flush_gradients(d_memory, positions, stacked[2])
+        d_keys = flush_gradients(d_keys, positions, stacked[3])
         return j - 1, d_memory, d_keys, weight_grads
 
     # Every slot, held or empty (an empty one adds zeros): a loop whose trip
     # count XLA knows.
     _, _, _, weight_grads = tf.while_loop(
-        lambda j, *_: j >= 0, body, (slots - 1, d_memory, d_keys, weight_grads)
+        lambda j, *_: j >= 0, body, (slots - 1, padded(d_memory), padded(d_keys), weight_grads)
     )
     return weight_grads

@@ -16,6 +16,7 @@ from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.memory_buffer import USAGE_DECAY
 from keras_sab.memory_buffer import kept_positions
 from keras_sab.sab_step import SABState
+from keras_sab.stream_records import RECORD_KINDS
 from keras_sab.stream_records import StreamRecords
 from keras_sab.stream_records import call_records
 from keras_sab.stream_records import credited_memories
@@ -77,11 +78,9 @@ class StreamState:
         )
         self.records = None
         if credit and cell.k_top > 0:
-            shapes, dtypes = record_shapes(batch, capacity, cell.settings, features, cell.units,
-                                           capacity)
-            self.records = StreamRecords(
-                *variables(shapes, dtypes, [f"record_{name}" for name in StreamRecords._fields])
-            )
+            shapes = record_shapes(batch, capacity, cell.settings, features, cell.units)
+            names = [f"record_{name}" for name in StreamRecords._fields]
+            self.records = StreamRecords(*variables(shapes, RECORD_KINDS, names))
         self.reset()
 
     def reset(self):
@@ -119,12 +118,11 @@ class StreamState:
 
     def _record_tensors(self, dtype):
         """The records' values: the states and inputs in `dtype`, the weights
-        in the scorer's dtype (see `stream_records.record_shapes`)."""
-        _, kinds = record_shapes(1, 1, self.cell.settings, 1, 1, 1)
+        in the scorer's dtype (see `stream_records.RECORD_KINDS`)."""
         dtypes = {"float": dtype, "score": scorer_dtype(dtype)}
         return StreamRecords(*[
             tf.cast(v, dtypes[kind]) if kind in dtypes else tf.convert_to_tensor(v)
-            for v, kind in zip(self.records, kinds)
+            for v, kind in zip(self.records, RECORD_KINDS)
         ])
 
     def carry_over(self, final, steps, inputs, h0, recurrent_mask, timesteps):
