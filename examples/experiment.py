@@ -9,14 +9,15 @@ metrics, as a `Task`; everything else is shared here:
 - `parse_args`: the common flags (`--model
   {sab,lstm,tbptt,self_attention,transformer}`, `--units --k-top --k-att
   --k-trunc --attention-units --heads --transformer-layers --batch-size
-  --epochs --steps-per-epoch --lr --clipnorm --seed --out --no-jit --quick`),
+  --epochs --steps-per-epoch --lr --clipnorm --seed --out --jit --quick`),
   checked (a bad value raises `ValueError` naming the flag).
 - `recurrent_layer`: the one place where each recurrent `--model` becomes a
-  layer: all four are settings of `keras_sab.SAB` (ALGORITHM.md §5).
+  layer: `keras.layers.LSTM` for `lstm`, settings of `keras_sab.SAB`
+  (ALGORITHM.md §5) for the others.
 - `transformer_encoder`: the fifth, a small Transformer encoder (the paper's
   baseline on sequential CIFAR10), causal where the task reads every step.
-- `run_experiment`: builds, compiles (Adam with gradient clipping, XLA unless
-  `--no-jit`), trains with `keras.callbacks.BackupAndRestore` (a killed run
+- `run_experiment`: builds, compiles (Adam with gradient clipping, each model
+  in its faster mode: `jit_compile`), trains with `keras.callbacks.BackupAndRestore` (a killed run
   restarted with the same `--out` continues at the next epoch) and a CSV log,
   evaluates, and writes `metrics.json`, `model.keras` and the plots of
   `keras_sab.plots` to `--out`.
@@ -53,7 +54,8 @@ ATTENTION = "attention.png"
 BACKUP = "backup"
 
 # Flags whose value may change between a run and its restart.
-_RESUMABLE_FLAGS = ("epochs", "no_jit", "out", "quick")
+_RESUMABLE_FLAGS = ("epochs", "jit", "out", "quick")
+JIT_MODES = ("auto", "xla", "graph")
 # Flags added after runs were recorded, with the value those runs used: a run
 # recorded without one resumes when the flag keeps that value.
 _ADDED_FLAGS = {
@@ -283,12 +285,14 @@ def recurrent_layer(
     return_sequences=False,
     name="rnn",
 ):
-    """The recurrent layer of one `--model` choice: every one is a `SAB`.
+    """The recurrent layer of one `--model` choice.
 
-    The baselines are the settings of ALGORITHM.md §5: `"lstm"` is
-    `SAB(k_top=0, k_trunc=None)`, `"tbptt"` `SAB(k_top=0, k_trunc=k_trunc)`
-    and `"self_attention"` `SAB(attention="dense", k_att=1, k_trunc=None)`.
-    Arguments a baseline does not use are ignored.
+    `"lstm"` is `keras.layers.LSTM`: the same model as `SAB(k_top=0,
+    k_trunc=None)` (ALGORITHM.md §5), in its faster form (Keras's own loop on
+    a CPU, cuDNN on a GPU). The other baselines are settings of `SAB`:
+    `"tbptt"` is `SAB(k_top=0, k_trunc=k_trunc)` and `"self_attention"`
+    `SAB(attention="dense", k_att=1, k_trunc=None)`. Arguments a baseline
+    does not use are ignored.
 
     Args:
         model: one of `MODELS`.
@@ -311,7 +315,7 @@ def recurrent_layer(
         name: layer name. Defaults to `"rnn"`.
 
     Returns:
-        A `keras_sab.SAB` layer.
+        A `keras.layers.LSTM` for `"lstm"`, else a `keras_sab.SAB` layer.
 
     Raises:
         ValueError: for an unknown `model`.
@@ -331,15 +335,16 @@ def recurrent_layer(
             temperature=temperature,
             scorer=scorer,
         ),
-        "lstm": dict(k_top=0, k_trunc=None),
         "tbptt": dict(k_top=0, k_trunc=k_trunc),
         "self_attention": dict(
             attention="dense", temperature=temperature, k_att=1, k_trunc=None
         ),
     }
+    if model == "lstm":
+        return keras.layers.LSTM(units, return_sequences=return_sequences, name=name)
     if model not in settings:
         raise ValueError(
-            f"`model` must be one of {tuple(settings)}. Received: model={model!r}"
+            f"`model` must be one of {('lstm', *settings)}. Received: model={model!r}"
         )
     return SAB(
         units,
@@ -483,12 +488,55 @@ def build_model(args, task):
     return keras.Model(inputs, task.head(features), name=f"{task.name}_{args.model}")
 
 
+def jit_compile(model, jit="auto", gpu=None):
+    """Whether `--model model` trains under XLA with `--jit jit`.
+
+    `"auto"` picks each model's faster mode on the device (train steps at
+    T=784, batch 64, measured on a 2-core CPU):
+
+    - the models built from `SAB`: XLA, on either device (the default SAB
+      0.56 s under XLA, 0.91 s in graph mode; TBPTT 0.39 s and 0.47 s; its
+      fused loops have the trip counts XLA needs to keep a GPU loop on the
+      device);
+    - the LSTM: graph mode, on either device (0.26 s, 0.28 s under XLA; on a
+      GPU Keras runs it on cuDNN, outside XLA);
+    - the Transformer: graph mode on a CPU (1.22 s, 1.29 s under XLA), XLA
+      on a GPU.
+
+    Args:
+        model: one of `MODELS`, or a script's own model name (built from
+            `SAB`).
+        jit: one of `JIT_MODES`. Defaults to `"auto"`.
+        gpu: whether training runs on a GPU. Defaults to `None`: whether
+            TensorFlow sees one.
+
+    Returns:
+        `True` for XLA, `False` for graph mode.
+
+    Example:
+
+    >>> jit_compile("sab"), jit_compile("lstm"), jit_compile("lstm", "xla")
+    (True, False, True)
+    >>> jit_compile("transformer", gpu=False), jit_compile("transformer", gpu=True)
+    (False, True)
+    """
+    if jit != "auto":
+        return jit == "xla"
+    if gpu is None:
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+    if model == "lstm":
+        return False
+    if model == "transformer":
+        return gpu
+    return True
+
+
 def compile_model(model, args, loss, metrics=()):
-    """Compiles with Adam, gradient-norm clipping and (unless `--no-jit`) XLA.
+    """Compiles with Adam, gradient-norm clipping, in the mode of `--jit`.
 
     Args:
         model: a `keras.Model`.
-        args: parsed flags (`lr`, `clipnorm`, `no_jit`).
+        args: parsed flags (`model`, `lr`, `clipnorm`, `jit`).
         loss: Keras loss.
         metrics: Keras metrics. Defaults to `()`.
 
@@ -499,7 +547,7 @@ def compile_model(model, args, loss, metrics=()):
         optimizer=keras.optimizers.Adam(args.lr, clipnorm=args.clipnorm),
         loss=loss,
         metrics=list(metrics),
-        jit_compile=not args.no_jit,
+        jit_compile=jit_compile(args.model, args.jit),
     )
     return model
 
@@ -513,7 +561,8 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     `--epochs`), `model.keras`, `learning_curves.png`, for models with
     attention `attention.png`, and `metrics.json`: task, model, flags,
     `T`, sequence length, the model's parameter count (`parameters`, also
-    printed before training), final train and test metrics, epochs done,
+    printed before training), how the train step ran (`train_step`: `"xla"`
+    or `"graph"`), final train and test metrics, epochs done,
     wall time of this invocation (`wall_time_s`) and of all the invocations
     that finished in `--out` (`total_wall_time_s`), and device.
 
@@ -523,7 +572,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
         callbacks: extra Keras callbacks for `fit`. Defaults to `()`.
         restart_flags: destinations of the script's flags that do not affect
             training and so may change on a restart (besides `--epochs` and
-            `--no-jit`). Defaults to `()`.
+            `--jit`). Defaults to `()`.
 
     Returns:
         A tuple `(model, metrics)`: the trained `keras.Model` and the dict
@@ -531,7 +580,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
 
     Raises:
         ValueError: `--out` holds a run with other settings (only `--epochs`
-            and `--no-jit` may change on a restart), or a run whose `backup/`
+            and `--jit` may change on a restart), or a run whose `backup/`
             is missing (it is not committed with results), which cannot be
             continued.
 
@@ -544,7 +593,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     ...             T=6, head=keras.layers.Dense(1), loss="mse")
     >>> out = tempfile.mkdtemp()
     >>> args = parse_args(["--units", "4", "--k-top", "1", "--k-att", "2", "--epochs",
-    ...                    "1", "--steps", "1", "--no-jit", "--out", out], "adding", "")
+    ...                    "1", "--steps", "1", "--jit", "graph", "--out", out], "adding", "")
     >>> model, metrics = run_experiment(args, task)
     adding_sab: ... parameters
     1/1 - ... - loss: ... - val_loss: ...
@@ -631,6 +680,7 @@ def _metrics(args, task, model, log):
         "hyperparameters": vars(args),
         "layer": _layer_settings(model),
         "parameters": model.count_params(),
+        "train_step": "xla" if model.jit_compile else "graph",
         "epochs_done": len(log["epoch"]),
         "train": {
             name: float(values[-1])
@@ -765,7 +815,21 @@ def _add_shared_arguments(parser, task, models, quick):
         default=os.path.join("runs", task),
         help="Output directory; restarting with the same one resumes the run.",
     )
-    add("--no-jit", action="store_true", help="Train without XLA.")
+    add(
+        "--jit",
+        choices=JIT_MODES,
+        default="auto",
+        help="How to compile the train step: auto (each model in its faster "
+        "mode on this device: XLA for SAB, graph mode for the LSTM, the "
+        "Transformer under XLA on a GPU only), xla, or graph.",
+    )
+    add(
+        "--no-jit",
+        dest="jit",
+        action="store_const",
+        const="graph",
+        help="The same as --jit graph (the flag of the runs recorded before --jit).",
+    )
     setting = " ".join(f"{_flag(name)} {value}" for name, value in quick.items())
     add(
         "--quick",
@@ -819,7 +883,7 @@ def _check_run_config(args, restart_flags):
         if changed:
             raise ValueError(
                 f"`--out` {args.out} holds a run with other settings; restart it "
-                "with the same flags (only --epochs and --no-jit may change) or "
+                "with the same flags (only --epochs and --jit may change) or "
                 f"choose another --out. Changed: {', '.join(changed)}"
             )
     else:

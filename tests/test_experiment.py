@@ -79,7 +79,7 @@ def test_defaults_quick_and_explicit_flags():
     plain = experiment.parse_args([], "copy", "", defaults={"epochs": 7}, quick=quick)
     assert (plain.model, plain.units, plain.epochs) == ("sab", 128, 7)
     assert plain.k_trunc == 10
-    assert plain.out == os.path.join("runs", "copy") and not plain.no_jit
+    assert plain.out == os.path.join("runs", "copy") and plain.jit == "auto"
     fast = experiment.parse_args(
         ["--quick"], "copy", "", defaults={"epochs": 7}, quick=quick
     )
@@ -89,8 +89,38 @@ def test_defaults_quick_and_explicit_flags():
 
 
 def test_k_trunc_none_means_full_bptt():
-    args = experiment.parse_args(["--k-trunc", "none", "--no-jit"], "copy", "")
-    assert args.k_trunc is None and args.no_jit
+    args = experiment.parse_args(["--k-trunc", "none"], "copy", "")
+    assert args.k_trunc is None
+
+
+@pytest.mark.parametrize(
+    "flags, model, gpu, xla",
+    [
+        ([], "sab", False, True),
+        ([], "tbptt", False, True),
+        ([], "self_attention", True, True),
+        ([], "lstm", False, False),
+        ([], "lstm", True, False),
+        ([], "transformer", False, False),
+        ([], "transformer", True, True),
+        (["--jit", "xla"], "lstm", False, True),
+        (["--jit", "graph"], "sab", True, False),
+        (["--no-jit"], "sab", False, False),
+    ],
+)
+def test_jit_auto_picks_each_model_s_faster_mode_per_device(flags, model, gpu, xla):
+    args = experiment.parse_args(flags + ["--model", model], "copy", "")
+    assert experiment.jit_compile(args.model, args.jit, gpu=gpu) is xla
+
+
+@pytest.mark.parametrize("model, recorded", [("sab", "xla"), ("lstm", "graph")])
+def test_metrics_record_how_the_train_step_ran(tmp_path, model, recorded):
+    args = _args(tmp_path, "--model", model, "--epochs", "1")
+    model_, metrics = experiment.run_experiment(args, _adding_task())
+    assert metrics["train_step"] == recorded
+    assert model_.jit_compile is (recorded == "xla")
+    with open(tmp_path / experiment.METRICS) as stream:
+        assert json.load(stream)["train_step"] == recorded
 
 
 @pytest.mark.parametrize(
@@ -124,7 +154,6 @@ def test_bad_flag_values_raise_value_error_naming_the_flag(flags, named):
     "model, k_top, k_att, k_trunc, attention",
     [
         ("sab", 3, 4, 6, "sparse_softmax"),
-        ("lstm", 0, 10, None, "sparse_softmax"),
         ("tbptt", 0, 10, 6, "sparse_softmax"),
         ("self_attention", 5, 1, None, "dense"),
     ],
@@ -138,6 +167,15 @@ def test_each_model_is_its_section_5_setting_of_sab(
     assert (layer.k_top, layer.k_att, layer.k_trunc, layer.attention) == (
         k_top, k_att, k_trunc, attention
     )
+
+
+def test_the_lstm_is_keras_s_own_layer():
+    """`--model lstm` is `keras.layers.LSTM`, the same model as
+    `SAB(k_top=0, k_trunc=None)` (tests/test_lstm_arguments.py), in its
+    faster form."""
+    layer = experiment.recurrent_layer("lstm", 8, k_top=3, return_sequences=True)
+    assert type(layer) is keras.layers.LSTM
+    assert (layer.units, layer.return_sequences) == (8, True)
 
 
 def test_attention_flag_sets_how_sab_weighs_its_memories():
@@ -294,7 +332,7 @@ def test_restart_with_other_settings_is_refused(tmp_path):
     experiment.run_experiment(args, _adding_task())
     with pytest.raises(ValueError, match="--units") as error:
         experiment.run_experiment(_args(tmp_path, "--units", "16"), _adding_task())
-    assert "--no-jit False" not in str(error.value)  # --no-jit may change.
+    assert "--jit 'auto'" not in str(error.value)  # --jit may change.
 
 
 def test_endless_training_set_needs_steps_per_epoch(tmp_path):

@@ -348,3 +348,24 @@ for seed in 0 1 2; do
 done
 $PY examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 --seed 0 --epochs 80 \
     --steps-per-epoch 100 --scorer dot --out docs/results/copy_T100_sab_dot
+
+# 24. The longer runs (2026-12-05), every model in its faster mode (`--jit
+# auto`, the harness default since: XLA for SAB, graph mode for the LSTM, which
+# is now keras.layers.LSTM itself). Permuted MNIST at T=784, 48 epochs (3,024
+# updates), SAB with the layer's defaults beside the LSTM of its parameter count.
+FAST="--batch-size 64 --clipnorm 1.0 --units 128"
+PIX3K="--source mnist_5k --permute $FAST --lr 3e-3 --epochs 48"
+for seed in 0 1 2; do
+  $PY examples/pixel_mnist.py $PIX3K --model lstm --units 136 --seed $seed \
+      --out docs/results/mnist5k_permuted_lstm136_3k_s$seed
+  $PY examples/pixel_mnist.py $PIX3K --model sab --k-top 5 --k-trunc 10 --seed $seed \
+      --out docs/results/mnist5k_permuted_sab_default_3k_s$seed
+done
+# Text, 5,000 updates at lr 3e-3: seeds 1 and 2 of section 21's two runs.
+TEXT5K_FAST="$FAST --lr 3e-3 --epochs 25 --steps-per-epoch 200"
+for seed in 1 2; do
+  $PY examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT5K_FAST --seed $seed \
+      --out docs/results/text8_sab_default_5000_s$seed
+  $PY examples/text8.py --model lstm ${TEXT5K_FAST/--units 128/--units 135} --seed $seed \
+      --out docs/results/text8_lstm135_5000_s$seed
+done
