@@ -1,6 +1,7 @@
 """SAB beside an LSTM on a 200-step dependency: the README's demonstration.
 
-    python examples/sab_vs_lstm.py       # 2 to 3 minutes on 2 CPU cores
+    python examples/sab_vs_lstm.py           # 2 to 3 minutes on 2 CPU cores
+    python examples/sab_vs_lstm.py --quick   # T=50, 200 updates: under a minute
 
 The task is cue recall (`keras_sab.tasks.cue_recall_dataset`): every step
 shows a random symbol, one of the first 10 is marked, and 200 steps later the
@@ -32,6 +33,8 @@ from keras_sab import plots
 from keras_sab import tasks
 
 MODELS = ("sab", "lstm")
+# `--quick`: a setting that runs in under a minute on a CPU (explicit flags win).
+QUICK = {"timesteps": 50, "updates": 200, "test_examples": 256}
 
 
 def parse_args(argv=None):
@@ -51,6 +54,10 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="Seed of weights and data.")
     parser.add_argument("--out", default=os.path.join("runs", "sab_vs_lstm"),
                         help="Where metrics.json and attention.png are written.")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"Small CPU setting ({QUICK}); explicit flags win.")
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**QUICK)
     args = parser.parse_args(argv)
     for name in ("timesteps", "units", "updates", "batch_size", "test_examples"):
         keras_sab.validation.check_int(f"--{name.replace('_', '-')}", getattr(args, name), 1)

@@ -26,6 +26,7 @@ batches, with the same optimizer and updates; the script prints both test
 accuracies last and writes them, with every flag, to `--out`/metrics.json.
 
     python examples/stateful_stream.py --seed 1
+    python examples/stateful_stream.py --quick   # T=50, 200 updates: about a minute
     python examples/stateful_stream.py -T 2000 --segments 10 --max-memories 16 --keep most_read
 """
 
@@ -44,6 +45,8 @@ from keras_sab.memory_buffer import KEEP_POLICIES
 from keras_sab.tasks import cue_recall
 
 MODELS = ("sab", "lstm")
+# `--quick`: a setting that runs in about a minute on a CPU (explicit flags win).
+QUICK = {"timesteps": 50, "updates": 200, "test_batches": 4}
 
 
 def parse_args(argv=None):
@@ -72,6 +75,10 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="Seed of weights and data.")
     parser.add_argument("--out", default=os.path.join("runs", "stateful_stream"),
                         help="Where metrics.json is written.")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"Small CPU setting ({QUICK}); explicit flags win.")
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**QUICK)
     args = parser.parse_args(argv)
     for name in ("timesteps", "segments", "units", "max_memories", "updates",
                  "batch_size", "test_batches"):

@@ -18,18 +18,6 @@ import tensorflow as tf
 SCORERS = ("mlp", "dot")
 
 
-def scorer_dtype(dtype):
-    """The dtype the scorer and the attention weights are computed in.
-
-    float64 stays; anything narrower becomes float32. Under a mixed policy
-    the scorer's weights, keys, scores, weights and their gradients stay in
-    float32 (in float16, `1 / ε` of the top-k rule, `a / τ` and the rule's
-    gradient near tied scores overflow); only the read is cast to the
-    compute dtype.
-    """
-    return tf.float64 if tf.as_dtype(dtype) == tf.float64 else tf.float32
-
-
 def memory_keys(memories, memory_kernel, attention_bias):
     """Keys `key_i = W_m m_i + b` of one or more memories (ALGORITHM.md §2).
 
@@ -50,13 +38,13 @@ def scorer_hidden(query, keys):
     """The scoring MLP's hidden layer `u_i = tanh(W_q ĥ_t + key_i)` for every key.
 
     Args:
-        query: tensor `(batch, attention_units)`, `W_q ĥ_t`.
-        keys: tensor `(batch, slots, attention_units)`.
+        query: tensor `(..., attention_units)`, `W_q ĥ_t`.
+        keys: tensor `(..., slots, attention_units)`.
 
     Returns:
-        Tensor `(batch, slots, attention_units)`.
+        Tensor `(..., slots, attention_units)`.
     """
-    return tf.tanh(query[:, None, :] + keys)
+    return tf.tanh(query[..., None, :] + keys)
 
 
 def scores_from_hidden(hidden, attention_vector):
@@ -128,6 +116,64 @@ def memory_scores(query, keys, attention_vector):
     return additive_scores(query, keys, attention_vector)
 
 
+def query_slopes(query, keys, attention_vector):
+    """The slope of each key's score in the query, `∂a_i/∂query`, which
+    the scores' backward needs and which does not depend on their gradient.
+
+    Args:
+        query: tensor `(..., attention_units)`.
+        keys: tensor `(..., slots, attention_units)`.
+        attention_vector: tensor `(attention_units,)` or `None` (see
+            `memory_scores`).
+
+    Returns:
+        `(slopes, hidden)`: `(..., slots, attention_units)`, `v ⊙ (1 − u_i²)`
+        for the MLP (also the slope in its key), `key_i / √attention_units`
+        for the dot product; and the MLP's hidden layer `u_i` (`None` for the
+        dot product).
+    """
+    if attention_vector is None:
+        return keys * keys.shape[-1] ** -0.5, None
+    hidden = scorer_hidden(query, keys)
+    return attention_vector * (1.0 - hidden * hidden), hidden
+
+
+def query_gradient(d_scores, slopes):
+    """`∂L/∂query = Σ_i (∂L/∂a_i) ∂a_i/∂query` from `query_slopes`.
+
+    Args:
+        d_scores: tensor `(..., slots)`.
+        slopes: tensor `(..., slots, attention_units)`.
+
+    Returns:
+        Tensor `(..., attention_units)`.
+    """
+    return tf.matmul(d_scores[..., None, :], slopes)[..., 0, :]
+
+
+def key_gradients(d_scores, query, slopes, hidden, attention_vector):
+    """The keys' and the vector's gradients from `query_slopes`.
+
+    Args:
+        d_scores: tensor `(..., slots)`.
+        query: tensor `(..., attention_units)`.
+        slopes, hidden: what `query_slopes` returned.
+        attention_vector: tensor `(attention_units,)` or `None`.
+
+    Returns:
+        `(d_keys, d_vector)`: `(..., slots, attention_units)`, and
+        `(attention_units,)` summed over every leading axis (`None` for the
+        dot product).
+    """
+    if attention_vector is None:
+        scale = slopes.shape[-1] ** -0.5
+        return d_scores[..., None] * query[..., None, :] * scale, None
+    d_vector = tf.reduce_sum(
+        tf.reshape(d_scores[..., None] * hidden, [-1, hidden.shape[-1]]), axis=0
+    )
+    return d_scores[..., None] * slopes, d_vector
+
+
 def memory_scores_gradient(d_scores, query, keys, attention_vector):
     """Gradients of `memory_scores` given the scores' gradient.
 
@@ -142,11 +188,6 @@ def memory_scores_gradient(d_scores, query, keys, attention_vector):
         `(d_query, d_keys, d_vector)`, of the shapes of the arguments;
         `d_vector` is `None` for the dot product.
     """
-    if attention_vector is None:
-        scale = keys.shape[-1] ** -0.5
-        d_query = tf.matmul(d_scores[:, None, :], keys)[:, 0] * scale
-        return d_query, d_scores[:, :, None] * query[:, None, :] * scale, None
-    hidden = scorer_hidden(query, keys)
-    d_keys = d_scores[:, :, None] * attention_vector * (1.0 - hidden * hidden)
-    d_vector = tf.reduce_sum(d_scores[:, :, None] * hidden, axis=[0, 1])
-    return tf.reduce_sum(d_keys, axis=1), d_keys, d_vector
+    slopes, hidden = query_slopes(query, keys, attention_vector)
+    d_keys, d_vector = key_gradients(d_scores, query, slopes, hidden, attention_vector)
+    return query_gradient(d_scores, slopes), d_keys, d_vector

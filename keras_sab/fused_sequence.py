@@ -28,12 +28,14 @@ import collections
 
 import tensorflow as tf
 
-from keras_sab.attention_scorer import memory_scores_gradient
-from keras_sab.attention_scorer import scorer_dtype
+from keras_sab.attention_scorer import key_gradients
+from keras_sab.attention_scorer import query_gradient
+from keras_sab.attention_scorer import query_slopes
 from keras_sab.lstm_core import lstm_backward
 from keras_sab.lstm_core import lstm_derivatives
 from keras_sab.lstm_core import lstm_step
 from keras_sab.memory_buffer import write_memory
+from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import SELECTION_STEPS
 from keras_sab.sab_step import StepWeights
 from keras_sab.sab_step import gather_slots
@@ -172,8 +174,11 @@ class _FusedSequence:
     def forward(self, memory, keys, projected, h0, c0, recurrent_kernel, *attention_tensors):
         # The attention weights in `StepWeights` order; the last two,
         # `attention_bias` and `attention_vector`, are absent with the
-        # dot-product scorer.
+        # dot-product scorer. The recurrent kernel is used in the compute
+        # dtype; its gradient, summed wide, is returned in its own.
         padding = [None] * (len(StepWeights._fields) - 1 - len(attention_tensors))
+        given_dtypes = [w.dtype for w in (recurrent_kernel, *attention_tensors)]
+        recurrent_kernel = tf.cast(recurrent_kernel, projected.dtype)
         weights = StepWeights(recurrent_kernel, *attention_tensors, *padding)
         settings = self.settings
         timesteps = projected.shape[0] or tf.shape(projected)[0]
@@ -252,21 +257,24 @@ class _FusedSequence:
         )
 
         def backward(d_outputs, d_h, d_c, *_):
-            return self.backward(weights, saved, d_outputs, d_h, d_c)
+            return self.backward(weights, given_dtypes, saved, d_outputs, d_h, d_c)
 
         results = (stacked["outputs"], h, c, memory_out, keys_out)
         return results + tuple(stacked[name] for name in list(self.saved)[1:]), backward
 
-    def backward(self, weights, saved, d_outputs, d_h_final, d_c_final):
+    def backward(self, weights, given_dtypes, saved, d_outputs, d_h_final, d_c_final):
         """The gradients of the inputs of `forward`, in its order: the
         incoming memory and keys, the projected inputs, `h0`, `c0`, then the
-        weights present."""
+        weights present (in `given_dtypes`)."""
         attend, k_att = self.attend, self.k_att
         memory, keys, projected = saved.memory, saved.keys, saved.projected
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         blocks = (timesteps + k_att - 1) // k_att
+        dtype = projected.dtype
+        # The gradients carried back and summed are kept wide.
+        wide = wide_dtype(dtype)
         d_outputs, d_h_final, d_c_final = [
-            tf.zeros_like(like) if grad is None else grad
+            tf.zeros(like.shape, wide) if grad is None else tf.cast(grad, wide)
             for grad, like in (
                 (d_outputs, saved.outputs),
                 (d_h_final, saved.h0),
@@ -279,7 +287,6 @@ class _FusedSequence:
             for name in SELECTION_STEPS
             if getattr(saved, name) is not None
         )
-        dtype = projected.dtype
         units = saved.h0.shape[-1]
         mask = self.recurrent_mask
 
@@ -361,7 +368,7 @@ class _FusedSequence:
             )
 
         present = {name: w for name, w in weights._asdict().items() if w is not None}
-        d_h = tf.zeros([self.batch, units], dtype)
+        d_h = tf.zeros([self.batch, units], wide)
         _, d_h0, d_c0, d_memory, d_keys, d_projected, weight_grads = tf.while_loop(
             lambda block, *_: block >= 0,
             block_body,
@@ -372,7 +379,7 @@ class _FusedSequence:
                 tf.zeros_like(memory),
                 tf.zeros_like(keys),
                 tf.TensorArray(dtype, size=blocks),
-                {name: tf.zeros_like(w) for name, w in present.items()},
+                {name: tf.zeros(w.shape, wide_dtype(w.dtype)) for name, w in present.items()},
             ),
         )
         d_projected = tf.reshape(d_projected.stack(), [blocks * k_att, self.batch, 4 * units])[
@@ -383,54 +390,49 @@ class _FusedSequence:
         incoming = tf.range(self.slots)[None, :, None] < self.written[:, None, None]
         d_memory = tf.where(incoming, d_memory, tf.zeros_like(d_memory))
         d_keys = tf.where(incoming, d_keys, tf.zeros_like(d_keys))
-        return [d_memory, d_keys, d_projected, d_h0, d_c0] + [
-            weight_grads[name] for name in present
+        return [d_memory, d_keys, d_projected, tf.cast(d_h0, dtype), d_c0] + [
+            tf.cast(weight_grads[name], given) for name, given in zip(present, given_dtypes)
         ]
 
 
-def attention_backward(
-    settings, weights, d_h, query, memory, keys, selection, weighted_sum=None, present=None
-):
-    """Gradients of `h = ĥ + Σ_j w_j m_j` for one step.
+def read_gradient_weights(d_h, selection, read_m, weighted_sum=None, present=None):
+    """The gradient of each read memory's attention weight, `g_j = ∂L/∂h ·
+    m_j`, and `Σ_j w_j g_j` (see `sparse_attention.scores_gradient`).
 
     Args:
-        settings: `StepSettings`.
-        weights: `StepWeights`.
         d_h: `(batch, units)`, the gradient of the step's `h`.
-        query: `(batch, attention_units)`, the step's query.
-        memory, keys: the buffers the step read.
         selection: the step's `Selection`.
-        weighted_sum: see `scores_gradient`. Defaults to `None`.
-        present: optional float `(batch, k)`, 0 for the selected memories
-            whose values are unknown (a stream's memory no longer kept): their
-            scores get no gradient. Defaults to `None`: all known.
+        read_m: `(batch, k, units)`, the memories it read.
+        weighted_sum: optional `(batch, 1)`, `Σ_j w_j g_j` taken as
+            `∂L/∂h · (h − ĥ)`, for reads of memories whose values are
+            unknown. Defaults to `None`.
+        present: optional float `(batch, k)`, 0 for the read memories whose
+            values are unknown (a stream's memory no longer kept). Defaults
+            to `None`: all known.
 
     Returns:
-        `(d_h_hat, d_query, d_read_memories, d_read_keys, d_vector)`, the
-        memory and key gradients for the read slots only; `d_vector` is
-        `None` with the dot-product scorer, which has no vector. Everything
-        from the weights' gradient on is in the scorer's dtype.
+        `(g, weighted_sum)`, in the scorer's dtype (`weighted_sum` is `None`
+        when not given).
     """
-    dtype = d_h.dtype
-    read_m = gather_slots(memory, selection.indices)
-    read_k = gather_slots(keys, selection.indices)
-    d_read_m = tf.cast(selection.weights, dtype)[:, :, None] * d_h[:, None, :]
-    d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), query.dtype)
-    d_scores = scores_gradient(
-        d_w,
-        selection,
-        settings.k_top,
-        settings.attention,
-        settings.temperature,
-        weighted_sum,
-    )
-    if present is not None:
-        d_scores *= present
-    d_query, d_read_k, d_vector = memory_scores_gradient(
-        d_scores, query, read_k, weights.attention_vector
-    )
-    d_h_hat = d_h + tf.cast(tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype)
-    return d_h_hat, d_query, d_read_m, d_read_k, d_vector
+    d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), selection.weights.dtype)
+    if weighted_sum is not None and present is not None:
+        # `h − ĥ` carries the rounding of `h` (in a 16-bit compute dtype, far
+        # more than the memories' own): where every read memory is known,
+        # the sum is taken from them.
+        known = tf.reduce_all(present > 0, axis=-1, keepdims=True)
+        from_memories = tf.reduce_sum(selection.weights * d_w, axis=-1, keepdims=True)
+        weighted_sum = tf.where(known, from_memories, tf.cast(weighted_sum, d_w.dtype))
+    return d_w, weighted_sum
+
+
+def _per_step_slots(buffer, chosen, steps):
+    """`buffer (batch, slots, ...)` at the slots each step chose, `chosen
+    (steps, batch, k)`: `(steps, batch, k, ...)`; the whole buffer at every
+    step when `chosen` is `None`."""
+    if chosen is None:
+        return tf.broadcast_to(buffer[None], tf.concat([[steps], tf.shape(buffer)], 0))
+    gathered = gather_slots(buffer, tf.transpose(chosen, [1, 0, 2]))
+    return tf.transpose(gathered, [1, 0, *range(2, len(gathered.shape))])
 
 
 def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, d_c):
@@ -440,7 +442,11 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
     stream's records (a memory's truncation block): per step, the gradient
     from outside joins, the attention read and the LSTM are
     back-propagated, and the recurrent gradient passes to the step before
-    unless a cut stops it.
+    unless a cut stops it. What does not depend on the gradient (the read
+    memories and keys, the scorer's slopes) is computed for the whole run
+    before the loop, and what the loop does not need (the memories' and
+    keys' gradients, the scorer vector's) after it, so that each step runs
+    only what the recurrence needs.
 
     Args:
         settings: `StepSettings`.
@@ -454,31 +460,39 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
             passes its gradient on unchanged and back-propagates nothing),
             `derivatives` (`lstm_derivatives`), and with attention `query`,
             the `Selection` fields `chosen`, `chosen_w`, `totals`, `few`,
-            and optionally `read` (`h - ĥ`, for `weighted_sum`) and
-            `present` (see `attention_backward`).
+            and optionally `read` (`h - ĥ`, for a `weighted_sum`) and
+            `present` (see `read_gradient_weights`).
         d_h, d_c: `(batch, units)`, the gradients arriving from the step
-            after the run.
+            after the run, in the compute dtype's `wide_dtype`, as are the
+            `d_out`, `d_c_in` and `derivatives` and the memory: the
+            gradients carried from step to step stay wide.
 
     Returns:
         `(d_h, d_c, d_vector, stacked)`: the gradients passed to the step
         before the run, the MLP scorer's vector's gradient (`None` without
-        it), and the per-step `[d_z]`, then with attention `d_query`,
-        `d_read_m`, `d_read_k`, each `(n, batch, ...)`.
+        it), and the per-step `[d_z]` (in the compute dtype, that of the
+        recurrent kernel), then with attention `d_query`, `d_read_m`,
+        `d_read_k` (wide), each `(n, batch, ...)`.
     """
     attend = settings.k_top > 0
     dtype = d_h.dtype
-    score_dtype = scorer_dtype(dtype)
+    compute = weights.recurrent_kernel.dtype
     n = steps["d_out"].shape[0] or tf.shape(steps["d_out"])[0]
-    has_vector = attend and weights.attention_vector is not None
-    d_vector = tf.zeros_like(weights.attention_vector) if has_vector else tf.zeros([], dtype)
-    array_dtypes = [dtype, score_dtype, dtype, score_dtype] if attend else [dtype]
+    array_dtypes = [compute]
+    if attend:
+        chosen = steps.get("chosen")
+        read_m = _per_step_slots(memory, chosen, n)
+        read_k = _per_step_slots(keys, chosen, n)
+        slopes, hidden = query_slopes(steps["query"], read_k, weights.attention_vector)
+        # `d_query`, the `d_h` the read received, the scores' gradient.
+        array_dtypes += [slopes.dtype, dtype, slopes.dtype]
     arrays = [tf.TensorArray(d, size=n) for d in array_dtypes]
 
     def step(name, i):
         x = steps.get(name)
         return None if x is None else tf.gather(x, i)
 
-    def inner(i, d_h, d_c, d_vector, arrays):
+    def inner(i, d_h, d_c, arrays):
         zeros = tf.zeros_like(d_h)
         kept, active = step("kept", i), step("active", i)
         if kept is not None:
@@ -496,39 +510,44 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
             read = step("read", i)
             weighted_sum = None
             if read is not None:
-                weighted_sum = tf.cast(
-                    tf.reduce_sum(read * d_h, axis=-1, keepdims=True), score_dtype
-                )
-            d_h, d_query, d_read_m, d_read_k, d_v = attention_backward(
-                settings,
-                weights,
-                d_h,
-                step("query", i),
-                memory,
-                keys,
-                selection,
-                weighted_sum,
-                step("present", i),
+                weighted_sum = tf.reduce_sum(tf.cast(read, dtype) * d_h, axis=-1, keepdims=True)
+            present = step("present", i)
+            d_w, weighted_sum = read_gradient_weights(
+                d_h, selection, tf.gather(read_m, i), weighted_sum, present
             )
-            if d_v is not None:
-                d_vector += d_v
-            outputs = [d_query, d_read_m, d_read_k]
+            d_scores = scores_gradient(
+                d_w, selection, settings.k_top, settings.attention, settings.temperature,
+                weighted_sum,
+            )
+            if present is not None:
+                d_scores *= present
+            d_query = query_gradient(d_scores, tf.gather(slopes, i))
+            outputs = [d_query, d_h, d_scores]
+            d_h += tf.cast(tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype)
         d_z, d_c = lstm_backward(d_h, d_c, [tf.gather(x, i) for x in steps["derivatives"]])
+        d_z = tf.cast(d_z, compute)
         d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
         if recurrent_mask is not None:
             d_h *= recurrent_mask
+        d_h = tf.cast(d_h, dtype)
         if active is not None:
             d_h = tf.where(active, d_h, d_h_kept)
             d_c = tf.where(active, d_c, d_c_kept)
         arrays = [a.write(i, v) for a, v in zip(arrays, [d_z] + outputs)]
-        return i - 1, d_h, d_c, d_vector, arrays
+        return i - 1, d_h, d_c, arrays
 
-    _, d_h, d_c, d_vector, arrays = tf.while_loop(
-        lambda i, *_: i >= 0,
-        inner,
-        (n - 1, d_h, d_c, d_vector, arrays),
+    _, d_h, d_c, arrays = tf.while_loop(
+        lambda i, *_: i >= 0, inner, (n - 1, d_h, d_c, arrays)
     )
-    return d_h, d_c, d_vector if has_vector else None, [a.stack() for a in arrays]
+    stacked = [a.stack() for a in arrays]
+    if not attend:
+        return d_h, d_c, None, stacked
+    d_z, d_query, d_h_read, d_scores = stacked
+    d_read_m = tf.cast(steps["chosen_w"], dtype)[..., None] * d_h_read[:, :, None, :]
+    d_read_k, d_vector = key_gradients(
+        d_scores, steps["query"], slopes, hidden, weights.attention_vector
+    )
+    return d_h, d_c, d_vector, [d_z, d_query, d_read_m, d_read_k]
 
 
 def write_gradient(weights, weight_grads, memory, d_memory, d_keys):
@@ -557,13 +576,15 @@ def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector):
     """Adds a run of steps' share to the recurrent weights' gradients.
 
     Args:
-        weight_grads: dict of weight gradients, updated in place.
+        weight_grads: dict of weight gradients (wide), updated in place.
         h_in: `(n, batch, units)`, `h_{t-1}` as it entered the recurrent
             product (after recurrent dropout).
         h_hat: `(n, batch, units)`, the LSTM's provisional states.
         stacked, d_vector: what `steps_backward` returned.
     """
-    weight_grads["recurrent_kernel"] += tf.einsum("tbu,tbv->uv", h_in, stacked[0])
+    weight_grads["recurrent_kernel"] += tf.cast(
+        tf.einsum("tbu,tbv->uv", h_in, stacked[0]), weight_grads["recurrent_kernel"].dtype
+    )
     if len(stacked) > 1:
         d_query = stacked[1]
         weight_grads["query_kernel"] += tf.einsum(

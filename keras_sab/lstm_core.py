@@ -36,11 +36,12 @@ def lstm_gates(z, c_prev, activations=LSTM_ACTIVATIONS):
 
     Args:
         z: tensor `(..., 4 * units)`.
-        c_prev: tensor `(..., units)`, `c_{t-1}`.
+        c_prev: tensor `(..., units)`, `c_{t-1}`, in `z`'s dtype or wider
+            (`precision.wide_dtype`: `c` is a sum over steps).
         activations: `LSTMActivations`. Defaults to tanh and sigmoid.
 
     Returns:
-        `(h, c)`.
+        `(h, c)`: `h` in `z`'s dtype, `c` in `c_prev`'s.
 
     Example:
 
@@ -50,8 +51,28 @@ def lstm_gates(z, c_prev, activations=LSTM_ACTIVATIONS):
     """
     z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
     gate, candidate = activations.recurrent_activation, activations.activation
-    c = gate(z_f) * c_prev + gate(z_i) * candidate(z_g)
-    return gate(z_o) * candidate(c), c
+    wide = c_prev.dtype
+    c = tf.cast(gate(z_f), wide) * c_prev + tf.cast(gate(z_i) * candidate(z_g), wide)
+    return gate(z_o) * tf.cast(candidate(c), z.dtype), c
+
+
+def input_projection(inputs, kernel, bias=None):
+    """The LSTM's input term `x W + b`, for any leading shape.
+
+    Args:
+        inputs: tensor `(..., features)`, in the compute dtype.
+        kernel: tensor `(features, 4 * units)`, cast to the inputs' dtype.
+        bias: optional tensor `(4 * units,)`, added in its own dtype (the
+            variable dtype: its gradient, a sum over every row and step,
+            then sums in it). Defaults to `None`.
+
+    Returns:
+        A tensor `(..., 4 * units)` in the inputs' dtype.
+    """
+    projected = tf.matmul(inputs, tf.cast(kernel, inputs.dtype))
+    if bias is None:
+        return projected
+    return tf.cast(tf.cast(projected, bias.dtype) + bias, inputs.dtype)
 
 
 def lstm_step(
@@ -63,8 +84,10 @@ def lstm_step(
         projected_input: tensor `(batch, 4 * units)`, `x_t W + b` (the input
             projection is done for all steps at once, outside the loop).
         h: tensor `(batch, units)`, previous hidden state.
-        c: tensor `(batch, units)`, previous cell state.
-        recurrent_kernel: tensor `(units, 4 * units)`.
+        c: tensor `(batch, units)`, previous cell state (see `lstm_gates`).
+        recurrent_kernel: tensor `(units, 4 * units)`, in any float dtype
+            (it is cast to `h`'s here, inside the loop that calls this, so
+            that autodiff sums its gradient in its own dtype).
         activations: `LSTMActivations`. Defaults to tanh and sigmoid.
         recurrent_mask: optional `(batch, units)` recurrent dropout mask,
             applied to `h` where it enters the recurrent product. Defaults
@@ -75,7 +98,8 @@ def lstm_step(
     """
     if recurrent_mask is not None:
         h = h * recurrent_mask
-    return lstm_gates(projected_input + tf.matmul(h, recurrent_kernel), c, activations)
+    z = projected_input + tf.matmul(h, tf.cast(recurrent_kernel, h.dtype))
+    return lstm_gates(z, c, activations)
 
 
 def _with_derivative(function, x):
@@ -95,12 +119,13 @@ def lstm_derivatives(z, c_prev, activations=LSTM_ACTIVATIONS):
 
     Args:
         z: tensor `(..., 4 * units)`, the pre-activations.
-        c_prev: tensor `(..., units)`.
+        c_prev: tensor `(..., units)` (see `lstm_gates`).
         activations: `LSTMActivations`. Defaults to tanh and sigmoid.
 
     Returns:
-        `(h, derivatives)`: the new hidden state and the tuple
-        `(∂h/∂c, ∂c/∂z_{i,f,g} concatenated, ∂h/∂z_o, f)`.
+        `(h, derivatives)`: the new hidden state (in `z`'s dtype) and the
+        tuple `(∂h/∂c, ∂c/∂z_{i,f,g} concatenated, ∂h/∂z_o, f)`, in
+        `c_prev`'s dtype.
     """
     z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
     gate, candidate = activations.recurrent_activation, activations.activation
@@ -108,14 +133,18 @@ def lstm_derivatives(z, c_prev, activations=LSTM_ACTIVATIONS):
     f, d_f = _with_derivative(gate, z_f)
     g, d_g = _with_derivative(candidate, z_g)
     o, d_o = _with_derivative(gate, z_o)
-    phi_c, d_phi_c = _with_derivative(candidate, f * c_prev + i * g)
+    def widened(x):
+        return tf.cast(x, c_prev.dtype)
+
+    c = widened(f) * c_prev + widened(i * g)
+    phi_c, d_phi_c = _with_derivative(candidate, c)
     derivatives = (
-        o * d_phi_c,
-        tf.concat([g * d_i, c_prev * d_f, i * d_g], axis=-1),
-        phi_c * d_o,
-        f,
+        widened(o) * d_phi_c,
+        tf.concat([widened(g * d_i), c_prev * widened(d_f), widened(i * d_g)], axis=-1),
+        phi_c * widened(d_o),
+        widened(f),
     )
-    return o * phi_c, derivatives
+    return o * tf.cast(phi_c, z.dtype), derivatives
 
 
 def lstm_backward(d_h, d_c, derivatives):
@@ -125,6 +154,8 @@ def lstm_backward(d_h, d_c, derivatives):
         d_h: `(batch, units)`, the gradient of the step's `h`.
         d_c: `(batch, units)`, the gradient of its `c`.
         derivatives: the step's slice of `lstm_derivatives`.
+
+    All three in one dtype (the fused backward's: `precision.wide_dtype`).
 
     Returns:
         `(d_z, d_c_prev)`: the pre-activations' gradient and `c_{t-1}`'s.

@@ -60,7 +60,7 @@ def write_memory(memory, keys, slot, h, memory_kernel, attention_bias, write=Non
     """Writes the state `h` and its key `W_m h (+ b)` to slot `slot`.
 
     Args:
-        memory: `(batch, slots, units)`.
+        memory: `(batch, slots, units)`, in any float dtype (`h` is cast).
         keys: `(batch, slots, attention_units)`, in the scorer's dtype.
         slot: int32 `(batch,)`.
         h: `(batch, units)`.

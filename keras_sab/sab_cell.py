@@ -16,8 +16,9 @@ from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from keras_sab import defaults
 from keras_sab import validation
-from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.lstm_core import LSTMActivations
+from keras_sab.lstm_core import input_projection
+from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import SABState
 from keras_sab.sab_step import StepSettings
 from keras_sab.sab_step import StepWeights
@@ -312,6 +313,9 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             initializer=self.recurrent_initializer,
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
+            # Cast where it is used (`lstm_core.lstm_step`, the fused loops),
+            # so that its gradient sums over the steps in the variable dtype.
+            autocast=False,
         )
         self.bias = None
         if self.use_bias:
@@ -334,10 +338,11 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
                 initializer=bias_initializer,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
+                autocast=False,
             )
         if self.k_top > 0:
             # The scorer's weights are never autocast to a mixed policy's
-            # compute dtype: the scorer runs in `scorer_dtype`.
+            # compute dtype: the scorer runs in `wide_dtype`.
             a = self.attention_units
             self.query_kernel = self.add_weight(
                 shape=(self.units, a),
@@ -367,15 +372,15 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
 
     def step_weights(self):
         """The recurrent weights as `StepWeights`: the recurrent kernel in the
-        compute dtype, the scorer's weights in `scorer_dtype`."""
+        variable dtype, the scorer's weights in `wide_dtype`."""
 
         def value(name):
             if name == "recurrent_kernel":
-                return tf.cast(self.recurrent_kernel, self.compute_dtype)
+                return tf.convert_to_tensor(self.recurrent_kernel)
             mlp_only = name in ("attention_bias", "attention_vector")
             if self.k_top == 0 or (mlp_only and self.scorer == "dot"):
                 return None
-            tensor = tf.cast(getattr(self, name), scorer_dtype(self.compute_dtype))
+            tensor = tf.cast(getattr(self, name), wide_dtype(self.compute_dtype))
             return tensor[:, 0] if name == "attention_vector" else tensor
 
         return StepWeights(*[value(name) for name in StepWeights._fields])
@@ -395,12 +400,11 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
     def project_inputs(self, inputs):
         """`x W + b` for a step `(batch, features)` or a sequence
         `(batch, timesteps, features)` (see `dropped_inputs`)."""
-        projected = tf.matmul(
-            tf.cast(inputs, self.compute_dtype), tf.cast(self.kernel, self.compute_dtype)
+        return input_projection(
+            tf.cast(inputs, self.compute_dtype),
+            self.kernel,
+            None if self.bias is None else tf.convert_to_tensor(self.bias),
         )
-        if self.use_bias:
-            projected += tf.cast(self.bias, self.compute_dtype)
-        return projected
 
     def recurrent_mask(self, h, training=False):
         """The recurrent dropout mask `(batch, units)` for state `h`, or

@@ -488,11 +488,8 @@ class SAB(keras.layers.Layer):
             self._check_stream_batch(sequences.shape[0])
             state = self.stream.carried_state(state)
         if initial_state is not None:
-            h, c = (
-                tf.cast(s, self.compute_dtype)
-                for s in validation.check_initial_state(initial_state, cell.units)
-            )
-            state = state._replace(h=h, c=c)
+            h, c = validation.check_initial_state(initial_state, cell.units)
+            state = state._replace(h=tf.cast(h, state.h.dtype), c=tf.cast(c, state.c.dtype))
         recurrent_mask = cell.recurrent_mask(state.h, training)
         cell.reset_dropout_mask()
         cell.reset_recurrent_dropout_mask()
@@ -511,7 +508,7 @@ class SAB(keras.layers.Layer):
             )
             result.append(attention[:, :, : self._attention_columns(timesteps)])
         if self.return_state:
-            result += [final.h, final.c]
+            result += [final.h, tf.cast(final.c, self.compute_dtype)]
         return result[0] if len(result) == 1 else result
 
     def _attention_columns(self, timesteps):

@@ -21,10 +21,10 @@ import tensorflow as tf
 
 from keras_sab import defaults
 from keras_sab.attention_scorer import memory_scores
-from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.lstm_core import LSTM_ACTIVATIONS
 from keras_sab.lstm_core import lstm_step
 from keras_sab.memory_buffer import write_memory
+from keras_sab.precision import wide_dtype
 from keras_sab.sparse_attention import select_memories
 
 SABState = collections.namedtuple("SABState", ["h", "c", "memory", "keys", "counters"])
@@ -34,9 +34,11 @@ Fields:
     h: `(batch, units)` hidden state carried to the next step.
     c: `(batch, units)` LSTM cell state.
     memory: `(batch, slots, units)` fixed buffer of written states `h`.
-    keys: `(batch, slots, attention_units)` their keys `W_m m (+ b)`, in the
-        scorer's dtype (`scorer_dtype`; `keras.layers.RNN` casts it to the
-        compute dtype between steps).
+    keys: `(batch, slots, attention_units)` their keys `W_m m (+ b)`.
+
+`h` is in the compute dtype; `c`, the memory and the keys in its
+`precision.wide_dtype` (`keras.layers.RNN` casts them to the compute dtype
+between steps).
     counters: `(batch, 3)`: steps since the last memory write, steps since
         the last truncation, and number of memories written.
 """
@@ -46,8 +48,9 @@ StepWeights = collections.namedtuple(
     ["recurrent_kernel", "query_kernel", "memory_kernel", "attention_bias", "attention_vector"],
 )
 StepWeights.__doc__ = """The weights one step uses (the input projection is
-applied beforehand). The four attention weights are `None` when `k_top=0`,
-and of the scorer's dtype (`scorer_dtype`) otherwise; `attention_bias` and
+applied beforehand). The recurrent kernel is in the variable dtype (cast to
+the compute dtype where it is used). The four attention weights are `None`
+when `k_top=0`, and of the scorer's dtype (`wide_dtype`) otherwise; `attention_bias` and
 `attention_vector` are `None` with the dot-product scorer (see
 `keras_sab.attention_scorer.memory_scores`)."""
 
@@ -70,13 +73,13 @@ def saved_per_step(settings, dtype):
     """What a loop saves of each step, for the fused backward and a stream's
     records: name -> dtype.
 
-    The step's output and `c_{t-1}` (in `dtype`), and with attention its
+    The step's output (in `dtype`) and `c_{t-1}` (in its `wide_dtype`), and with attention its
     `Selection`: the selected slots unless every slot is weighed
     (`"dense"`), their weights, and the paper's rule's normaliser and few
     rows (`"sparse"` only).
     """
-    score = scorer_dtype(dtype)
-    saved = {"outputs": tf.as_dtype(dtype), "c_prev": tf.as_dtype(dtype)}
+    score = wide_dtype(dtype)
+    saved = {"outputs": tf.as_dtype(dtype), "c_prev": score}
     if settings.k_top > 0:
         if settings.attention != "dense":
             saved["chosen"] = tf.int32
@@ -104,17 +107,18 @@ def initial_sab_state(batch_size, slots, units, attention_units, dtype):
         slots: int or scalar tensor, memory capacity.
         units: int, state width.
         attention_units: int, key width.
-        dtype: dtype of `h`, `c` and the memory; the keys are of
-            `scorer_dtype(dtype)`, the counters `int32`.
+        dtype: the compute dtype, that of `h`; `c`, the memory and the keys
+            are of `wide_dtype(dtype)`, the counters `int32`.
 
     Returns:
         A `SABState`.
     """
+    wide = wide_dtype(dtype)
     return SABState(
         h=tf.zeros([batch_size, units], dtype),
-        c=tf.zeros([batch_size, units], dtype),
-        memory=tf.zeros([batch_size, slots, units], dtype),
-        keys=tf.zeros([batch_size, slots, attention_units], scorer_dtype(dtype)),
+        c=tf.zeros([batch_size, units], wide),
+        memory=tf.zeros([batch_size, slots, units], wide),
+        keys=tf.zeros([batch_size, slots, attention_units], wide),
         counters=tf.zeros([batch_size, 3], tf.int32),
     )
 
@@ -125,8 +129,9 @@ def step_query(weights, h_hat):
 
 
 def gather_slots(buffer, indices):
-    """`buffer[b, indices[b, j]]` for `buffer (batch, slots, ...)` and int32
-    `indices (batch, k)`; the whole buffer when `indices` is `None`."""
+    """`buffer[b, indices[b, ..., j]]` for `buffer (batch, slots, ...)` and
+    int32 `indices (batch, ..., k)`; the whole buffer when `indices` is
+    `None`."""
     if indices is None:
         return buffer
     return tf.gather(buffer, indices, axis=1, batch_dims=1)
@@ -145,8 +150,8 @@ def read_memories(weights, settings, h_hat, memory, keys, readable):
 
     Returns:
         `(h, selection)`: `h = ĥ + Σ_selected w_i m_i` and the
-        `sparse_attention.Selection` (in the scorer's dtype; the read is in
-        the dtype of `memory`).
+        `sparse_attention.Selection` (in the scorer's dtype; `h` in
+        `h_hat`'s).
     """
     scores = memory_scores(
         step_query(weights, h_hat),
@@ -160,7 +165,7 @@ def read_memories(weights, settings, h_hat, memory, keys, readable):
         tf.cast(selection.weights, memory.dtype)[:, None, :],
         gather_slots(memory, selection.indices),
     )
-    return h_hat + read[:, 0], selection
+    return h_hat + tf.cast(read[:, 0], h_hat.dtype), selection
 
 
 def sab_step(weights, settings, projected_input, state, step_mask=None, recurrent_mask=None):

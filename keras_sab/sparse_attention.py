@@ -22,7 +22,7 @@ import collections
 import tensorflow as tf
 
 from keras_sab import defaults
-from keras_sab.attention_scorer import scorer_dtype
+from keras_sab.precision import wide_dtype
 
 ATTENTION_MODES = ("sparse", "dense", "sparse_softmax")
 
@@ -129,7 +129,7 @@ def _softmax_selection(scores, mask, k_top, attention, temperature, indices=None
 
         return weights, gradient
 
-    weights = tf.cast(softmax(tf.cast(scores, scorer_dtype(dtype))), dtype)
+    weights = tf.cast(softmax(tf.cast(scores, wide_dtype(dtype))), dtype)
     return Selection(indices, weights, None, None)
 
 
@@ -140,7 +140,7 @@ def _piecewise_linear_selection(values, indices, count, k_top):
     threshold = tf.stop_gradient(tf.where(few, tf.zeros_like(values[:, k_top:]), values[:, k_top:]))
     # The shift and normalisation run in float32 at least: in float16, 1 / ε
     # overflows and the gradient of a tied row would be inf * 0 = NaN.
-    dtype = scorer_dtype(values.dtype)
+    dtype = wide_dtype(values.dtype)
 
     @tf.custom_gradient
     def normalised(top_values):

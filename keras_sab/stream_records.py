@@ -24,12 +24,13 @@ import collections
 
 import tensorflow as tf
 
-from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.fused_sequence import add_step_weight_gradients
 from keras_sab.fused_sequence import flush_gradients
 from keras_sab.fused_sequence import steps_backward
 from keras_sab.fused_sequence import write_gradient
+from keras_sab.lstm_core import input_projection
 from keras_sab.lstm_core import lstm_derivatives
+from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import step_query
 
 StreamRecords = collections.namedtuple(
@@ -71,10 +72,10 @@ Fields:
 
 
 # The kind of each record field: `"float"` (the layer's dtype: stored in its
-# variable dtype, used in its compute dtype), `"score"` (the scorer's dtype),
-# or a dtype.
+# variable dtype, used in its compute dtype), `"wide"` (its
+# `precision.wide_dtype`: `c` and the scorer's values), or a dtype.
 RECORD_KINDS = StreamRecords(
-    "float", "float", "float", "int32", "score", "score", "bool", "bool", "float"
+    "float", "float", "wide", "int32", "wide", "wide", "bool", "bool", "float"
 )
 
 
@@ -210,7 +211,7 @@ def credited_memories(memory, keys, ids, records, weights, kernel, bias, setting
                 settings,
             )
             return [tf.zeros_like(memory), tf.zeros_like(keys)] + [
-                weight_grads[name] for name in present
+                tf.cast(weight_grads[name], given[name].dtype) for name in present
             ]
 
         return (tf.identity(memory), tf.identity(keys)), gradient
@@ -232,17 +233,23 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         memory, keys: the kept buffers.
         d_memory, d_keys: their gradients.
         weights: `StepWeights`.
-        kernel, bias: the input projection (`bias` may be `None`).
+        kernel, bias: the input projection (`bias` may be `None`), in any
+            float dtype: their gradients are returned in it.
         settings: `StepSettings`.
 
     Returns:
         Dict of the gradients of `kernel`, `bias` (if any) and every
         `StepWeights` entry present, by name.
     """
-    dtype = memory.dtype
+    dtype = records.h_prev.dtype
+    wide = memory.dtype
     slots = memory.shape[1]
     named = {"kernel": kernel, "bias": bias, **weights._asdict()}
-    weight_grads = {name: tf.zeros_like(t) for name, t in named.items() if t is not None}
+    weights = weights._replace(recurrent_kernel=tf.cast(weights.recurrent_kernel, dtype))
+    # Summed over every record's steps: kept wide.
+    weight_grads = {
+        name: tf.zeros(t.shape, wide_dtype(t.dtype)) for name, t in named.items() if t is not None
+    }
 
     def padded(buffer):
         # One more slot, all zeros, for the read memories no longer kept.
@@ -269,11 +276,10 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         )
         inputs = tf.cast(rec.inputs, dtype)
         h_in = rec.h_prev * rec.recurrent_mask
-        z = tf.matmul(inputs, kernel) + tf.matmul(h_in, weights.recurrent_kernel)
-        if bias is not None:
-            z += bias
+        # As the call computed it (`SABCell.project_inputs`, `lstm_step`).
+        z = input_projection(inputs, kernel, bias) + tf.matmul(h_in, weights.recurrent_kernel)
         h_hat, derivatives = lstm_derivatives(z, rec.c_prev, settings.activations)
-        outputs = tf.concat([rec.h_prev[1:], memory[None, :, j]], axis=0)
+        outputs = tf.concat([rec.h_prev[1:], tf.cast(memory[None, :, j], dtype)], axis=0)
         # Where each read memory is kept, if it is.
         match = tf.equal(rec.chosen[..., None], ids[None, :, None, :])
         present = tf.reduce_any(match, axis=-1)
@@ -281,9 +287,9 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         length = tf.shape(rec.valid)[0]
         steps = {
             "d_out": tf.tensor_scatter_nd_add(
-                tf.zeros_like(h_hat), [[length - 1]], d_written[None]
+                tf.zeros(tf.shape(h_hat), wide), [[length - 1]], d_written[None]
             ),
-            "d_c_in": tf.zeros_like(h_hat),
+            "d_c_in": tf.zeros(tf.shape(h_hat), wide),
             "kept": rec.valid[:, :, None],
             "derivatives": derivatives,
             "query": step_query(weights, h_hat),
@@ -292,16 +298,17 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
             "totals": rec.totals,
             "few": rec.few,
             "read": outputs - h_hat,
-            "present": tf.cast(present, scorer_dtype(dtype)),
+            "present": tf.cast(present, wide),
         }
         zeros = tf.zeros_like(d_written)
         _, _, d_vector, stacked = steps_backward(
             settings, weights, rec.recurrent_mask, memory_plus, keys_plus, steps, zeros, zeros
         )
         add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector)
-        weight_grads["kernel"] += tf.einsum("tbf,tbv->fv", inputs, stacked[0])
+        d_z = tf.cast(stacked[0], wide)
+        weight_grads["kernel"] += tf.einsum("tbf,tbv->fv", tf.cast(inputs, wide), d_z)
         if "bias" in weight_grads:
-            weight_grads["bias"] += tf.reduce_sum(stacked[0], axis=[0, 1])
+            weight_grads["bias"] += tf.reduce_sum(d_z, axis=[0, 1])
         d_memory = flush_gradients(d_memory, positions, stacked[2])
         d_keys = flush_gradients(d_keys, positions, stacked[3])
         return j - 1, d_memory, d_keys, weight_grads

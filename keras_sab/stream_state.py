@@ -12,9 +12,9 @@ to a call in front of its own memory, and after the call keeps what the
 import keras
 import tensorflow as tf
 
-from keras_sab.attention_scorer import scorer_dtype
 from keras_sab.memory_buffer import USAGE_DECAY
 from keras_sab.memory_buffer import kept_positions
+from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import SABState
 from keras_sab.stream_records import RECORD_KINDS
 from keras_sab.stream_records import StreamRecords
@@ -53,13 +53,16 @@ class StreamState:
 
     def __init__(self, cell, batch_size, features, capacity, keep, credit, variable_dtype):
         self.cell, self.capacity, self.keep = cell, capacity, keep
-        float_dtype, score_dtype = variable_dtype, scorer_dtype(variable_dtype)
+        float_dtype, wide = variable_dtype, wide_dtype(variable_dtype)
         batch = batch_size
 
         def variables(shapes, dtypes, names):
-            dtypes = [{"float": float_dtype, "score": score_dtype}.get(d, d) for d in dtypes]
+            dtypes = [{"float": float_dtype, "wide": wide}.get(d, d) for d in dtypes]
             return [
-                keras.Variable(tf.zeros(shape, dtype), trainable=False, dtype=dtype, name=name)
+                # Read as stored (not autocast): each use casts what it needs.
+                keras.Variable(
+                    tf.zeros(shape, dtype), trainable=False, dtype=dtype, autocast=False, name=name
+                )
                 for shape, dtype, name in zip(shapes, dtypes, names)
             ]
 
@@ -67,13 +70,13 @@ class StreamState:
             *variables(
                 [(batch, cell.units), (batch, cell.units), (batch, capacity, cell.units),
                  (batch, capacity, cell.attention_units), (batch,)],
-                ["float", "float", "float", "score", "int32"],
+                ["float", "float", "float", "wide", "int32"],
                 SABState._fields,
             )
         )
         self.memory_ids, self.memory_usage, self.next_memory_id = variables(
             [(batch, capacity), (batch, capacity), (batch,)],
-            ["int32", "score", "int32"],
+            ["int32", "wide", "int32"],
             ["memory_ids", "memory_usage", "next_memory_id"],
         )
         self.records = None
@@ -106,7 +109,7 @@ class StreamState:
             memory, keys = credited_memories(
                 memory, keys, tf.convert_to_tensor(self.memory_ids), self._record_tensors(dtype),
                 cell.step_weights(), tf.cast(cell.kernel, dtype),
-                None if cell.bias is None else tf.cast(cell.bias, dtype), cell.settings,
+                None if cell.bias is None else tf.convert_to_tensor(cell.bias), cell.settings,
             )
         return SABState(
             tf.cast(carried.h, state.h.dtype),
@@ -117,9 +120,9 @@ class StreamState:
         )
 
     def _record_tensors(self, dtype):
-        """The records' values: the states and inputs in `dtype`, the weights
-        in the scorer's dtype (see `stream_records.RECORD_KINDS`)."""
-        dtypes = {"float": dtype, "score": scorer_dtype(dtype)}
+        """The records' values: `h` and the inputs in `dtype`, `c` and the
+        scorer's values in its `wide_dtype` (see `stream_records.RECORD_KINDS`)."""
+        dtypes = {"float": dtype, "wide": wide_dtype(dtype)}
         return StreamRecords(*[
             tf.cast(v, dtypes[kind]) if kind in dtypes else tf.convert_to_tensor(v)
             for v, kind in zip(self.records, RECORD_KINDS)

@@ -242,6 +242,19 @@ def test_stateful_stream_can_ask_after_every_segment(example, tmp_path, capsys, 
     assert "asked after every segment" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("script", ["sab_vs_lstm", "stateful_stream"])
+def test_quick_replaces_the_defaults_and_explicit_flags_win(example, script):
+    """`--quick`, as in the task examples: the script's small setting, under
+    any flag given explicitly."""
+    module = example(script)
+    plain, quick = module.parse_args([]), module.parse_args(["--quick"])
+    assert (plain.timesteps, plain.updates) == (200, 800)
+    for name, value in module.QUICK.items():
+        assert getattr(quick, name) == value != getattr(plain, name)
+    mixed = module.parse_args(["--quick", "--updates", "7"])
+    assert (mixed.updates, mixed.timesteps) == (7, module.QUICK["timesteps"])
+
+
 def test_stateful_stream_rejects_segments_that_do_not_divide(example):
     with pytest.raises(ValueError, match="`--segments` must divide"):
         example("stateful_stream").parse_args(["-T", "200", "--segments", "4"])
