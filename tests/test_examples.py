@@ -27,7 +27,7 @@ ATTENTION_PIXELS = tuple(inches * plots.DPI for inches in plots.ATTENTION_SIZE[:
 CURVES_PIXELS = tuple(inches * plots.DPI for inches in plots.CURVES_SIZE[::-1])
 METRICS_KEYS = {
     "task", "model", "T", "sequence_length", "hyperparameters", "layer", "parameters",
-    "epochs_done", "train", "test", "device", "wall_time_s", "total_wall_time_s",
+    "epochs_done", "train", "test", "device", "wall_time_s", "total_wall_time_s", "train_step",
 }
 
 
@@ -51,6 +51,9 @@ def _check_outputs(out, task, model, T, attention=True, validated_on_test=True):
     assert set(metrics) == METRICS_KEYS
     assert (metrics["task"], metrics["model"], metrics["T"]) == (task, model, T)
     assert metrics["hyperparameters"]["model"] == model
+    # The mode it ran in, as `--jit` chose it on this CPU (tests/test_experiment.py).
+    xla = experiment.jit_compile(model, metrics["hyperparameters"]["jit"], gpu=False)
+    assert metrics["train_step"] == ("xla" if xla else "graph")
     with open(out / experiment.LOG, newline="") as stream:
         rows = list(csv.DictReader(stream))
     epochs = [int(row["epoch"]) for row in rows]
@@ -294,7 +297,10 @@ def test_adding_quick_lstm_has_no_heatmap(example, tmp_path):
     )
     T = adding.QUICK["timesteps"]
     _check_outputs(tmp_path, "adding", "lstm", T, attention=False)
-    assert metrics["layer"]["k_top"] == 0 and metrics["layer"]["k_trunc"] is None
+    # keras.layers.LSTM: no SAB layer, an LSTM's parameters and the Dense head's.
+    units = metrics["hyperparameters"]["units"]
+    assert metrics["layer"] is None
+    assert metrics["parameters"] == 4 * units * (2 + units + 1) + units + 1
     assert {"loss", "mae"} <= set(metrics["test"])
 
 
