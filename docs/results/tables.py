@@ -32,6 +32,11 @@ def load(run, name="metrics.json"):
         return json.load(f)
 
 
+def seed_runs(run):
+    """The run directories of seeds 0, 1 and 2 of `run` (`<run>_s0` ...)."""
+    return [f"{run}_s{s}" for s in range(3)]
+
+
 def read_log(run):
     """The `log.csv` of `run` as `{column: [float per epoch]}`, or `None`."""
     path = os.path.join(HERE, run, "log.csv")
@@ -365,17 +370,17 @@ SUMMARY = [
         "sab": [(f"stateful_stream/credit_seed{s}", "sab") for s in range(3)],
         "lstm": [(f"stateful_stream/credit_seed{s}", "lstm") for s in range(3)]}),
     Task("permuted 8x8 digits, T=64", "—", "accuracy", {
-        "sab": [f"digits_permuted_sab_default_100ep_s{s}" for s in range(3)],
-        "lstm": [f"digits_permuted_lstm136_100ep_s{s}" for s in range(3)]}, 24),
+        "sab": seed_runs("digits_permuted_sab_default_100ep"),
+        "lstm": seed_runs("digits_permuted_lstm136_100ep")}, 24),
     Task("permuted MNIST, T=784 (5,000 digits), 630 updates", MNIST_PAPER, "accuracy", {
-        "sab": [f"mnist5k_permuted_sab_default_s{s}" for s in range(3)],
-        "lstm": [f"mnist5k_permuted_lstm136_s{s}" for s in range(3)],
-        "tbptt": [f"mnist5k_permuted_tbptt_s{s}" for s in range(3)],
-        "transformer": [f"mnist5k_permuted_transformer_s{s}" for s in range(3)]}, 63,
+        "sab": seed_runs("mnist5k_permuted_sab_default"),
+        "lstm": seed_runs("mnist5k_permuted_lstm136"),
+        "tbptt": seed_runs("mnist5k_permuted_tbptt"),
+        "transformer": seed_runs("mnist5k_permuted_transformer")}, 63,
         {"sab": 90.9, "lstm": 90.3}),
     Task("permuted MNIST, T=784 (5,000 digits), 3,024 updates", MNIST_PAPER, "accuracy", {
-        "sab": [f"mnist5k_permuted_sab_default_3k_s{s}" for s in range(3)],
-        "lstm": [f"mnist5k_permuted_lstm136_3k_s{s}" for s in range(3)]}, 63,
+        "sab": seed_runs("mnist5k_permuted_sab_default_3k"),
+        "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63,
         {"sab": 90.9, "lstm": 90.3}),
     Task("Fashion-MNIST, T=784", "—", "accuracy", {
         "sab": ["fashion4k_sab_s0"], "lstm": ["fashion4k_lstm136_s0"],
@@ -698,22 +703,16 @@ def pixel_pages():
     seeds_table(
         "Permuted pixel digits, 720 updates (30 epochs): the default SAB beside the LSTM",
         {
-            "sab (defaults: sparse_softmax, τ=1)": [f"{digits}_sab_default_s{s}" for s in range(3)],
-            "lstm, 136 units (SAB's parameter count)": [
-                f"{digits}_lstm136_s{s}" for s in range(3)
-            ],
+            "sab (defaults: sparse_softmax, τ=1)": seed_runs(f"{digits}_sab_default"),
+            "lstm, 136 units (SAB's parameter count)": seed_runs(f"{digits}_lstm136"),
         },
         *accuracy,
     )
     seeds_table(
         "Permuted pixel digits, 2,400 updates (100 epochs): the default SAB beside the LSTM",
         {
-            "sab (defaults: sparse_softmax, τ=1)": [
-                f"{digits}_sab_default_100ep_s{s}" for s in range(3)
-            ],
-            "lstm, 136 units (SAB's parameter count)": [
-                f"{digits}_lstm136_100ep_s{s}" for s in range(3)
-            ],
+            "sab (defaults: sparse_softmax, τ=1)": seed_runs(f"{digits}_sab_default_100ep"),
+            "lstm, 136 units (SAB's parameter count)": seed_runs(f"{digits}_lstm136_100ep"),
         },
         *accuracy,
         last_epochs="val_accuracy",
@@ -724,26 +723,20 @@ def pixel_pages():
         "Permuted pixel MNIST at T=784, 630 updates (10 epochs)",
         {
             "sab, the paper's k_top=10, k_trunc=20 (the example's defaults)": [f"{mnist5k}_sab_s0"],
-            "sab, the layer's defaults (k_top=5, k_trunc=10)": [
-                f"{mnist5k}_sab_default_s{s}" for s in range(3)
-            ],
-            "lstm, 136 units (SAB's parameter count), full BPTT": [
-                f"{mnist5k}_lstm136_s{s}" for s in range(3)
-            ],
-            "tbptt, k_trunc=20": [f"{mnist5k}_tbptt_s{s}" for s in range(3)],
-            "transformer, width 64, 2 blocks": [f"{mnist5k}_transformer_s{s}" for s in range(3)],
+            "sab, the layer's defaults (k_top=5, k_trunc=10)": seed_runs(f"{mnist5k}_sab_default"),
+            "lstm, 136 units (SAB's parameter count), full BPTT": seed_runs(f"{mnist5k}_lstm136"),
+            "tbptt, k_trunc=20": seed_runs(f"{mnist5k}_tbptt"),
+            "transformer, width 64, 2 blocks": seed_runs(f"{mnist5k}_transformer"),
         },
         *accuracy,
     )
     seeds_table(
         "Permuted pixel MNIST at T=784, 3,024 updates (48 epochs)",
         {
-            "sab, the layer's defaults (k_top=5, k_trunc=10)": [
-                f"{mnist5k}_sab_default_3k_s{s}" for s in range(3)
-            ],
-            "lstm, 136 units (SAB's parameter count), full BPTT": [
-                f"{mnist5k}_lstm136_3k_s{s}" for s in range(3)
-            ],
+            "sab, the layer's defaults (k_top=5, k_trunc=10)":
+                seed_runs(f"{mnist5k}_sab_default_3k"),
+            "lstm, 136 units (SAB's parameter count), full BPTT":
+                seed_runs(f"{mnist5k}_lstm136_3k"),
         },
         *accuracy,
         last_epochs="val_accuracy",
@@ -830,20 +823,16 @@ def ablation_pages():
         "k_trunc=20)",
         {
             "sab, Adam lr 1e-3 (the earlier runs' rate)": [f"{ablations}/sab_lr1e-3"],
-            "sab, lr 3e-3": [f"{digits}_sab_default_s{s}" for s in range(3)],
-            "read feeds the output and the memory, not the recurrence": [
-                f"{ablations}/read_output_s{s}" for s in range(3)
-            ],
+            "sab, lr 3e-3": seed_runs(f"{digits}_sab_default"),
+            "read feeds the output and the memory, not the recurrence":
+                seed_runs(f"{ablations}/read_output"),
             "read scaled by a trainable α from 0, everywhere": [f"{ablations}/read_rezero"],
             "hybrid with α from 1 (it starts as the default's step)": [
                 f"{ablations}/read_hybrid_alpha1"
             ],
-            "read into the output in full, into the recurrence scaled by α from 0": [
-                f"{ablations}/read_hybrid_s{s}" for s in range(3)
-            ],
-            "the same with one α per unit, from 0": [
-                f"{ablations}/read_hybrid_units_s{s}" for s in range(3)
-            ],
+            "read into the output in full, into the recurrence scaled by α from 0":
+                seed_runs(f"{ablations}/read_hybrid"),
+            "the same with one α per unit, from 0": seed_runs(f"{ablations}/read_hybrid_units"),
             "the same with one α per unit, from 0.5": [f"{ablations}/read_hybrid_units_alpha0.5"],
             "full BPTT (`k_trunc=None`)": [f"{ablations}/full_bptt"],
             "the layer's own defaults (`k_top=5, k_trunc=10`)": [f"{ablations}/layer_defaults"],
@@ -873,13 +862,9 @@ def ablation_pages():
     seeds_table(
         "Permuted pixel digits, 2,400 updates: the dot-product scorer beside the MLP",
         {
-            "sab (defaults, scorer=\"mlp\")": [
-                f"{digits}_sab_default_100ep_s{s}" for s in range(3)
-            ],
-            "sab, scorer=\"dot\"": [f"{digits}_sab_dot_100ep_s{s}" for s in range(3)],
-            "lstm, 136 units (SAB's parameter count)": [
-                f"{digits}_lstm136_100ep_s{s}" for s in range(3)
-            ],
+            "sab (defaults, scorer=\"mlp\")": seed_runs(f"{digits}_sab_default_100ep"),
+            "sab, scorer=\"dot\"": seed_runs(f"{digits}_sab_dot_100ep"),
+            "lstm, 136 units (SAB's parameter count)": seed_runs(f"{digits}_lstm136_100ep"),
         },
         percent("accuracy"),
         ("accuracy", "accuracy"),
