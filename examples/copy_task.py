@@ -12,8 +12,8 @@ the recall accuracy over the last 10 steps. The paper trains at T=200 (SAB
 `--quick` (T=10, 64 units, k_top=2, k_att=k_trunc=5, Adam lr 1e-2, 5,000
 batches of 64) trains in about 2.5 minutes on a 2-core CPU and plots where SAB
 looks (`attention.png`). Its recall accuracy: 91.8%, 99.7% and 99.6% with
-`--seed` 0, 1 and 2 (chance: 12.5%; docs/RESULTS.md, "The earlier README
-demo").
+`--seed` 0, 1 and 2 (chance: 12.5%; docs/results/paper_weights.md,
+"The earlier README demo").
 
 The script is `copy_task.py`, not `copy.py`: a `copy.py` in `examples/`
 would shadow Python's `copy` module for every script run from there.

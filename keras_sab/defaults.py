@@ -10,8 +10,7 @@ K_TOP = 5
 K_ATT = 10
 K_TRUNC = 10
 # How the selected memories are weighed: it learned the copy task, which the
-# paper's piecewise-linear rule did not (docs/RESULTS.md, "The default
-# attention").
+# paper's piecewise-linear rule did not (docs/results/paper_weights.md).
 ATTENTION = "sparse_softmax"
 TEMPERATURE = 1.0
 # The scorer, and the width of its queries and keys.

@@ -128,7 +128,7 @@ class SAB(keras.layers.Layer):
             of past calls (layers below get none for them). Requires
             `k_trunc`. `False`: earlier memories are constants. Defaults to
             `True`: on cue recall across calls it learns what constants
-            cannot (docs/RESULTS.md, "Stateful streams"), at 1.4-1.9x the
+            cannot (docs/results/stateful_stream/README.md), at 1.4-1.9x the
             training time there.
         keep: Which memories a stateful layer keeps when it holds more than
             `max_memories`: `"latest"`, the most recent (nothing older than

@@ -1,4 +1,4 @@
-"""Why a trained copy model fails at the recall steps: the numbers in RESULTS.md.
+"""Why a trained copy model fails at the recall steps: the numbers in docs/results/paper_weights.md.
 
     python docs/results/diagnose_recall.py MODEL.keras T
 

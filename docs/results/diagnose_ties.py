@@ -7,7 +7,7 @@ sequences whose attention weights sum to zero (all best scores tied) in four
 step ranges, then, on 16 sequences, the loss and attention of the fused path
 and of the cell loop with the same weights: how many (sequence, step) rows of
 attention differ by more than 1e-3, and the largest difference. The numbers
-in docs/RESULTS.md, "Tied scores", come from this script.
+in docs/results/tied_scores.md come from this script.
 """
 
 import sys

@@ -1,4 +1,4 @@
-"""How far SAB's state grows before any training: the figures in RESULTS.md.
+"""How far SAB's state grows before any training: the figures in docs/results/paper_weights.md.
 
     python docs/results/state_growth.py
 

@@ -1,4 +1,4 @@
-"""Short SAB ablations on the copy task: the table "Ablations" in RESULTS.md.
+"""Short SAB ablations on the copy task: the table "Ablations" in docs/results/paper_weights.md.
 
     python docs/results/ablations/ablate.py --name base
     python docs/results/ablations/ablate.py --name global --clip global
