@@ -558,7 +558,8 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     Writes `run_config.json` (the flags), `log.csv` (one row per epoch,
     appended across restarts), the `BackupAndRestore` state under `backup/`
     (kept after the run, so a finished run can be extended with a larger
-    `--epochs`), `model.keras`, `learning_curves.png`, for models with
+    `--epochs`; a committed run, whose `backup/` is not committed, gets it
+    back from its `model.keras`), `model.keras`, `learning_curves.png`, for models with
     attention `attention.png`, and `metrics.json`: task, model, flags,
     `T`, sequence length, the model's parameter count (`parameters`, also
     printed before training), how the train step ran (`train_step`: `"xla"`
@@ -581,8 +582,8 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     Raises:
         ValueError: `--out` holds a run with other settings (only `--epochs`
             and `--jit` may change on a restart), or a run whose `backup/`
-            is missing (it is not committed with results), which cannot be
-            continued.
+            is missing and whose `model.keras` is not the model after its
+            last logged epoch, which cannot be continued.
 
     Example:
 
@@ -613,7 +614,8 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
         )
     os.makedirs(args.out, exist_ok=True)
     _check_run_config(args, restart_flags)
-    resumed_epochs = _resumed_epochs(args.out)
+    steps = args.steps_per_epoch or int(task.train.cardinality())
+    resumed_epochs = _resumed_epochs(args.out, steps if steps > 0 else None)
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     print(f"{model.name}: {model.count_params():,} parameters")
@@ -701,12 +703,17 @@ def _backed_up_epochs(out):
         return json.load(stream)["epoch"]
 
 
-def _resumed_epochs(out):
+def _resumed_epochs(out, steps_per_epoch):
     """Epochs a (re)started run in `out` resumes after: its backup's.
 
-    Raises `ValueError` when `log.csv` holds more epochs than `backup/`:
-    training would start again at epoch 0 and append a second run to
-    `log.csv` and `total_wall_time_s`.
+    A finished run whose `backup/` is missing (a clone of the committed
+    results) gets it back from its `model.keras`, which holds the weights and
+    the optimizer's state after the last logged epoch
+    (`_restore_backup_from_model`).
+
+    Raises `ValueError` when `log.csv` holds more epochs than `backup/` and
+    `model.keras` cannot stand in for it: training would start again at
+    epoch 0 and append a second run to `log.csv` and `total_wall_time_s`.
     """
     backed_up = _backed_up_epochs(out)
     path = os.path.join(out, LOG)
@@ -714,14 +721,41 @@ def _resumed_epochs(out):
         return backed_up
     with open(path, newline="") as stream:
         logged = sum(1 for _ in csv.DictReader(stream))
-    if logged > backed_up:
+    if logged > backed_up and not _restore_backup_from_model(
+        out, logged, steps_per_epoch
+    ):
         raise ValueError(
             f"`--out` {out} holds a run of {logged} logged epochs, but its "
-            f"{BACKUP}/ state holds {backed_up}, so the run cannot be continued "
-            f"({BACKUP}/ is not committed with results). Choose another --out, "
-            f"or delete {out} to train the run again from the start."
+            f"{BACKUP}/ state holds {backed_up} and its {MODEL} is not the "
+            f"model after epoch {logged}, so the run cannot be continued. "
+            f"Choose another --out, or delete {out} to train the run again "
+            "from the start."
         )
-    return backed_up
+    return max(logged, backed_up)
+
+
+def _restore_backup_from_model(out, epochs, steps_per_epoch):
+    """Writes `backup/` from `out`'s `model.keras` if it was saved after `epochs`.
+
+    The model's optimizer counts its updates: the model is the one after
+    `epochs` when that count is `epochs * steps_per_epoch`.
+
+    Returns:
+        Whether `backup/` was written.
+    """
+    path = os.path.join(out, MODEL)
+    if steps_per_epoch is None or not os.path.exists(path):
+        return False
+    model = keras.saving.load_model(path)
+    if model.optimizer is None:
+        return False
+    if int(model.optimizer.iterations.numpy()) != epochs * steps_per_epoch:
+        return False
+    os.makedirs(os.path.join(out, BACKUP), exist_ok=True)
+    model.save_weights(os.path.join(out, BACKUP, "latest.weights.h5"))
+    with open(os.path.join(out, BACKUP, "training_metadata.json"), "w") as stream:
+        json.dump({"epoch": epochs, "batch": 0}, stream)
+    return True
 
 
 def _finished_wall_time(out):

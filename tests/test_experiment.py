@@ -211,17 +211,50 @@ def test_run_recorded_before_the_attention_flags_resumes_with_its_mode(tmp_path)
         experiment.run_experiment(_args(tmp_path, "--epochs", "3"), _adding_task())
 
 
-def test_run_without_its_backup_refuses_to_restart(tmp_path):
-    """A finished run copied without `backup/` (a clone of the committed
-    results) would otherwise train again from epoch 0 into the same log."""
+def _remove_backup(out):
+    for name in os.listdir(out / experiment.BACKUP):
+        os.remove(out / experiment.BACKUP / name)
+
+
+def test_run_without_its_backup_continues_from_its_model(tmp_path):
+    """A finished run copied without `backup/` (a clone of the committed copy
+    runs, which keep `model.keras`) is extended from its model: it trains only
+    the new epoch, on the batches an uninterrupted run reads, and ends with the
+    same weights and optimizer state."""
+    whole, _ = experiment.run_experiment(
+        _args(tmp_path / "whole", "--epochs", "2", "--no-jit"), _adding_task()
+    )
+    parts = tmp_path / "parts"
+    experiment.run_experiment(_args(parts, "--epochs", "1", "--no-jit"), _adding_task())
+    _remove_backup(parts)
+    counter = _CountBatches()
+    extended, _ = experiment.run_experiment(
+        _args(parts, "--epochs", "2", "--no-jit"), _adding_task(), callbacks=[counter]
+    )
+    assert counter.batches == 3 and _log_epochs(parts) == [0, 1]
+    assert int(extended.optimizer.iterations.numpy()) == 6
+    for expected, actual in zip(
+        whole.weights + whole.optimizer.variables,
+        extended.weights + extended.optimizer.variables,
+    ):
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_run_without_its_backup_or_its_last_model_refuses_to_restart(tmp_path):
+    """Without `backup/`, a run whose `model.keras` is missing, or is an
+    earlier invocation's, would otherwise train again from epoch 0 (or from
+    the wrong weights) into the same log."""
     experiment.run_experiment(_args(tmp_path, "--epochs", "1", "--no-jit"), _adding_task())
-    for name in os.listdir(tmp_path / experiment.BACKUP):
-        os.remove(tmp_path / experiment.BACKUP / name)
-    with pytest.raises(ValueError, match="1 logged epochs.*holds 0.*--out"):
-        experiment.run_experiment(
-            _args(tmp_path, "--epochs", "2", "--no-jit"), _adding_task()
-        )
-    assert _log_epochs(tmp_path) == [0]
+    earlier = (tmp_path / experiment.MODEL).read_bytes()
+    experiment.run_experiment(_args(tmp_path, "--epochs", "2", "--no-jit"), _adding_task())
+    _remove_backup(tmp_path)
+    (tmp_path / experiment.MODEL).write_bytes(earlier)
+    with pytest.raises(ValueError, match="2 logged epochs.*holds 0.*after epoch 2.*--out"):
+        experiment.run_experiment(_args(tmp_path, "--epochs", "3", "--no-jit"), _adding_task())
+    os.remove(tmp_path / experiment.MODEL)
+    with pytest.raises(ValueError, match="2 logged epochs"):
+        experiment.run_experiment(_args(tmp_path, "--epochs", "3", "--no-jit"), _adding_task())
+    assert _log_epochs(tmp_path) == [0, 1]
 
 
 def test_unknown_model_raises_value_error():

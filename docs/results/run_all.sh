@@ -4,9 +4,11 @@
 # docs/results/<run>/metrics.json, log.csv and plots; a killed run restarted
 # with the same command continues from its last finished epoch, and a finished
 # run is extended by the same command with a larger --epochs. That needs the
-# run's backup/ state, which is not committed: in a fresh clone, delete
-# docs/results/<run> before making a run again (the harness refuses to continue
-# a run whose backup/ is missing; copy_T200_self_attention's was deleted here).
+# run's backup/ state, which is not committed. The copy runs commit their
+# model.keras, which holds the optimizer's state too: the harness rebuilds
+# backup/ from it. For any other run, in a fresh clone delete docs/results/<run>
+# before making it again (the harness refuses to continue a run whose backup/ is
+# missing and whose model.keras is not the model after its last logged epoch).
 #
 # How the runs were made. The LSTM and TBPTT copy runs at T=100: first with
 # --epochs 20, then extended to the --epochs below. The
@@ -369,3 +371,10 @@ for seed in 1 2; do
   $PY examples/text8.py --model lstm ${TEXT5K_FAST/--units 128/--units 135} --seed $seed \
       --out docs/results/text8_lstm135_5000_s$seed
 done
+
+# 25. Copy T=200 with the defaults, section 19's run continued from 6,000 to
+# 12,000 updates in its faster mode (XLA). Its backup/ was not kept, so the
+# harness rebuilt it from the committed model.keras (weights and Adam's state
+# after epoch 60).
+$PY examples/copy_task.py -T 200 --model sab $FAST --lr 1e-3 --seed 0 --epochs 120 \
+    --steps-per-epoch 100 --out docs/results/copy_T200_sab_default
