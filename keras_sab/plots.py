@@ -85,15 +85,43 @@ def plot_learning_curves(log, path, title=""):
     return path
 
 
+def seed_band(logs, column):
+    """The mean and range over seeds of one logged column, epoch by epoch.
+
+    Runs of the same model that differ only in their seed are drawn as one
+    line (the mean) in a band (the lowest and highest seed), over the epochs
+    every seed logged.
+
+    Args:
+        logs: list of logs, as returned by `read_log`, one per seed.
+        column: the column to summarise.
+
+    Returns:
+        A tuple `(epochs, mean, low, high)` of numpy arrays.
+
+    Example:
+
+    >>> logs = [{"epoch": np.array([0.0, 1.0]), "acc": np.array([0.2, 0.6])},
+    ...         {"epoch": np.array([0.0, 1.0, 2.0]), "acc": np.array([0.4, 0.8, 0.9])}]
+    >>> seed_band(logs, "acc")
+    (array([0., 1.]), array([0.3, 0.7]), array([0.2, 0.6]), array([0.4, 0.8]))
+    """
+    epochs = min(len(log[column]) for log in logs)
+    values = np.stack([log[column][:epochs] for log in logs])
+    return logs[0]["epoch"][:epochs], values.mean(0), values.min(0), values.max(0)
+
+
 def plot_run_comparison(logs, metric, path, steps_per_epoch=None, title=""):
     """Saves one metric of several runs against training length, on one axis.
 
     The way to compare models trained with the same budget: the validation
     curve of each run (`val_<metric>`), x in updates when `steps_per_epoch`
-    is given, else in epochs.
+    is given, else in epochs. A run given as several seeds is drawn as their
+    mean in a band from the lowest to the highest seed (`seed_band`).
 
     Args:
-        logs: dict from run name to its log, as returned by `read_log`.
+        logs: dict from run name to its log, as returned by `read_log`, or
+            to a list of logs, one per seed.
         metric: the metric's name in the logs, without `val_`.
         path: where to write the PNG.
         steps_per_epoch: updates per epoch, shared by the runs, or `None`.
@@ -112,7 +140,8 @@ def plot_run_comparison(logs, metric, path, steps_per_epoch=None, title=""):
     >>> from matplotlib.image import imread
     >>> logs = {
     ...     "sab": {"epoch": np.array([0.0, 1.0]), "val_acc": np.array([0.2, 0.9])},
-    ...     "lstm": {"epoch": np.array([0.0, 1.0]), "val_acc": np.array([0.2, 0.4])},
+    ...     "lstm": [{"epoch": np.array([0.0, 1.0]), "val_acc": np.array([0.2, 0.4])},
+    ...              {"epoch": np.array([0.0, 1.0]), "val_acc": np.array([0.3, 0.5])}],
     ... }
     >>> path = os.path.join(tempfile.mkdtemp(), "comparison.png")
     >>> plot_run_comparison(logs, "acc", path, steps_per_epoch=100) == path
@@ -121,7 +150,10 @@ def plot_run_comparison(logs, metric, path, steps_per_epoch=None, title=""):
     (400, 1000)
     """
     column = "val_" + metric
-    missing = sorted(name for name, log in logs.items() if column not in log)
+    seeds = {name: log if isinstance(log, list) else [log] for name, log in logs.items()}
+    missing = sorted(
+        name for name, runs in seeds.items() if any(column not in log for log in runs)
+    )
     if missing:
         raise ValueError(
             f"`logs` of {missing} have no `{column}` column. Pass `metric` as "
@@ -130,8 +162,14 @@ def plot_run_comparison(logs, metric, path, steps_per_epoch=None, title=""):
     figure = Figure(figsize=CURVES_SIZE, dpi=DPI, layout="constrained")
     ax = figure.subplots()
     scale = steps_per_epoch or 1
-    for name, log in logs.items():
-        ax.plot((log["epoch"] + 1) * scale, log[column], label=name)
+    for name, runs in seeds.items():
+        epochs, mean, low, high = seed_band(runs, column)
+        updates = (epochs + 1) * scale
+        if len(runs) == 1:
+            ax.plot(updates, mean, label=name)
+            continue
+        (line,) = ax.plot(updates, mean, label=f"{name}, mean of {len(runs)} seeds")
+        ax.fill_between(updates, low, high, color=line.get_color(), alpha=0.2)
     ax.set_xlabel("updates" if steps_per_epoch else "epochs")
     ax.set_ylabel(f"{metric} (validation)")
     ax.set_title(title)

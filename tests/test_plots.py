@@ -61,6 +61,36 @@ def test_run_comparison_names_runs_without_the_validation_metric(tmp_path):
     assert not (tmp_path / "r.png").exists()
 
 
+def test_seed_band_is_the_mean_and_range_over_the_epochs_every_seed_logged():
+    logs = [
+        {"epoch": np.arange(3.0), "val_acc": np.array([0.1, 0.5, 0.9])},
+        {"epoch": np.arange(2.0), "val_acc": np.array([0.3, 0.2])},
+        {"epoch": np.arange(4.0), "val_acc": np.array([0.2, 0.8, 0.4, 0.0])},
+    ]
+    epochs, mean, low, high = plots.seed_band(logs, "val_acc")
+    np.testing.assert_array_equal(epochs, [0.0, 1.0])
+    np.testing.assert_allclose(mean, [0.2, 0.5])
+    np.testing.assert_allclose(low, [0.1, 0.2])
+    np.testing.assert_allclose(high, [0.3, 0.8])
+
+
+def test_run_comparison_draws_seeds_as_a_band(tmp_path):
+    """Two seeds spread around a curve draw the figure of two identical seeds
+    (same mean, same label) plus the band: the figures differ."""
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    log = plots.read_log(path)
+    above, below = ({**log, "val_mae": log["val_mae"] + d} for d in (0.1, -0.1))
+    alike = plots.plot_run_comparison({"sab": [log, log]}, "mae", tmp_path / "alike.png")
+    spread = plots.plot_run_comparison({"sab": [above, below]}, "mae", tmp_path / "spread.png")
+    again = plots.plot_run_comparison({"sab": [log, log]}, "mae", tmp_path / "again.png")
+    alike, spread, again = (matplotlib.image.imread(p)[..., :3] for p in (alike, spread, again))
+    np.testing.assert_array_equal(alike, again)
+    assert np.mean(np.abs(alike - spread).sum(-1) > 0.1) > 0.05
+    with pytest.raises(ValueError, match=r"\['sab'\].*val_acc"):
+        plots.plot_run_comparison({"sab": [log, above]}, "acc", tmp_path / "r.png")
+
+
 def _model(k_att=3):
     inputs = keras.Input((None, 4))
     features = SAB(6, k_top=2, k_att=k_att, k_trunc=5, return_sequences=True, seed=1)(

@@ -597,17 +597,24 @@ COPY_T100 = ["sab_default", "sab", "sab_softmax", "sab_softmax_seed1", "sab_auth
              "lstm", "tbptt", "self_attention", "transformer"]
 COPY_T200 = ["sab_default", "sab", "sab_softmax", "lstm", "tbptt", "self_attention",
              "transformer"]
-# The curves the pages show: file name, title, `{label: run}`, the metric
-# (without `val_`) and the updates per epoch.
+# The curves the pages show: file name, title, `{label: run or [seed runs]}`,
+# the metric (without `val_`) and the updates per epoch. Seeds are drawn as
+# their mean in a band from the lowest to the highest.
 COMPARISONS = [
     ("copy_T100_comparison.png", "Copy task, T=100: test recall",
      {m: f"copy_T100_{m}" for m in COPY_T100}, "copy_recall_accuracy", 100),
     ("copy_T200_comparison.png", "Copy task, T=200: test recall",
      {m: f"copy_T200_{m}" for m in COPY_T200}, "copy_recall_accuracy", 100),
     ("text8_5000_comparison.png", "Character-level text, 5,000 updates at lr 3e-3",
-     {"sab (default), 128 units": "text8_sab_default_5000",
-      "lstm, 135 units (SAB's parameter count)": "text8_lstm135_5000"},
+     {"sab (default), 128 units":
+          ["text8_sab_default_5000", "text8_sab_default_5000_s1", "text8_sab_default_5000_s2"],
+      "lstm, 135 units (SAB's parameter count)":
+          ["text8_lstm135_5000", "text8_lstm135_5000_s1", "text8_lstm135_5000_s2"]},
      "bits_per_character", 200),
+    ("mnist5k_3k_comparison.png", "Permuted pixel MNIST at T=784, 3,024 updates",
+     {"sab (defaults), 128 units": seed_runs("mnist5k_permuted_sab_default_3k"),
+      "lstm, 136 units (SAB's parameter count)": seed_runs("mnist5k_permuted_lstm136_3k")},
+     "accuracy", 63),
     ("fashion4k_comparison.png", "Fashion-MNIST at T=784",
      {"sab (k_top=10, k_trunc=20)": "fashion4k_sab_s0",
       "lstm, 136 units": "fashion4k_lstm136_s0",
@@ -621,10 +628,14 @@ def comparison_figures():
     """Draws `COMPARISONS`: each metric against updates, the runs on one axis."""
     from keras_sab import plots
 
+    def committed(runs):
+        return [plots.read_log(os.path.join(HERE, run, "log.csv"))
+                for run in runs if os.path.exists(os.path.join(HERE, run, "log.csv"))]
+
     for name, title, runs, metric, steps_per_epoch in COMPARISONS:
-        logs = {label: plots.read_log(os.path.join(HERE, run, "log.csv"))
-                for label, run in runs.items()
-                if os.path.exists(os.path.join(HERE, run, "log.csv"))}
+        logs = {label: committed(run if isinstance(run, list) else [run])
+                for label, run in runs.items()}
+        logs = {label: seeds for label, seeds in logs.items() if seeds}
         plots.plot_run_comparison(logs, metric, os.path.join(HERE, name),
                                   steps_per_epoch=steps_per_epoch, title=title)
 
