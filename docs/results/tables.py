@@ -505,8 +505,8 @@ def summary_table(rows):
 
 def summary_figure(rows, path):
     """One panel per task: a bar per model (the seeds' mean, their range as
-    an error bar, the value written above), and the paper's figure as a
-    dashed line across its model's bar."""
+    an error bar where there are several, the value written above), and the
+    paper's figure as a dashed line across its model's bar, named below it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -526,7 +526,12 @@ def summary_figure(rows, path):
         errors = [[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]]
         x = range(len(models))
         row_updates = (found["sab"] or found["lstm"])[0][1]
-        ax.bar(x, means, yerr=errors, color=[colours[m] for m in models], capsize=3)
+        ax.bar(x, means, color=[colours[m] for m in models])
+        several = [i for i, m in enumerate(models) if len(found[m]) > 1]
+        if several:
+            ax.errorbar(several, [means[i] for i in several],
+                        yerr=[[errors[0][i] for i in several], [errors[1][i] for i in several]],
+                        fmt="none", ecolor="black", capsize=3)
         ax.set_xticks(list(x), [_bar_label(m, found[m], row_updates) for m in models])
         for i, (mean, high) in enumerate(zip(means, (s[2] for s in stats))):
             ax.annotate(_format_value(task.metric, mean), (i, high), ha="center",
@@ -536,7 +541,7 @@ def summary_figure(rows, path):
                 ax.hlines(task.marks[model], i - 0.45, i + 0.45, colors="black",
                           linestyles="dashed")
                 ax.annotate(f"paper {task.marks[model]:g}%", (i - 0.45, task.marks[model]),
-                            fontsize=6, va="bottom", xytext=(0, 1), textcoords="offset points")
+                            fontsize=6, va="top", xytext=(1, -1), textcoords="offset points")
         title = task.task.split(" (")[0] if task.metric != "bpc" else "text"
         ax.set_title(f"{title}\n{row_updates:,} updates", fontsize=9)
         ax.set_ylabel(units.get(task.metric, "test accuracy, %"), fontsize=8)
