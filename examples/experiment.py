@@ -52,6 +52,9 @@ MODEL = "model.keras"
 LEARNING_CURVES = "learning_curves.png"
 ATTENTION = "attention.png"
 BACKUP = "backup"
+# The files `keras.callbacks.BackupAndRestore` keeps in its directory.
+BACKUP_WEIGHTS = "latest.weights.h5"
+BACKUP_METADATA = "training_metadata.json"
 
 # Flags whose value may change between a run and its restart.
 _RESUMABLE_FLAGS = ("epochs", "jit", "out", "quick")
@@ -696,7 +699,7 @@ def _metrics(args, task, model, log):
 
 def _backed_up_epochs(out):
     """Epochs finished by the `BackupAndRestore` state in `out`, or 0."""
-    path = os.path.join(out, BACKUP, "training_metadata.json")
+    path = os.path.join(out, BACKUP, BACKUP_METADATA)
     if not os.path.exists(path):
         return 0
     with open(path) as stream:
@@ -752,8 +755,8 @@ def _restore_backup_from_model(out, epochs, steps_per_epoch):
     if int(model.optimizer.iterations.numpy()) != epochs * steps_per_epoch:
         return False
     os.makedirs(os.path.join(out, BACKUP), exist_ok=True)
-    model.save_weights(os.path.join(out, BACKUP, "latest.weights.h5"))
-    with open(os.path.join(out, BACKUP, "training_metadata.json"), "w") as stream:
+    model.save_weights(os.path.join(out, BACKUP, BACKUP_WEIGHTS))
+    with open(os.path.join(out, BACKUP, BACKUP_METADATA), "w") as stream:
         json.dump({"epoch": epochs, "batch": 0}, stream)
     return True
 

@@ -523,14 +523,14 @@ def summary_figure(rows, path):
         models = [m for m in SUMMARY_MODELS if found[m]]
         stats = [seed_summary(found[m]) for m in models]
         means = [s[0] for s in stats]
-        errors = [[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]]
         x = range(len(models))
         row_updates = (found["sab"] or found["lstm"])[0][1]
         ax.bar(x, means, color=[colours[m] for m in models])
         several = [i for i, m in enumerate(models) if len(found[m]) > 1]
         if several:
             ax.errorbar(several, [means[i] for i in several],
-                        yerr=[[errors[0][i] for i in several], [errors[1][i] for i in several]],
+                        yerr=[[means[i] - stats[i][1] for i in several],
+                              [stats[i][2] - means[i] for i in several]],
                         fmt="none", ecolor="black", capsize=3)
         ax.set_xticks(list(x), [_bar_label(m, found[m], row_updates) for m in models])
         for i, (mean, high) in enumerate(zip(means, (s[2] for s in stats))):
