@@ -12,7 +12,7 @@ with open("keras_sab/__init__.py", encoding="utf-8") as f:
 datasets = ["tensorflow-datasets==4.9.10", "scikit-learn", "gensim", "mlxtend"]
 examples = ["matplotlib", *datasets]
 tuning = ["keras-tuner==1.4.8", "tensorboard>=2.21,<2.22", "scipy", "scikit-learn"]
-tests = ["pytest", "pytest-xdist", "ruff==0.17.6", *examples, *tuning]
+tests = ["pytest", "pytest-xdist", "hypothesis", "ruff==0.17.6", *examples, *tuning]
 
 setup(
     name="keras-sab",

@@ -41,6 +41,7 @@ from keras_sab import defaults as layer_defaults
 from keras_sab import plots
 from keras_sab import validation
 from keras_sab.attention_scorer import SCORERS
+from keras_sab.read_statistics import read_statistics
 from keras_sab.sab_layer import SAB
 from keras_sab.sparse_attention import ATTENTION_MODES
 
@@ -51,6 +52,7 @@ LOG = "log.csv"
 MODEL = "model.keras"
 LEARNING_CURVES = "learning_curves.png"
 ATTENTION = "attention.png"
+READS = "reads.png"
 BACKUP = "backup"
 # The files `keras.callbacks.BackupAndRestore` keeps in its directory.
 BACKUP_WEIGHTS = "latest.weights.h5"
@@ -563,7 +565,8 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     (kept after the run, so a finished run can be extended with a larger
     `--epochs`; a committed run, whose `backup/` is not committed, gets it
     back from its `model.keras`), `model.keras`, `learning_curves.png`, for models with
-    attention `attention.png`, and `metrics.json`: task, model, flags,
+    attention `attention.png` and its read statistics `reads.png`
+    (`keras_sab.read_statistics`), and `metrics.json`: task, model, flags,
     `T`, sequence length, the model's parameter count (`parameters`, also
     printed before training), how the train step ran (`train_step`: `"xla"`
     or `"graph"`), final train and test metrics, epochs done,
@@ -605,7 +608,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     (['loss'], 1)
     >>> sorted(os.listdir(out))
     ['attention.png', 'backup', 'learning_curves.png', 'log.csv', 'metrics.json',
-     'model.keras', 'run_config.json']
+     'model.keras', 'reads.png', 'run_config.json']
     """
     start = time.time()
     previous_wall_time = _finished_wall_time(args.out)
@@ -772,17 +775,23 @@ def _finished_wall_time(out):
 
 
 def _plot(args, task, model, log):
-    """Writes the learning curves and, for a model with attention, the heatmap."""
+    """Writes the learning curves and, for a model with attention, the heatmap
+    of one test sequence and the read statistics of a test batch."""
     label = f"{task.name}, {model_label(args)}"
     plots.plot_learning_curves(log, os.path.join(args.out, LEARNING_CURVES), label)
     sab = plots.find_sab_layer(model)
     if sab is not None and sab.k_top > 0:
-        sequence = next(iter(task.test))[0][:1]
+        states, attention = plots.sab_reads(model, next(iter(task.test))[0])
         plots.plot_attention(
-            plots.attention_weights(model, sequence)[0],
+            attention[0],
             os.path.join(args.out, ATTENTION),
             title=f"{label}: attention of test sequence 0",
             k_att=sab.k_att,
+        )
+        plots.plot_read_statistics(
+            read_statistics(attention, states),
+            os.path.join(args.out, READS),
+            title=f"{label}: reads over a test batch of {len(states)}",
         )
 
 

@@ -23,7 +23,9 @@ memories as constants. `--keep` chooses which memories a full memory keeps
 and `c`, through which the cue must survive every later step, and no gradient
 from the query reaches the segment where the cue was. Both train on the same
 batches, with the same optimizer and updates; the script prints both test
-accuracies last and writes them, with every flag, to `--out`/metrics.json.
+accuracies last and writes them, with every flag, to `--out`/metrics.json,
+with both models' training loss and accuracy at every update in
+`--out`/log.csv and their learning curves in `--out`/learning_curves.png.
 
     python examples/stateful_stream.py --seed 1
     python examples/stateful_stream.py --quick   # T=50, 200 updates: about a minute
@@ -31,20 +33,25 @@ accuracies last and writes them, with every flag, to `--out`/metrics.json.
 """
 
 import argparse
+import csv
 import json
 import os
 import time
 
 import keras
 import numpy as np
+from matplotlib.figure import Figure
 
 import keras_sab
+from keras_sab import plots
 from keras_sab import tasks
 from keras_sab.defaults import KEEP
 from keras_sab.memory_buffer import KEEP_POLICIES
 from keras_sab.tasks import cue_recall
 
 MODELS = ("sab", "lstm")
+LOG = "log.csv"
+LEARNING_CURVES = "learning_curves.png"
 # `--quick`: a setting that runs in about a minute on a CPU (explicit flags win).
 QUICK = {"timesteps": 50, "updates": 200, "test_batches": 4}
 
@@ -74,7 +81,7 @@ def parse_args(argv=None):
     parser.add_argument("--test-batches", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0, help="Seed of weights and data.")
     parser.add_argument("--out", default=os.path.join("runs", "stateful_stream"),
-                        help="Where metrics.json is written.")
+                        help="Where metrics.json, log.csv and learning_curves.png are written.")
     parser.add_argument("--quick", action="store_true",
                         help=f"Small CPU setting ({QUICK}); explicit flags win.")
     if parser.parse_known_args(argv)[0].quick:
@@ -119,7 +126,8 @@ def build_model(kind, args):
 def run_stream(model, recurrent, x, args, y=None):
     """Feeds `x`, cut into `args.segments` segments, in order from an empty
     state; trains on the last one (on each with `args.ask_every_segment`) if
-    `y` is given. Returns the last segment's logits, or its training loss."""
+    `y` is given. Returns the last segment's logits, or its training loss
+    and accuracy."""
     recurrent.reset_state()
     segments = np.split(x, args.segments, axis=1)
     if args.ask_every_segment:
@@ -132,18 +140,24 @@ def run_stream(model, recurrent, x, args, y=None):
             model.predict_on_batch(segment)
     if y is None:
         return model.predict_on_batch(segments[-1])
-    return model.train_on_batch(segments[-1], y)[0]
+    loss, accuracy = model.train_on_batch(segments[-1], y)
+    return loss, accuracy
 
 
 def train(kind, args, test):
-    """Trains one model; returns its test accuracy and training seconds."""
+    """Trains one model; returns its test accuracy, training seconds and
+    learning curve: `{"loss": [...], "accuracy": [...]}`, the training
+    figures of the last segment at each update."""
     keras.utils.set_random_seed(args.seed)
     model, recurrent = build_model(kind, args)
     print(f"training stateful {kind}: {args.updates} updates, {args.segments} segments")
     start = time.time()
+    curve = {"loss": [], "accuracy": []}
     for update in range(args.updates):
         x, y = tasks.cue_recall_arrays(args.timesteps, args.batch_size, seed=(args.seed, update))
-        loss = run_stream(model, recurrent, x, args, y)
+        loss, accuracy = run_stream(model, recurrent, x, args, y)
+        curve["loss"].append(float(loss))
+        curve["accuracy"].append(float(accuracy))
         if (update + 1) % 100 == 0:
             print(f"  {kind} update {update + 1}: loss {loss:.3f}", flush=True)
     seconds = time.time() - start
@@ -151,7 +165,37 @@ def train(kind, args, test):
     for x, y in test:
         logits = run_stream(model, recurrent, x, args)
         correct += int((logits.argmax(-1) == y).sum())
-    return correct / (len(test) * args.batch_size), seconds
+    return correct / (len(test) * args.batch_size), seconds, curve
+
+
+def write_curves(curves, args):
+    """Writes both models' training figures per update to `LOG` and plots
+    them, with their running mean over 5% of the updates, to
+    `LEARNING_CURVES`, in `args.out`; returns the plot's path."""
+    with open(os.path.join(args.out, LOG), "w", newline="") as stream:
+        writer = csv.writer(stream)
+        names = [(kind, name) for kind in MODELS for name in ("loss", "accuracy")]
+        writer.writerow(["update"] + [f"{kind}_{name}" for kind, name in names])
+        for update in range(args.updates):
+            writer.writerow([update + 1] + [curves[kind][name][update] for kind, name in names])
+    window = max(1, args.updates // 20)
+    updates = np.arange(1, args.updates + 1)
+    figure = Figure(figsize=plots.CURVES_SIZE, dpi=plots.DPI, layout="constrained")
+    for ax, name in zip(figure.subplots(1, 2), ("loss", "accuracy")):
+        for kind in MODELS:
+            values = np.asarray(curves[kind][name])
+            (line,) = ax.plot(updates, values, alpha=0.3, linewidth=0.8)
+            running = np.convolve(values, np.ones(window) / window, mode="valid")
+            ax.plot(updates[window - 1 :], running, color=line.get_color(),
+                    label=f"stateful {kind}")
+        ax.set_xlabel("update")
+        ax.set_title(f"training {name} (last segment; running mean of {window})")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(f"cue recall across {args.segments} segments, T={args.timesteps}")
+    path = os.path.join(args.out, LEARNING_CURVES)
+    figure.savefig(path, dpi=plots.DPI)
+    return path
 
 
 def main(argv=None):
@@ -162,12 +206,13 @@ def main(argv=None):
         tasks.cue_recall_arrays(args.timesteps, args.batch_size, seed=(args.seed, i, 1))
         for i in range(args.test_batches)
     ]
-    results = {"flags": vars(args)}
+    results, curves = {"flags": vars(args)}, {}
     for kind in MODELS:
-        results[kind], results[kind + "_seconds"] = train(kind, args, test)
+        results[kind], results[kind + "_seconds"], curves[kind] = train(kind, args, test)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "metrics.json"), "w") as stream:
         json.dump(results, stream, indent=2)
+    print(f"learning curves: {write_curves(curves, args)}")
     segment = (args.timesteps + cue_recall.CUE_WINDOW) // args.segments
     asked = ", asked after every segment" if args.ask_every_segment else ""
     credit = "with" if args.stream_credit else "without"

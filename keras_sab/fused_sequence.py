@@ -28,23 +28,23 @@ import collections
 
 import tensorflow as tf
 
-from keras_sab.attention_scorer import key_gradients
-from keras_sab.attention_scorer import query_gradient
-from keras_sab.attention_scorer import query_slopes
-from keras_sab.lstm_core import lstm_backward
 from keras_sab.lstm_core import lstm_derivatives
 from keras_sab.lstm_core import lstm_step
 from keras_sab.memory_buffer import write_memory
 from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import SELECTION_STEPS
 from keras_sab.sab_step import StepWeights
-from keras_sab.sab_step import gather_slots
 from keras_sab.sab_step import read_memories
 from keras_sab.sab_step import saved_per_step
+from keras_sab.sab_step import skipped_read
 from keras_sab.sab_step import step_query
 from keras_sab.sab_step import step_values
-from keras_sab.sparse_attention import Selection
-from keras_sab.sparse_attention import scores_gradient
+from keras_sab.steps_backward import add_step_weight_gradients
+from keras_sab.steps_backward import flush_gradients
+from keras_sab.steps_backward import steps_backward
+from keras_sab.steps_backward import write_gradient
+from keras_sab.write_schedule import memories_written
+from keras_sab.write_schedule import write_step
 
 FusedRun = collections.namedtuple(
     "FusedRun", ["outputs", "h", "c", "memory", "keys", "written", "steps"]
@@ -105,10 +105,9 @@ def fused_sab_sequence(
     outputs, h, c, final_memory, final_keys, *steps = tf.custom_gradient(sequence.forward)(
         memory_in, keys_in, projected, h0, c0, *present
     )
-    timesteps = tf.shape(projected)[0]
-    run = timesteps if lengths is None else lengths
     if settings.k_top > 0:
-        written = written + run // settings.k_att
+        run_lengths = sequence.run_lengths(tf.shape(projected)[0])
+        written = written + memories_written(run_lengths, settings.k_att)
     return FusedRun(
         outputs,
         h,
@@ -162,6 +161,17 @@ class _FusedSequence:
         """`(batch, 1)` bool, the rows that run step `t`; `None` without lengths."""
         return None if self.lengths is None else t < self.lengths
 
+    def run_lengths(self, timesteps):
+        """`(batch,)`, the steps each row runs."""
+        if self.lengths is None:
+            return tf.fill([self.batch], timesteps)
+        return self.lengths[:, 0]
+
+    def writes(self, block, timesteps):
+        """`(batch,)` bool, the rows that write a memory at the end of block
+        `block` (`write_schedule.write_step`): those that run its last step."""
+        return write_step(block, self.k_att) < self.run_lengths(timesteps)
+
     def readable(self, block):
         """`(batch, slots)`, the slots readable in block `block`: those
         written before it."""
@@ -213,13 +223,13 @@ class _FusedSequence:
                 # row reads it (the row's steps run left-aligned).
                 h_new = tf.where(active, h_new, h)
                 c_new = tf.where(active, c_new, c)
+                selection = skipped_read(selection, active)
             saved = step_values(h_new, c, selection)
             arrays = {name: a.write(t, saved[name]) for name, a in arrays.items()}
             return h_new, c_new, arrays
 
         def block_body(block, h, c, memory, keys, arrays):
             start = block * self.k_att
-            stop = tf.minimum(start + self.k_att, timesteps)
             readable = self.readable(block)
 
             def inner(i, h, c, arrays):
@@ -230,7 +240,6 @@ class _FusedSequence:
                 lambda i, *_: i < self.k_att, inner, (tf.constant(0), h, c, arrays)
             )
             if self.attend:
-                full = tf.fill([self.batch], stop - start == self.k_att)
                 memory, keys = write_memory(
                     memory,
                     keys,
@@ -238,7 +247,7 @@ class _FusedSequence:
                     h,
                     weights.memory_kernel,
                     weights.attention_bias,
-                    full,
+                    self.writes(block, timesteps),
                 )
             return block + 1, h, c, memory, keys, arrays
 
@@ -320,15 +329,15 @@ class _FusedSequence:
             pieces["active"] = self.active(steps[:, None, None])
             return pieces
 
-        def block_body(block, d_h, d_c, d_memory, d_keys, d_projected, weight_grads):
-            start = block * k_att
+        def block_body(i, d_h, d_c, d_memory, d_keys, d_projected, weight_grads):
+            block = blocks - 1 - i  # The blocks run last to first.
             pieces = block_slices(block)
             h_prev_b, c_prev_b, d_out_b = pieces["h_prev"], pieces["c_prev"], pieces["d_out"]
             h_in_b = h_prev_b if mask is None else h_prev_b * mask
             z = pieces["projected"] + tf.einsum("tbu,uv->tbv", h_in_b, weights.recurrent_kernel)
             h_hat, derivatives = lstm_derivatives(z, c_prev_b, self.settings.activations)
             weight_grads = dict(weight_grads)
-            written = start + k_att <= timesteps
+            written = self.writes(block, timesteps)[:, None]
             zeros = tf.zeros_like(d_h)
             if attend:
                 slot = self.slot(block)
@@ -358,7 +367,7 @@ class _FusedSequence:
                 d_keys = flush_gradients(d_keys, chosen_b, stacked[3])
             d_z = stacked[0]
             return (
-                block - 1,
+                i + 1,
                 d_h,
                 d_c,
                 d_memory,
@@ -369,11 +378,12 @@ class _FusedSequence:
 
         present = {name: w for name, w in weights._asdict().items() if w is not None}
         d_h = tf.zeros([self.batch, units], wide)
+        # Counting up from 0, so that XLA knows the trip count at any length.
         _, d_h0, d_c0, d_memory, d_keys, d_projected, weight_grads = tf.while_loop(
-            lambda block, *_: block >= 0,
+            lambda i, *_: i < blocks,
             block_body,
             (
-                blocks - 1,
+                tf.constant(0),
                 d_h,
                 tf.zeros_like(d_h),
                 tf.zeros_like(memory),
@@ -394,218 +404,3 @@ class _FusedSequence:
             tf.cast(weight_grads[name], given) for name, given in zip(present, given_dtypes)
         ]
 
-
-def read_gradient_weights(d_h, selection, read_m, weighted_sum=None, present=None):
-    """The gradient of each read memory's attention weight, `g_j = ∂L/∂h ·
-    m_j`, and `Σ_j w_j g_j` (see `sparse_attention.scores_gradient`).
-
-    Args:
-        d_h: `(batch, units)`, the gradient of the step's `h`.
-        selection: the step's `Selection`.
-        read_m: `(batch, k, units)`, the memories it read.
-        weighted_sum: optional `(batch, 1)`, `Σ_j w_j g_j` taken as
-            `∂L/∂h · (h − ĥ)`, for reads of memories whose values are
-            unknown. Defaults to `None`.
-        present: optional float `(batch, k)`, 0 for the read memories whose
-            values are unknown (a stream's memory no longer kept). Defaults
-            to `None`: all known.
-
-    Returns:
-        `(g, weighted_sum)`, in the scorer's dtype (`weighted_sum` is `None`
-        when not given).
-    """
-    d_w = tf.cast(tf.reduce_sum(read_m * d_h[:, None, :], axis=-1), selection.weights.dtype)
-    if weighted_sum is not None and present is not None:
-        # `h − ĥ` carries the rounding of `h` (in a 16-bit compute dtype, far
-        # more than the memories' own): where every read memory is known,
-        # the sum is taken from them.
-        known = tf.reduce_all(present > 0, axis=-1, keepdims=True)
-        from_memories = tf.reduce_sum(selection.weights * d_w, axis=-1, keepdims=True)
-        weighted_sum = tf.where(known, from_memories, tf.cast(weighted_sum, d_w.dtype))
-    return d_w, weighted_sum
-
-
-def _per_step_slots(buffer, chosen, steps):
-    """`buffer (batch, slots, ...)` at the slots each step chose, `chosen
-    (steps, batch, k)`: `(steps, batch, k, ...)`; the whole buffer at every
-    step when `chosen` is `None`."""
-    if chosen is None:
-        return tf.broadcast_to(buffer[None], tf.concat([[steps], tf.shape(buffer)], 0))
-    gathered = gather_slots(buffer, tf.transpose(chosen, [1, 0, 2]))
-    return tf.transpose(gathered, [1, 0, *range(2, len(gathered.shape))])
-
-
-def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, d_c):
-    """Back-propagates through a run of consecutive steps, last to first.
-
-    The step loop of the fused backward (a block of `k_att` steps) and of a
-    stream's records (a memory's truncation block): per step, the gradient
-    from outside joins, the attention read and the LSTM are
-    back-propagated, and the recurrent gradient passes to the step before
-    unless a cut stops it. What does not depend on the gradient (the read
-    memories and keys, the scorer's slopes) is computed for the whole run
-    before the loop, and what the loop does not need (the memories' and
-    keys' gradients, the scorer vector's) after it, so that each step runs
-    only what the recurrence needs.
-
-    Args:
-        settings: `StepSettings`.
-        weights: `StepWeights`.
-        recurrent_mask: `(batch, units)` recurrent dropout mask, or `None`.
-        memory, keys: the buffers the steps read.
-        steps: dict of per-step tensors `(n, batch, ...)`: `d_out` and
-            `d_c_in`, the gradients arriving from outside; `kept` (bool,
-            whether the gradient from the next step passes into this one;
-            `None`: always), `active` (bool; `None`: all; an inactive step
-            passes its gradient on unchanged and back-propagates nothing),
-            `derivatives` (`lstm_derivatives`), and with attention `query`,
-            the `Selection` fields `chosen`, `chosen_w`, `totals`, `few`,
-            and optionally `read` (`h - ĥ`, for a `weighted_sum`) and
-            `present` (see `read_gradient_weights`).
-        d_h, d_c: `(batch, units)`, the gradients arriving from the step
-            after the run, in the compute dtype's `wide_dtype`, as are the
-            `d_out`, `d_c_in` and `derivatives` and the memory: the
-            gradients carried from step to step stay wide.
-
-    Returns:
-        `(d_h, d_c, d_vector, stacked)`: the gradients passed to the step
-        before the run, the MLP scorer's vector's gradient (`None` without
-        it), and the per-step `[d_z]` (in the compute dtype, that of the
-        recurrent kernel), then with attention `d_query`, `d_read_m`,
-        `d_read_k` (wide), each `(n, batch, ...)`.
-    """
-    attend = settings.k_top > 0
-    dtype = d_h.dtype
-    compute = weights.recurrent_kernel.dtype
-    n = steps["d_out"].shape[0] or tf.shape(steps["d_out"])[0]
-    array_dtypes = [compute]
-    if attend:
-        chosen = steps.get("chosen")
-        read_m = _per_step_slots(memory, chosen, n)
-        read_k = _per_step_slots(keys, chosen, n)
-        slopes, hidden = query_slopes(steps["query"], read_k, weights.attention_vector)
-        # `d_query`, the `d_h` the read received, the scores' gradient.
-        array_dtypes += [slopes.dtype, dtype, slopes.dtype]
-    arrays = [tf.TensorArray(d, size=n) for d in array_dtypes]
-
-    def step(name, i):
-        x = steps.get(name)
-        return None if x is None else tf.gather(x, i)
-
-    def inner(i, d_h, d_c, arrays):
-        zeros = tf.zeros_like(d_h)
-        kept, active = step("kept", i), step("active", i)
-        if kept is not None:
-            d_h = tf.where(kept, d_h, zeros)
-            d_c = tf.where(kept, d_c, zeros)
-        d_h += step("d_out", i)
-        d_c += step("d_c_in", i)
-        d_h_kept, d_c_kept = d_h, d_c
-        if active is not None:
-            d_h = tf.where(active, d_h, zeros)
-            d_c = tf.where(active, d_c, zeros)
-        outputs = []
-        if attend:
-            selection = Selection(*[step(name, i) for name in SELECTION_STEPS])
-            read = step("read", i)
-            weighted_sum = None
-            if read is not None:
-                weighted_sum = tf.reduce_sum(tf.cast(read, dtype) * d_h, axis=-1, keepdims=True)
-            present = step("present", i)
-            d_w, weighted_sum = read_gradient_weights(
-                d_h, selection, tf.gather(read_m, i), weighted_sum, present
-            )
-            d_scores = scores_gradient(
-                d_w, selection, settings.k_top, settings.attention, settings.temperature,
-                weighted_sum,
-            )
-            if present is not None:
-                d_scores *= present
-            d_query = query_gradient(d_scores, tf.gather(slopes, i))
-            outputs = [d_query, d_h, d_scores]
-            d_h += tf.cast(tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype)
-        d_z, d_c = lstm_backward(d_h, d_c, [tf.gather(x, i) for x in steps["derivatives"]])
-        d_z = tf.cast(d_z, compute)
-        d_h = tf.matmul(d_z, weights.recurrent_kernel, transpose_b=True)
-        if recurrent_mask is not None:
-            d_h *= recurrent_mask
-        d_h = tf.cast(d_h, dtype)
-        if active is not None:
-            d_h = tf.where(active, d_h, d_h_kept)
-            d_c = tf.where(active, d_c, d_c_kept)
-        arrays = [a.write(i, v) for a, v in zip(arrays, [d_z] + outputs)]
-        return i - 1, d_h, d_c, arrays
-
-    _, d_h, d_c, arrays = tf.while_loop(
-        lambda i, *_: i >= 0, inner, (n - 1, d_h, d_c, arrays)
-    )
-    stacked = [a.stack() for a in arrays]
-    if not attend:
-        return d_h, d_c, None, stacked
-    d_z, d_query, d_h_read, d_scores = stacked
-    d_read_m = tf.cast(steps["chosen_w"], dtype)[..., None] * d_h_read[:, :, None, :]
-    d_read_k, d_vector = key_gradients(
-        d_scores, steps["query"], slopes, hidden, weights.attention_vector
-    )
-    return d_h, d_c, d_vector, [d_z, d_query, d_read_m, d_read_k]
-
-
-def write_gradient(weights, weight_grads, memory, d_memory, d_keys):
-    """The gradient a written memory and its key send to the state `h` at
-    the write step, `(batch, units)`; adds the key's share to the memory
-    kernel's (and bias's) gradient in `weight_grads`.
-
-    Args:
-        weights: `StepWeights`.
-        weight_grads: dict of weight gradients, updated in place.
-        memory: `(batch, units)`, the written memories.
-        d_memory: `(batch, units)`, their gradient.
-        d_keys: `(batch, attention_units)`, their keys' gradient.
-    """
-    weight_grads["memory_kernel"] += tf.matmul(
-        tf.cast(memory, d_keys.dtype), d_keys, transpose_a=True
-    )
-    if "attention_bias" in weight_grads:
-        weight_grads["attention_bias"] += tf.reduce_sum(d_keys, axis=0)
-    return d_memory + tf.cast(
-        tf.matmul(d_keys, weights.memory_kernel, transpose_b=True), d_memory.dtype
-    )
-
-
-def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector):
-    """Adds a run of steps' share to the recurrent weights' gradients.
-
-    Args:
-        weight_grads: dict of weight gradients (wide), updated in place.
-        h_in: `(n, batch, units)`, `h_{t-1}` as it entered the recurrent
-            product (after recurrent dropout).
-        h_hat: `(n, batch, units)`, the LSTM's provisional states.
-        stacked, d_vector: what `steps_backward` returned.
-    """
-    weight_grads["recurrent_kernel"] += tf.cast(
-        tf.einsum("tbu,tbv->uv", h_in, stacked[0]), weight_grads["recurrent_kernel"].dtype
-    )
-    if len(stacked) > 1:
-        d_query = stacked[1]
-        weight_grads["query_kernel"] += tf.einsum(
-            "tbu,tba->ua", tf.cast(h_hat, d_query.dtype), d_query
-        )
-    if d_vector is not None:
-        weight_grads["attention_vector"] += d_vector
-
-
-def flush_gradients(buffer, chosen, values):
-    """Adds per-step gradients `values (n, B, K, D)` for the slots `chosen
-    (n, B, K)` into `buffer (B, M, D)` (every slot in order when `chosen` is
-    `None`)."""
-    if chosen is None:
-        return tf.ensure_shape(buffer + tf.reduce_sum(values, axis=0), buffer.shape)
-    shape = tf.shape(chosen)
-    batch_index = tf.broadcast_to(tf.range(shape[1])[None, :, None], shape)
-    indices = tf.stack([batch_index, chosen], axis=-1)
-    flushed = tf.tensor_scatter_nd_add(
-        buffer,
-        tf.reshape(indices, [-1, 2]),
-        tf.reshape(values, [-1, tf.shape(values)[-1]]),
-    )
-    return tf.ensure_shape(flushed, buffer.shape)

@@ -8,6 +8,7 @@ once, and never change afterwards.
 import tensorflow as tf
 
 from keras_sab.attention_scorer import memory_keys
+from keras_sab.write_schedule import memories_written
 
 
 def memory_slots(timesteps, k_att, k_top):
@@ -31,8 +32,8 @@ def memory_slots(timesteps, k_att, k_top):
     (10, 6)
     """
     if isinstance(timesteps, int):
-        return max(timesteps // k_att, k_top + 1)
-    return tf.maximum(timesteps // k_att, k_top + 1)
+        return max(memories_written(timesteps, k_att), k_top + 1)
+    return tf.maximum(memories_written(timesteps, k_att), k_top + 1)
 
 
 def write_slot(buffer, slot, value, write=None):
@@ -112,17 +113,23 @@ def kept_positions(ids, usage, capacity, keep):
     [[1, 2, 3]]
     """
     valid = ids >= 0
-    order = tf.cast(ids, usage.dtype)
-    recent = capacity // 2
-    if keep == "most_read" and recent < capacity:
-        # Usage first; the id, scaled below any usage gap that matters,
-        # breaks ties towards the newest; the recent ones before all.
-        newest = tf.math.top_k(tf.where(valid, ids, -1), k=max(recent, 1)).values
-        is_recent = valid & (ids >= newest[:, -1:]) if recent else tf.zeros_like(valid)
-        ranked = usage + order * 1e-6 / (1.0 + tf.reduce_max(order))
-        order = tf.where(is_recent, tf.reduce_max(ranked) + 1.0 + order, ranked)
-    order = tf.where(valid, order, tf.cast(usage.dtype.min, usage.dtype))
-    chosen = tf.math.top_k(order, k=capacity).indices
+    recent = capacity // 2 if keep == "most_read" else capacity
+    # Newest first, by id (empty positions last)...
+    ranking = tf.argsort(tf.where(valid, ids, -1), axis=-1, direction="DESCENDING", stable=True)
+    if recent < capacity:
+        # ... then, but for the `recent` newest, by usage: a stable sort
+        # keeps the newest first among equal usage, at any magnitude.
+        newest = tf.range(tf.shape(ids)[1])[None, :] < recent
+        ranked_usage = tf.gather(usage, ranking, batch_dims=1)
+        ranked_valid = tf.gather(valid, ranking, batch_dims=1)
+        key = tf.where(newest, usage.dtype.max, ranked_usage)
+        key = tf.where(ranked_valid, key, usage.dtype.min)
+        ranking = tf.gather(
+            ranking,
+            tf.argsort(key, axis=-1, direction="DESCENDING", stable=True),
+            batch_dims=1,
+        )
+    chosen = ranking[:, :capacity]
     chosen_valid = tf.gather(valid, chosen, batch_dims=1)
     by_id = tf.where(chosen_valid, tf.gather(ids, chosen, batch_dims=1), ids.dtype.max)
     positions = tf.gather(chosen, tf.argsort(by_id, axis=-1), batch_dims=1)

@@ -191,12 +191,48 @@ def find_sab_layer(model):
     return next((layer for layer in model.layers if isinstance(layer, SAB)), None)
 
 
-def attention_weights(model, inputs):
-    """Attention weights of a trained model's SAB layer on some inputs.
+def sab_reads(model, inputs):
+    """The states and attention weights of a model's SAB layer on some inputs.
 
     Builds a second functional model that shares every layer up to the SAB
     layer and replaces that layer by a copy (same config, same weights) with
-    `return_attention=True`.
+    `return_sequences=True` and `return_attention=True`.
+
+    Args:
+        model: a functional `keras.Model` holding a `keras_sab.SAB` layer
+            (the first one is used).
+        inputs: a batch of the model's inputs.
+
+    Returns:
+        `(states, attention)`: float numpy arrays `(batch, timesteps,
+        units)`, the layer's `h_t`, and `(batch, timesteps, slots)`, the
+        weights each step gives each memory slot.
+
+    Raises:
+        ValueError: the model has no SAB layer.
+    """
+    layer = find_sab_layer(model)
+    if layer is None:
+        raise ValueError(f"`model` {model.name!r} has no keras_sab.SAB layer.")
+    twin = SAB.from_config(
+        {
+            **layer.get_config(),
+            "name": layer.name + "_reads",
+            "return_sequences": True,
+            "return_attention": True,
+            "return_state": False,
+        }
+    )
+    outputs = twin(layer.input)
+    twin.set_weights(layer.get_weights())
+    probe = keras.Model(model.input, outputs)
+    states, attention = probe(inputs, training=False)
+    return keras.ops.convert_to_numpy(states), keras.ops.convert_to_numpy(attention)
+
+
+def attention_weights(model, inputs):
+    """Attention weights of a trained model's SAB layer on some inputs (see
+    `sab_reads`).
 
     Args:
         model: a functional `keras.Model` holding a `keras_sab.SAB` layer
@@ -217,21 +253,53 @@ def attention_weights(model, inputs):
     >>> attention_weights(model, np.zeros((1, 6, 3))).shape  # 6 // 2 slots.
     (1, 6, 3)
     """
-    layer = find_sab_layer(model)
-    if layer is None:
-        raise ValueError(f"`model` {model.name!r} has no keras_sab.SAB layer.")
-    twin = SAB.from_config(
-        {
-            **layer.get_config(),
-            "name": layer.name + "_attention",
-            "return_attention": True,
-            "return_state": False,
-        }
+    return sab_reads(model, inputs)[1]
+
+
+def plot_read_statistics(statistics, path, title=""):
+    """Saves the per-step read statistics of `read_statistics.read_statistics`:
+    the read mass, the share of rows reading the most-read memory, and `|h|`.
+
+    An attention sink shows as a read mass of 1 with a share near 1 on one
+    early slot from the first steps on.
+
+    Args:
+        statistics: a `read_statistics.ReadStatistics`.
+        path: where to write the PNG.
+        title: figure title. Defaults to `""`.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> from keras_sab.read_statistics import read_statistics
+    >>> stats = read_statistics(np.full((2, 5, 2), 0.5), np.ones((2, 5, 3)))
+    >>> path = os.path.join(tempfile.mkdtemp(), "reads.png")
+    >>> plot_read_statistics(stats, path) == path
+    True
+    """
+    figure = Figure(figsize=CURVES_SIZE, dpi=DPI, layout="constrained")
+    mass_ax, norm_ax = figure.subplots(1, 2)
+    steps = np.arange(1, len(statistics.read_mass) + 1)
+    mass_ax.plot(steps, statistics.read_mass, label="read mass (sum of weights)")
+    mass_ax.plot(
+        steps,
+        statistics.sink_share,
+        label=f"share of rows reading slot {statistics.sink_slot} most",
     )
-    attention = twin(layer.input)[1]
-    twin.set_weights(layer.get_weights())
-    probe = keras.Model(model.input, attention)
-    return keras.ops.convert_to_numpy(probe(inputs, training=False))
+    mass_ax.set_ylim(-0.05, 1.05)
+    mass_ax.set_xlabel("step t")
+    mass_ax.legend(loc="lower right")
+    mass_ax.grid(alpha=0.3)
+    norm_ax.plot(steps, statistics.state_norm, color="tab:green")
+    norm_ax.set_xlabel("step t")
+    norm_ax.set_ylabel("mean |h_t|")
+    norm_ax.grid(alpha=0.3)
+    figure.suptitle(title)
+    figure.savefig(path, dpi=DPI)
+    return path
 
 
 def plot_attention(attention, path, title="", k_att=None, ylabel="step t"):

@@ -11,10 +11,17 @@ hidden state `h`, but keeps in `wide_dtype` what must not round:
   (in bfloat16, `c + 0.01` rounds back to `c` once `c >= 4`);
 - the memory buffer, so that its gradient, the sum of every read of it,
   accumulates in float32;
-- every gradient the fused backward and a stream's records sum over steps:
-  `∂L/∂h` and `∂L/∂c` carried back, the weights' gradients and the
-  memories'. Each is cast to the dtype of what it is the gradient of once,
-  at the end.
+- the gradients the fused backward and a stream's records carry from step
+  to step, `∂L/∂h` and `∂L/∂c`, and the memories' gradients;
+- the weights' gradients summed over blocks: each block of `k_att` steps
+  (a record's `k_trunc` steps) adds its share of the recurrent kernel as
+  one matrix product over its steps, computed in the compute dtype, to a
+  float32 sum. The scorer's weights' gradients are float32 throughout.
+  The input kernel's and bias's gradients on the fused path are one
+  matrix product over every step in the compute dtype, as for
+  `keras.layers.LSTM` (autodiff through the input projection); a stream's
+  records add their share in float32. Each is cast to the dtype of what it
+  is the gradient of once, at the end.
 
 `keras.layers.RNN(SABCell(...))` casts every state to the compute dtype
 between steps (as it does for any cell), so there `c` and the memory round

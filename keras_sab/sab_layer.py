@@ -34,6 +34,7 @@ from keras_sab.sparse_attention import Selection
 from keras_sab.sparse_attention import selection_weights
 from keras_sab.stream_state import StreamState
 from keras_sab.stream_state import block_counters
+from keras_sab.write_schedule import memories_written
 
 
 @keras.saving.register_keras_serializable(package="keras_sab")
@@ -102,7 +103,12 @@ class SAB(keras.layers.Layer):
         stateful: Boolean, carry the final `h`, `c` and the memory of each
             call over to the next, for a long stream cut into consecutive
             segments (row `b` of a batch continues row `b` of the previous
-            one; the batch size must be static). A step can read memories
+            one; the batch size is fixed when the layer is built: a batch of
+            another size raises a `ValueError` when its size is known as the
+            call is traced, an `InvalidArgumentError` with the same message
+            when only the running graph knows it, e.g. `model.fit`'s smaller
+            last batch; under `jit_compile=True`, XLA drops that check and
+            reports its own shape error). A step can read memories
             written in earlier segments. Each call starts a new write and
             truncation block (the recurrent gradient stops at the call
             boundary, as at a truncation cut). `reset_state()` empties the
@@ -110,26 +116,30 @@ class SAB(keras.layers.Layer):
         max_memories: Integer `>= 1`, with `stateful=True` (and only then,
             where it is required): the memories carried from call to call.
             When a call leaves more, `keep` chooses. Defaults to `None`.
-        stream_credit: Boolean, with `stateful=True`: a read of a memory
-            written in an earlier call sends credit back into the truncation
-            block that wrote it, into the weights, and on through the
-            memories that block read while they are kept: the stream is
-            trained as one sequence (ALGORITHM.md §4b). With the weights
-            unchanged between calls, every memory kept and calls a multiple
-            of `k_att` and `k_trunc` long, the weight gradients summed over
-            the calls are those of the whole sequence in one call. The layer
-            keeps a record per memory (the inputs of its block's `k_trunc`
-            steps, the states entering them and what they read), as
-            non-trainable state: `max_memories * k_trunc * (features +
-            2 * units + 2 * k + 2)` numbers per row, `k = k_top` (or
-            `max_memories` with `"dense"`), whatever the stream's length; the
-            backward of a call walks at most `max_memories * k_trunc` more
-            steps. Credit stops at a memory no longer kept, and at the inputs
-            of past calls (layers below get none for them). Requires
-            `k_trunc`. `False`: earlier memories are constants. Defaults to
-            `True`: on cue recall across calls it learns what constants
-            cannot (docs/results/stateful_stream/README.md), at 1.4-1.9x the
-            training time there.
+        stream_credit: `"auto"`, `True` or `False`, with `stateful=True`: a
+            read of a memory written in an earlier call sends credit back into
+            the truncation block that wrote it, into the weights, and on
+            through the memories that block read while they are kept: the
+            stream is trained as one sequence (ALGORITHM.md §4b). With the
+            weights unchanged between calls, every memory kept and calls a
+            multiple of `k_att` and `k_trunc` long, the weight gradients
+            summed over the calls are those of the whole sequence in one
+            call. The layer keeps a record per memory (the inputs of its
+            block's `k_trunc` steps, the states entering them and what they
+            read), as non-trainable state: `max_memories * k_trunc *
+            (features + 2 * units + 2 * k + 2)` numbers per row, `k = k_top`
+            (or `max_memories` with `"dense"`), whatever the stream's length;
+            the backward of a call walks at most `max_memories * k_trunc`
+            more steps. Credit stops at a memory no longer kept, and at the
+            inputs of past calls (layers below get none for them). `True`
+            requires `k_trunc` (when `k_top > 0`) and refuses a mask;
+            `False`: earlier memories are constants, and masks are taken.
+            `"auto"`: credit wherever there is some to carry (`k_top > 0`
+            and `k_trunc` set), none otherwise (with `k_top=0` a stateful
+            SAB is a stateful LSTM). Credit learns on cue recall across
+            calls what constants cannot
+            (docs/results/stateful_stream/README.md), at 1.4-1.9x the
+            training time there. Defaults to `"auto"`.
         keep: Which memories a stateful layer keeps when it holds more than
             `max_memories`: `"latest"`, the most recent (nothing older than
             `max_memories * k_att` steps can be read), or `"most_read"`: the
@@ -164,18 +174,29 @@ class SAB(keras.layers.Layer):
         sequences: A 3D tensor `(batch, timesteps, features)`; `timesteps`
             may differ from call to call.
         initial_state: Optional list `[h, c]` of `(batch, units)` tensors;
-            anything else raises a `ValueError`. The memory always starts
-            empty.
+            anything else raises a `ValueError`. It replaces the `h` and `c`
+            the call starts from; the memory starts empty, but for a stateful
+            layer, which keeps the memories carried from earlier calls
+            (`reset_state()` empties them).
         mask: Optional boolean tensor `(batch, timesteps)`; a masked step is
             skipped (state unchanged, output repeated, or zero with
-            `zero_output_for_mask`).
+            `zero_output_for_mask`): it neither writes a memory nor counts
+            towards the next write or cut. A stateful layer given a call whose
+            steps are all masked is left exactly as it was, and a segment
+            padded at its end carries on as the segment cut before its
+            padding.
         training: Python boolean, whether dropout is active.
 
     Returns:
         The output, `(batch, timesteps, units)` with `return_sequences`, else
         `(batch, units)`; then, with `return_attention`, the weights
         `(batch, timesteps, timesteps // k_att)` (column `i` is memory slot
-        `i`, written at step `(i + 1) * k_att`; zero where not selected);
+        `i`, written at step `(i + 1) * k_att`; zero where not selected;
+        under a mask, counting only the unmasked steps). A stateful layer
+        has `max_memories` more columns: column `i` is the `i`-th memory
+        the call can read, first the `n` carried in (oldest first), then
+        the call's own from column `n` (the last `max_memories - n` columns
+        stay zero);
         then, with `return_state`, the final `h` and `c`. A single tensor
         when nothing else is requested, a list otherwise.
 
@@ -228,7 +249,7 @@ class SAB(keras.layers.Layer):
         go_backwards=False,
         stateful=False,
         max_memories=None,
-        stream_credit=True,
+        stream_credit="auto",
         keep=defaults.KEEP,
         zero_output_for_mask=False,
         unroll=False,
@@ -281,11 +302,21 @@ class SAB(keras.layers.Layer):
                 "not stateful sizes its memory from each input). Received: "
                 f"max_memories={max_memories!r} with stateful=False"
             )
-        self.stream_credit = bool(stream_credit)
+        if stream_credit not in ("auto", True, False):
+            raise ValueError(
+                "`stream_credit` must be one of 'auto', True, False. Received: "
+                f"stream_credit={stream_credit!r}"
+            )
+        self.stream_credit = stream_credit
         if keep not in KEEP_POLICIES:
             raise ValueError(f"`keep` must be one of {KEEP_POLICIES}. Received: keep={keep!r}")
         self.keep = keep
-        if self.stateful and self.stream_credit and self.cell.k_trunc is None:
+        if (
+            self.stateful
+            and self.stream_credit is True
+            and self.cell.k_top > 0
+            and self.cell.k_trunc is None
+        ):
             raise ValueError(
                 "`stream_credit=True` needs `k_trunc`: a memory's record holds "
                 "the steps of its truncation block. Received: k_trunc=None; "
@@ -306,12 +337,17 @@ class SAB(keras.layers.Layer):
                     f"Received: input shape={sequences_shape}"
                 )
             self._create_stream(sequences_shape[0], sequences_shape[-1])
+        self.input_spec = keras.layers.InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
         self.built = True
 
     @property
     def _credits_stream(self):
-        """Whether calls back-propagate into earlier calls' records."""
-        return self.stateful and self.stream_credit and self.cell.k_top > 0
+        """Whether calls back-propagate into earlier calls' records: with
+        attention, when asked (`"auto"`: when there are truncation blocks to
+        record)."""
+        if not self.stateful or self.cell.k_top == 0 or self.stream_credit is False:
+            return False
+        return self.stream_credit is True or self.cell.k_trunc is not None
 
     @tracking.no_automatic_dependency_tracking
     def _create_stream(self, batch_size, features):
@@ -320,7 +356,7 @@ class SAB(keras.layers.Layer):
         with keras.name_scope(self.name, caller=self):
             self.stream = StreamState(
                 self.cell, batch_size, features, self.max_memories, self.keep,
-                self.stream_credit, self.variable_dtype,
+                self._credits_stream, self.variable_dtype,
             )
 
     @property
@@ -339,16 +375,6 @@ class SAB(keras.layers.Layer):
     def reset_states(self):
         """Alias of `reset_state`, as in `keras.layers.RNN`."""
         self.reset_state()
-
-    def _check_stream_batch(self, batch_size):
-        expected = self.stream.states.h.shape[0]
-        if batch_size is not None and batch_size != expected:
-            raise ValueError(
-                f"A stateful SAB is built for batches of {expected} (row b "
-                f"continues row b of the previous batch). Received a batch of "
-                f"{batch_size}; call reset_state() after rebuilding, or keep "
-                "the batch size fixed."
-            )
 
     def _run_fused(self, projected, state, mask, recurrent_mask):
         """The fused path over `projected` `(batch, timesteps, 4 * units)`;
@@ -461,6 +487,14 @@ class SAB(keras.layers.Layer):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         validation.check_sequence_rank(sequences.shape, self.name)
+        checks = validation.sequence_checks(
+            sequences, self.name, self.stream.batch_size if self.stateful else None
+        )
+        # Nothing of the call runs before the sizes are checked.
+        with tf.control_dependencies(checks):
+            return self._checked_call(sequences, initial_state, mask, training)
+
+    def _checked_call(self, sequences, initial_state, mask, training):
         cell = self.cell
         if mask is not None:
             mask = tf.cast(mask, tf.bool)
@@ -485,7 +519,6 @@ class SAB(keras.layers.Layer):
             self.compute_dtype,
         )
         if self.stateful:
-            self._check_stream_batch(sequences.shape[0])
             state = self.stream.carried_state(state)
         if initial_state is not None:
             h, c = validation.check_initial_state(initial_state, cell.units)
@@ -496,8 +529,12 @@ class SAB(keras.layers.Layer):
         run = self._run_fused if self._runs_fused else self._run_loop
         outputs, steps, final = run(projected, state, mask, recurrent_mask)
         if self.stateful:
+            if mask is None:
+                steps_run = tf.fill([tf.shape(sequences)[0]], timesteps)
+            else:
+                steps_run = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
             self.stream.carry_over(
-                final, steps, inputs, tf.stop_gradient(state.h), recurrent_mask, timesteps
+                final, steps, inputs, tf.stop_gradient(state.h), recurrent_mask, steps_run
             )
         if mask is not None and self.zero_output_for_mask:
             outputs = tf.where(mask[:, :, None], outputs, tf.zeros_like(outputs))
@@ -514,7 +551,8 @@ class SAB(keras.layers.Layer):
     def _attention_columns(self, timesteps):
         """The attention weights' columns: the carried memories of a stateful
         layer, then this call's `timesteps // k_att` slots."""
-        return (self.max_memories if self.stateful else 0) + timesteps // self.cell.k_att
+        carried = self.max_memories if self.stateful else 0
+        return carried + memories_written(timesteps, self.cell.k_att)
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, timesteps = sequences_shape[0], sequences_shape[1]

@@ -26,6 +26,7 @@ from keras_sab.lstm_core import lstm_step
 from keras_sab.memory_buffer import write_memory
 from keras_sab.precision import wide_dtype
 from keras_sab.sparse_attention import select_memories
+from keras_sab.write_schedule import writes_now
 
 SABState = collections.namedtuple("SABState", ["h", "c", "memory", "keys", "counters"])
 SABState.__doc__ = """The recurrent state of SAB.
@@ -211,7 +212,7 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
     slots = tf.shape(state.memory)[1]
     memory, keys = state.memory, state.keys
     since_write += 1
-    write = since_write >= settings.k_att
+    write = writes_now(since_write, settings.k_att)
     since_write = tf.where(write, 0, since_write)
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
@@ -241,9 +242,14 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
             ]
         )
         h = tf.where(step_mask[:, None], h, state.h)
-        if selection is not None:
-            weights = tf.where(
-                step_mask[:, None], selection.weights, tf.zeros_like(selection.weights)
-            )
-            selection = selection._replace(weights=weights)
+        selection = skipped_read(selection, step_mask[:, None])
     return h, new_state, selection
+
+
+def skipped_read(selection, active):
+    """`selection` with zero weights in the rows where `active` `(batch, 1)`
+    is `False`: a masked step reads nothing (`None` stays `None`)."""
+    if selection is None:
+        return None
+    weights = tf.where(active, selection.weights, tf.zeros_like(selection.weights))
+    return selection._replace(weights=weights)

@@ -11,9 +11,9 @@ Its size is bounded by the memories kept, never by the stream's length.
 
 `credited_memories` hands the carried memories to the current call as the
 values they had, with a gradient that runs `records_backward`: newest memory
-first, each record's steps are back-propagated (by the fused path's
-`steps_backward`), and what reaches the memories the record read is added to
-theirs before their turn comes.
+first, each record's steps are back-propagated (by `steps_backward`, the
+fused path's step loop), and what reaches the memories the record read is
+added to theirs before their turn comes.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -24,14 +24,16 @@ import collections
 
 import tensorflow as tf
 
-from keras_sab.fused_sequence import add_step_weight_gradients
-from keras_sab.fused_sequence import flush_gradients
-from keras_sab.fused_sequence import steps_backward
-from keras_sab.fused_sequence import write_gradient
 from keras_sab.lstm_core import input_projection
 from keras_sab.lstm_core import lstm_derivatives
 from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import step_query
+from keras_sab.steps_backward import add_step_weight_gradients
+from keras_sab.steps_backward import flush_gradients
+from keras_sab.steps_backward import steps_backward
+from keras_sab.steps_backward import write_gradient
+from keras_sab.write_schedule import memories_written
+from keras_sab.write_schedule import write_step
 
 StreamRecords = collections.namedtuple(
     "StreamRecords",
@@ -131,10 +133,9 @@ def call_records(steps, inputs, h0, recurrent_mask, position_ids, settings, capa
     """
     k_att, length = settings.k_att, settings.k_trunc
     timesteps = tf.shape(steps["outputs"])[0]
-    written = tf.range(timesteps // k_att)
-    write_step = (written + 1) * k_att - 1
-    block_start = write_step // length * length
-    step = write_step[:, None] - (length - 1) + tf.range(length)[None, :]
+    write_steps = write_step(tf.range(memories_written(timesteps, k_att)), k_att)
+    block_start = write_steps // length * length
+    step = write_steps[:, None] - (length - 1) + tf.range(length)[None, :]
     valid = step >= block_start[:, None]
     step = tf.maximum(step, 0)
     batch_major = {
@@ -151,7 +152,7 @@ def call_records(steps, inputs, h0, recurrent_mask, position_ids, settings, capa
     else:
         # A dense read weighs every position: keep the `capacity` heaviest.
         weights, positions = tf.math.top_k(weights, k=capacity)
-    batch, count = tf.shape(weights)[0], tf.shape(written)[0]
+    batch, count = tf.shape(weights)[0], tf.shape(write_steps)[0]
     ids = tf.gather(position_ids, tf.reshape(positions, [batch, -1]), batch_dims=1)
     ones = tf.ones_like(weights[..., :1])
     mask = tf.ones_like(h0) if recurrent_mask is None else recurrent_mask
@@ -268,7 +269,8 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
             ]
         )
 
-    def body(j, d_memory, d_keys, weight_grads):
+    def body(i, d_memory, d_keys, weight_grads):
+        j = slots - 1 - i  # Newest memory first.
         weight_grads = dict(weight_grads)
         rec = record(j)
         d_written = write_gradient(
@@ -311,11 +313,13 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
             weight_grads["bias"] += tf.reduce_sum(d_z, axis=[0, 1])
         d_memory = flush_gradients(d_memory, positions, stacked[2])
         d_keys = flush_gradients(d_keys, positions, stacked[3])
-        return j - 1, d_memory, d_keys, weight_grads
+        return i + 1, d_memory, d_keys, weight_grads
 
-    # Every slot, held or empty (an empty one adds zeros): a loop whose trip
-    # count XLA knows.
+    # Every slot, held or empty (an empty one adds zeros), counting up from 0:
+    # a loop whose trip count XLA knows at any `max_memories`.
     _, _, _, weight_grads = tf.while_loop(
-        lambda j, *_: j >= 0, body, (slots - 1, padded(d_memory), padded(d_keys), weight_grads)
+        lambda i, *_: i < slots,
+        body,
+        (tf.constant(0), padded(d_memory), padded(d_keys), weight_grads),
     )
     return weight_grads

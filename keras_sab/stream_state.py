@@ -21,6 +21,20 @@ from keras_sab.stream_records import StreamRecords
 from keras_sab.stream_records import call_records
 from keras_sab.stream_records import credited_memories
 from keras_sab.stream_records import record_shapes
+from keras_sab.write_schedule import call_memory_ids
+from keras_sab.write_schedule import memories_written
+
+
+def read_rows(variable, batch):
+    """The value of a stream variable `(rows, ...)`, as `batch` rows.
+
+    The layer checks that a call's batch is the stream's: reading the
+    variables with the call's (possibly unknown) batch size keeps TensorFlow
+    from inferring, from the variables' static shape, a batch size for the
+    call's inputs, and folding the check away (`model.fit` traces with an
+    unknown batch size).
+    """
+    return tf.convert_to_tensor(variable)[:batch]
 
 
 def block_counters(written):
@@ -43,6 +57,7 @@ class StreamState:
         variable_dtype: the layer's variable dtype.
 
     Attributes:
+        batch_size: int, the rows of the stream.
         states: `SABState` of variables; `counters` holds the number of
             memories kept.
         memory_ids: int32 `(batch, capacity)`, their stream ids (-1: empty).
@@ -53,6 +68,7 @@ class StreamState:
 
     def __init__(self, cell, batch_size, features, capacity, keep, credit, variable_dtype):
         self.cell, self.capacity, self.keep = cell, capacity, keep
+        self.batch_size = batch_size
         float_dtype, wide = variable_dtype, wide_dtype(variable_dtype)
         batch = batch_size
 
@@ -101,13 +117,14 @@ class StreamState:
         recurrent gradient. The memories are constants too unless the stream
         is credited (`stream_records.credited_memories`).
         """
-        carried = SABState(*[tf.stop_gradient(tf.convert_to_tensor(v)) for v in self.states])
+        batch = tf.shape(state.h)[0]
+        carried = SABState(*[tf.stop_gradient(read_rows(v, batch)) for v in self.states])
         memory = tf.cast(carried.memory, state.memory.dtype)
         keys = tf.cast(carried.keys, state.keys.dtype)
         if self.records is not None:
             cell, dtype = self.cell, state.h.dtype
             memory, keys = credited_memories(
-                memory, keys, tf.convert_to_tensor(self.memory_ids), self._record_tensors(dtype),
+                memory, keys, read_rows(self.memory_ids, batch), self._record_tensors(dtype, batch),
                 cell.step_weights(), tf.cast(cell.kernel, dtype),
                 None if cell.bias is None else tf.convert_to_tensor(cell.bias), cell.settings,
             )
@@ -119,19 +136,22 @@ class StreamState:
             block_counters(carried.counters),
         )
 
-    def _record_tensors(self, dtype):
+    def _record_tensors(self, dtype, batch):
         """The records' values: `h` and the inputs in `dtype`, `c` and the
         scorer's values in its `wide_dtype` (see `stream_records.RECORD_KINDS`)."""
         dtypes = {"float": dtype, "wide": wide_dtype(dtype)}
         return StreamRecords(*[
-            tf.cast(v, dtypes[kind]) if kind in dtypes else tf.convert_to_tensor(v)
+            tf.cast(read_rows(v, batch), dtypes.get(kind, v.dtype))
             for v, kind in zip(self.records, RECORD_KINDS)
         ])
 
-    def carry_over(self, final, steps, inputs, h0, recurrent_mask, timesteps):
+    def carry_over(self, final, steps, inputs, h0, recurrent_mask, steps_run):
         """Stores what a call leaves: its final `h` and `c`, and the memories
         `keep` chooses among the carried ones and the call's, with their ids,
         usage and records.
+
+        A row that ran no step (every step masked) is left exactly as it
+        was; the usage of the others' memories fades by `USAGE_DECAY`.
 
         Args:
             final: the call's final `SABState` (its buffers: the carried
@@ -141,49 +161,56 @@ class StreamState:
                 dropout.
             h0: `(batch, units)`, `h` before the call.
             recurrent_mask: the call's recurrent dropout mask, or `None`.
-            timesteps: int or scalar tensor.
+            steps_run: int32 `(batch,)`, the steps each row ran (its
+                unmasked steps).
         """
         cell, capacity = self.cell, self.capacity
-        call_slots = tf.shape(final.memory)[1] - capacity
-        written = timesteps // cell.k_att if cell.k_top > 0 else 0
-        # Buffer position p holds the carried memory p below the carried
-        # count, then this call's memories in the order written.
-        carried = tf.convert_to_tensor(self.states.counters)[:, None]
-        position = tf.zeros_like(carried) + tf.range(capacity + call_slots)[None, :]
-        offset = position - carried
-        new = (offset >= 0) & (offset < written)
-        pad = [[0, 0], [0, call_slots]]
+        positions = tf.shape(final.memory)[1]
+        written = memories_written(steps_run, cell.k_att)
+        if cell.k_top == 0:
+            written = tf.zeros_like(written)
+        batch = tf.shape(steps_run)[0]
+        carried = read_rows(self.states.counters, batch)
+        new, new_ids = call_memory_ids(
+            carried, written, read_rows(self.next_memory_id, batch), positions
+        )
+        pad = [[0, 0], [0, positions - capacity]]
         ids = tf.where(
-            new,
-            self.next_memory_id[:, None] + offset,
-            tf.pad(self.memory_ids, pad, constant_values=-1),
+            new, new_ids, tf.pad(read_rows(self.memory_ids, batch), pad, constant_values=-1)
         )
-        usage = tf.pad(self.memory_usage * USAGE_DECAY, pad) + self._received_attention(
-            steps, tf.shape(ids)[1]
-        )
-        positions, count = kept_positions(ids, usage, capacity, self.keep)
+        decay = tf.where(steps_run > 0, USAGE_DECAY, 1.0)[:, None]
+        usage = read_rows(self.memory_usage, batch) * tf.cast(decay, self.memory_usage.dtype)
+        usage = tf.pad(usage, pad)
+        usage += self._received_attention(steps, positions)
+        kept_at, count = kept_positions(ids, usage, capacity, self.keep)
         kept = tf.range(capacity)[None, :] < count[:, None]
 
-        def gather(values, empty=0, at=positions):
+        def gather(values, empty=0, at=kept_at):
             values = tf.gather(values, at, axis=1, batch_dims=1)
-            mask = tf.reshape(kept, [*kept.shape, *[1] * (len(values.shape) - 2)])
+            mask = tf.reshape(kept, tf.concat([tf.shape(kept), [1] * (len(values.shape) - 2)], 0))
             return tf.where(mask, values, tf.cast(empty, values.dtype))
 
         if self.records is not None:
             records = call_records(steps, inputs, h0, recurrent_mask, ids, cell.settings,
                                    capacity)
             # The carried records, then this call's, in the order written.
-            source = tf.where(positions < carried, positions, capacity + positions - carried)
-            source = tf.minimum(source, capacity + written - 1)  # unused ones
+            carried_column = carried[:, None]
+            source = tf.where(
+                kept_at < carried_column, kept_at, capacity + kept_at - carried_column
+            )
+            # The unused ones point at any record.
+            source = tf.minimum(source, capacity + tf.shape(records.valid)[1] - 1)
             for variable, added in zip(self.records, records):
-                combined = tf.concat([variable, tf.cast(added, variable.dtype)], axis=1)
+                combined = tf.concat(
+                    [read_rows(variable, batch), tf.cast(added, variable.dtype)], axis=1
+                )
                 variable.assign(gather(combined, at=source))
         values = (final.h, final.c, gather(final.memory), gather(final.keys), count)
         for variable, value in zip(self.states, values):
             variable.assign(tf.cast(value, variable.dtype))
         self.memory_ids.assign(gather(ids, -1))
         self.memory_usage.assign(gather(usage))
-        self.next_memory_id.assign_add(tf.fill(tf.shape(self.next_memory_id), written))
+        self.next_memory_id.assign_add(written)
 
     def _received_attention(self, steps, positions):
         """`(batch, positions)`, the attention weight each buffer position

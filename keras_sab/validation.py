@@ -8,6 +8,7 @@ traceback or as a silently wrong model.
 import numbers
 
 import keras
+import tensorflow as tf
 
 from keras_sab.attention_scorer import SCORERS
 from keras_sab.sparse_attention import ATTENTION_MODES
@@ -164,6 +165,67 @@ def check_sequence_rank(shape, layer_name):
             f"The last dimension (features) of the input to {layer_name!r} "
             f"must be known. Received: input shape={shape}"
         )
+
+
+def stream_batch_message(layer_name, expected, received):
+    """The error for a batch of a size other than a stateful layer's."""
+    return (
+        f"A stateful layer {layer_name!r} carries one stream per batch row and "
+        f"was built for batches of {expected} (row b continues row b of the "
+        f"previous batch). Received a batch of {received}. Feed batches of "
+        f"exactly {expected} rows: with `model.fit` on arrays, a number of "
+        f"samples divisible by `batch_size`; with tf.data, "
+        f"`.batch({expected}, drop_remainder=True)`. For another batch size, "
+        "build a new model with `keras.Input(batch_size=...)` and copy the "
+        "weights with `set_weights`."
+    )
+
+
+def sequence_checks(sequences, layer_name, batch_size=None):
+    """Checks that `sequences` has steps (and the batch size given).
+
+    A sequence needs at least one step; a stateful layer needs its batch
+    size. Sizes known when the call is traced (always, when eager) are
+    checked at once and raise a `ValueError`; sizes known only when a graph
+    runs (`model.fit` traces with an unknown batch size, so that its last
+    batch may be smaller) are checked by the ops returned, with the same
+    message, for the call to run after (XLA drops them, see ALGORITHM.md §6).
+
+    Args:
+        sequences: `(batch, timesteps, features)` tensor.
+        layer_name: the layer's name, quoted in the error.
+        batch_size: optional int, the batch size required. Defaults to
+            `None`: any.
+
+    Returns:
+        A list of assertion ops (empty when eager or every size is known).
+
+    Raises:
+        ValueError: for a size known to be wrong.
+    """
+    shape = sequences.shape
+    length_message = (
+        f"The input to {layer_name!r} must have at least one step (timesteps "
+        ">= 1). Received: "
+    )
+    if shape[1] == 0:
+        raise ValueError(length_message + f"input shape={tuple(shape)}")
+    if batch_size is not None and shape[0] is not None and shape[0] != batch_size:
+        raise ValueError(stream_batch_message(layer_name, batch_size, shape[0]))
+    checks = []
+    if shape[1] is None:
+        checks.append(
+            tf.debugging.assert_positive(tf.shape(sequences)[1], length_message + "0 steps")
+        )
+    if batch_size is not None and shape[0] is None:
+        checks.append(
+            tf.debugging.assert_equal(
+                tf.shape(sequences)[0],
+                batch_size,
+                stream_batch_message(layer_name, batch_size, "another size"),
+            )
+        )
+    return checks
 
 
 def check_initial_state(initial_state, units):

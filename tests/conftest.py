@@ -7,6 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 sys.path.insert(0, EXAMPLES)
 
+import hypothesis  # noqa: E402
 import keras  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -23,3 +24,13 @@ def _clean_keras_state():
     keras.backend.clear_session()
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+# `hypothesis` profiles (tests/test_invariants.py): the default run keeps the
+# suite within its budget; `--hypothesis-profile=slow` runs many more examples.
+# The explain phase reruns a failure for minutes here; the shrunk example is
+# what a regression test needs.
+_PHASES = [p for p in hypothesis.Phase if p != hypothesis.Phase.explain]
+hypothesis.settings.register_profile("default", max_examples=40, deadline=None, phases=_PHASES)
+hypothesis.settings.register_profile("slow", max_examples=400, deadline=None, phases=_PHASES)
+hypothesis.settings.load_profile("default")

@@ -70,8 +70,11 @@ def _check_outputs(out, task, model, T, attention=True, validated_on_test=True):
         heatmap = matplotlib.image.imread(out / experiment.ATTENTION)
         assert heatmap.shape[:2] == ATTENTION_PIXELS
         assert heatmap[..., :3].std() > 0.01
+        reads = matplotlib.image.imread(out / experiment.READS)
+        assert reads.shape[:2] == CURVES_PIXELS and reads[..., :3].std() > 0.01
     else:
         assert not (out / experiment.ATTENTION).exists()
+        assert not (out / experiment.READS).exists()
     return metrics
 
 
@@ -222,6 +225,18 @@ def test_stateful_stream_prints_both_accuracies_last(example, tmp_path, capsys, 
             correct += int((model.predict_on_batch(x).argmax(-1) == y).sum())
         assert results[kind] == pytest.approx(correct / 8, abs=1 / 8 + 1e-6)
         assert written[kind] == results[kind]
+    # The learning curves: both models' figures at each update, and their plot.
+    with open(tmp_path / stream.LOG, newline="") as log:
+        rows = list(csv.DictReader(log))
+    assert [row["update"] for row in rows] == ["1", "2"]
+    for kind in ("sab", "lstm"):
+        for name in ("loss", "accuracy"):
+            assert all(math.isfinite(float(row[f"{kind}_{name}"])) for row in rows)
+    curves_path = tmp_path / stream.LEARNING_CURVES
+    assert curves_path.stat().st_size > 0
+    curves = matplotlib.image.imread(curves_path)
+    assert curves.shape[:2] == CURVES_PIXELS and curves[..., :3].std() > 0.01
+    assert f"learning curves: {curves_path}" in lines
 
 
 def test_stateful_stream_can_ask_after_every_segment(example, tmp_path, capsys, monkeypatch):

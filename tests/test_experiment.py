@@ -296,7 +296,9 @@ def test_run_writes_metrics_log_model_and_plots(tmp_path):
     assert metrics["test"]["loss"] == pytest.approx(evaluated["loss"], rel=1e-5)
     assert metrics["wall_time_s"] > 0 and metrics["device"].startswith(("CPU", "GPU"))
     assert metrics["total_wall_time_s"] == metrics["wall_time_s"]
-    for name in (experiment.MODEL, experiment.LEARNING_CURVES, experiment.ATTENTION):
+    for name in (
+        experiment.MODEL, experiment.LEARNING_CURVES, experiment.ATTENTION, experiment.READS
+    ):
         assert (tmp_path / name).stat().st_size > 0
 
 
@@ -306,6 +308,7 @@ def test_models_without_attention_get_no_heatmap(tmp_path):
     assert metrics["layer"]["k_top"] == 0
     assert (tmp_path / experiment.LEARNING_CURVES).exists()
     assert not (tmp_path / experiment.ATTENTION).exists()
+    assert not (tmp_path / experiment.READS).exists()
 
 
 def test_killed_run_resumes_at_the_next_epoch(tmp_path):

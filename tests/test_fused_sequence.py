@@ -328,3 +328,41 @@ def test_xla_knows_every_fused_loop_s_trip_count(kwargs, timesteps, masked):
     # Forward blocks and steps, backward blocks and steps; a stream's records
     # and their steps.
     assert (loops, counted) == ((6, 6) if kwargs.get("stateful") else (4, 4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, timesteps, trip_counts",
+    [
+        (dict(k_att=200, k_trunc=200), 4000, [20, 20, 200, 200]),  # 200 steps a block
+        (dict(), 4000, [10, 10, 400, 400]),  # 400 blocks
+        (dict(scorer="dot"), 4000, [10, 10, 400, 400]),
+        (dict(k_trunc=None), 4000, [10, 10, 400, 400]),
+        # The records loop over 130 memories, each over its 10 steps.
+        (dict(stateful=True, max_memories=130), 30, [3, 3, 10, 10, 10, 130]),
+    ],
+    ids=str,
+)
+def test_xla_knows_every_fused_loop_s_trip_count_past_128_iterations(
+    kwargs, timesteps, trip_counts
+):
+    """XLA counts a loop that counts down (`j >= 0`, `j - 1`) only up to 128
+    iterations; one that counts up from 0 at any length. Every `while` of a
+    fused train step still has a `known_trip_count` with more than 128
+    blocks, steps in a block, or kept memories. Only the compiled HLO is
+    read: the step never runs (a stateful layer runs one call first, to
+    build its state)."""
+    layer = keras_sab.SAB(4, return_sequences=True, **{"k_att": 10, **kwargs})
+    x = tf.zeros([2, timesteps, 3])
+    if kwargs.get("stateful"):
+        layer(x)
+
+    @tf.function(jit_compile=True)
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x))
+        return tape.gradient(loss, layer.trainable_weights)
+
+    hlo = step.experimental_get_compiler_ir(x)(stage="optimized_hlo")
+    assert _while_loops(hlo) == (len(trip_counts), len(trip_counts))
+    known = re.findall(r'"known_trip_count":\{"n":"(\d+)"\}', hlo)
+    assert sorted(int(n) for n in known) == trip_counts

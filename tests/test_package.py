@@ -2,11 +2,14 @@
 and under a Keras backend other than TensorFlow it fails at once, saying how to
 select TensorFlow."""
 
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 
+import keras
 import pytest
 
 import keras_sab
@@ -47,8 +50,28 @@ def test_the_check_fails_for_a_module_that_needs_them():
     assert "matplotlib" in completed.stderr
 
 
+# The public names, as the package's docstring and ALGORITHM.md §6 give them.
+PUBLIC = ["SAB", "SABCell", "__version__"]
+
+
 def test_the_public_names():
-    assert keras_sab.__all__ == ["SAB", "SABCell", "__version__"]
+    """`from keras_sab import *` gives exactly the documented names: the
+    layer and the cell, registered for saving under those names, and the
+    version; no other public name but submodules."""
+    assert keras_sab.__all__ == PUBLIC
+    namespace = {}
+    exec("from keras_sab import *", namespace)
+    assert sorted(name for name in namespace if name != "__builtins__") == sorted(PUBLIC)
+    public = sorted(
+        name for name, value in vars(keras_sab).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    )
+    assert public == ["SAB", "SABCell"]
+    for name in ("SAB", "SABCell"):
+        layer = namespace[name]
+        assert isinstance(layer, type) and issubclass(layer, keras.layers.Layer)
+        assert keras.saving.get_registered_object(f"keras_sab>{name}") is layer
+    assert re.fullmatch(r"\d+\.\d+\.\d+", namespace["__version__"])
 
 
 def _assert_backend_error(completed, backend):

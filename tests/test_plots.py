@@ -120,6 +120,31 @@ def test_attention_weights_are_those_of_the_trained_layer():
     assert not attention[:, :3].any()
 
 
+def test_sab_reads_are_the_layer_s_states_and_weights():
+    """`sab_reads` gives every step's `h` of the trained layer (even when the
+    model's layer returns only the last) beside its attention weights."""
+    inputs = keras.Input((None, 4))
+    sab = SAB(6, k_top=2, k_att=3, k_trunc=5, seed=1)
+    model = keras.Model(inputs, sab(keras.layers.Dense(4, name="pre")(inputs)))
+    x = np.random.default_rng(1).normal(size=(2, 14, 4)).astype("float32")
+    states, attention = plots.sab_reads(model, x)
+    reference = SAB.from_config({**sab.get_config(), "return_sequences": True})
+    layer_input = model.get_layer("pre")(x)
+    reference(layer_input)
+    reference.set_weights(sab.get_weights())
+    np.testing.assert_allclose(states, reference(layer_input), atol=1e-6)
+    np.testing.assert_array_equal(attention, plots.attention_weights(model, x))
+
+
+def test_read_statistics_png_has_the_documented_size(tmp_path):
+    from keras_sab.read_statistics import read_statistics
+
+    stats = read_statistics(np.full((2, 6, 3), 1 / 3), np.ones((2, 6, 4)))
+    path = plots.plot_read_statistics(stats, tmp_path / "reads.png", title="t")
+    image = matplotlib.image.imread(path)
+    assert image.shape[:2] == _png_shape(plots.CURVES_SIZE) and image[..., :3].std() > 0.01
+
+
 def test_attention_weights_need_a_sab_layer():
     inputs = keras.Input((5, 2))
     model = keras.Model(inputs, keras.layers.LSTM(3)(inputs))

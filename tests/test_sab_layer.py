@@ -438,11 +438,14 @@ def test_mixed_precision_gradients_stay_finite_at_near_tied_scores(
     assert np.abs(grads[-1].numpy()).max() > 0
 
 
-def _stateful_pair(use_fused, max_memories=100, **kwargs):
-    """A layer over whole sequences and a stateful one with its weights."""
+def _stateful_pair(use_fused, max_memories=100, stream_credit=None, **kwargs):
+    """A layer over whole sequences and a stateful one with its weights
+    (and `stream_credit`, if given)."""
     keras.utils.set_random_seed(1)
     settings = dict(k_top=2, k_att=3, k_trunc=6, return_sequences=True, use_fused=use_fused)
     whole = keras_sab.SAB(5, **settings, **kwargs)
+    if stream_credit is not None:
+        kwargs = {**kwargs, "stream_credit": stream_credit}
     stateful = keras_sab.SAB(5, stateful=True, max_memories=max_memories, **settings, **kwargs)
     x = np.random.default_rng(0).normal(size=(3, 24, 4)).astype("float32")
     whole(x)
@@ -482,26 +485,62 @@ def test_stateful_memory_keeps_the_latest_max_memories(use_fused):
     np.testing.assert_allclose(stateful.states.memory, written, atol=1e-6)
 
 
+def _second_segment(stateful, first, second, carried=None):
+    """From an empty state, `stateful` fed `first` then `second`: the output
+    and weight gradients of the second call (`sin` of its outputs, summed).
+    With `carried` (values of `_stream_variables`), the state left by
+    `first` is replaced by it before the second call; the records `first`
+    left stay."""
+    stateful.reset_state()
+    stateful(first)
+    if carried is not None:
+        for variable, value in zip(_stream_variables(stateful), carried):
+            variable.assign(value)
+    with tf.GradientTape() as tape:
+        outputs = stateful(second)
+        loss = tf.reduce_sum(tf.sin(outputs))
+    return outputs, tape.gradient(loss, stateful.trainable_weights)
+
+
+def _stream_variables(stateful):
+    """What a stream carries forward, but its records."""
+    stream = stateful.stream
+    return [*stateful.states, stream.memory_ids, stream.memory_usage, stream.next_memory_id]
+
+
 @pytest.mark.parametrize("use_fused", [True, False])
 def test_stateful_gradients_agree_on_both_paths_and_stop_at_the_boundary(use_fused):
-    """On a second segment the weight gradients are the same on both paths;
-    the first segment's memories are constants: a loss on the second
-    segment gives no gradient to the carried state."""
-    grads = {}
-    for fused in (True, False):
-        _, stateful, x = _stateful_pair(fused)
-        stateful(x[:, :12])
-        carried = stateful.states.memory.value
-        with tf.GradientTape() as tape:
-            tape.watch(carried)
-            loss = tf.reduce_sum(tf.sin(stateful(x[:, 12:])))
-        grads[fused] = tape.gradient(loss, stateful.trainable_weights + [carried])
-    for fused, loop in zip(grads[True], grads[False]):
-        if loop is None:
-            assert fused is None
-            continue
-        assert_scaled_close(fused, loop)
-    assert grads[use_fused][-1] is None
+    """On a second segment the weight gradients are the same on both paths,
+    with and without stream credit. With `stream_credit=False` they stop at
+    the boundary (ALGORITHM.md §4b: the first segment's memories are
+    constants): they depend on the first segment only through the values it
+    carried, so another first segment, its state replaced by the carried
+    values of the first, gives the same gradients. With credit they reach
+    the first segment's steps (through their records): not the same."""
+    x = np.random.default_rng(0).normal(size=(3, 24, 4)).astype("float32")
+    other = np.random.default_rng(7).normal(size=(3, 12, 4)).astype("float32")
+    for credit in (False, True):
+        grads = {}
+        for fused in (True, False):
+            _, stateful, _ = _stateful_pair(fused, stream_credit=credit)
+            outputs, grads[fused] = _second_segment(stateful, x[:, :12], x[:, 12:])
+            if fused == use_fused:
+                stateful.reset_state()
+                stateful(x[:, :12])
+                carried = [v.numpy() for v in _stream_variables(stateful)]
+                replaced, replaced_grads = _second_segment(stateful, other, x[:, 12:], carried)
+                # The same carried values: the same outputs.
+                np.testing.assert_array_equal(replaced, outputs)
+        for fused, loop in zip(grads[True], grads[False]):
+            assert_scaled_close(fused, loop)
+        differences = [
+            float(np.abs(a - b).max() / np.abs(b).max())
+            for a, b in zip(replaced_grads, grads[use_fused])
+        ]
+        if credit:
+            assert max(differences) > 1e-2, differences
+        else:
+            assert max(differences) == 0.0, differences
 
 
 def test_stateful_trains_in_fit_and_round_trips_its_config():

@@ -24,7 +24,10 @@ of SAB's step changed, a diagnostic patch and not a package feature:
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
-the read is added to.
+the read is added to. They wrap `keras_sab.sab_step.read_memories` (the read,
+as the step `keras_sab.sab_step.sab_step` looks it up) and that step where
+`SABCell` and `SAB`'s cell loop call it; the fused path, whose backward is
+derived for the package's step, is not used.
 """
 
 import argparse
@@ -34,8 +37,11 @@ import runpy
 import sys
 
 import keras
+import tensorflow as tf
 
 from keras_sab import sab_cell
+from keras_sab import sab_layer
+from keras_sab import sab_step as step_module
 from keras_sab.sab_layer import SAB
 
 # The examples' harness, `examples/experiment.py`.
@@ -44,33 +50,37 @@ import experiment  # noqa: E402
 
 
 def patch(read, alpha_init=0.0):
-    """Patches `keras_sab.sab_cell` so that the step's read is `read`."""
+    """Patches `keras_sab`'s step so that the step's read is `read`."""
     if read == "add":
         return
     experiment.SAB = functools.partial(SAB, use_fused=False)
-    original_attend = sab_cell.attend
-    original_step = sab_cell.sab_step
+    original_read = step_module.read_memories
+    original_step = step_module.sab_step
     reads = {}
     scale = {}
 
-    def attend(weights, h_hat, memory, keys, weigh):
-        h, attention = original_attend(weights, h_hat, memory, keys, weigh)
+    def read_memories(weights, settings, h_hat, memory, keys, readable):
+        h, selection = original_read(weights, settings, h_hat, memory, keys, readable)
         read = h - h_hat
         if read_mode == "rezero":
             read = read * keras.ops.cast(scale["alpha"], read.dtype)
         reads["last"] = read
-        return h_hat + read, attention
+        return h_hat + read, selection
 
-    def sab_step(weights, settings, projected_input, state, mask=None):
-        output, new_state, attention = original_step(
-            weights, settings, projected_input, state, mask
+    def sab_step(weights, settings, projected_input, state, step_mask=None, recurrent_mask=None):
+        output, new_state, selection = original_step(
+            weights, settings, projected_input, state, step_mask, recurrent_mask
         )
-        if read_mode == "output" and settings.k_top > 0:
-            new_state = new_state._replace(h=output - reads["last"])
-        if read_mode.startswith("hybrid") and settings.k_top > 0:
+        if settings.k_top == 0 or read_mode == "rezero":
+            return output, new_state, selection
+        if read_mode == "output":
+            carried = output - reads["last"]
+        else:  # hybrid, hybrid_units
             alpha = keras.ops.cast(scale["alpha"], output.dtype)
-            new_state = new_state._replace(h=output - (1 - alpha) * reads["last"])
-        return output, new_state, attention
+            carried = output - (1 - alpha) * reads["last"]
+        if step_mask is not None:  # A skipped step carries its state unchanged.
+            carried = tf.where(step_mask[:, None], carried, state.h)
+        return output, new_state._replace(h=carried), selection
 
     original_build = sab_cell.SABCell.build
 
@@ -86,10 +96,12 @@ def patch(read, alpha_init=0.0):
             )
 
     read_mode = read
-    sab_cell.attend = attend
+    # `sab_step` looks the read up in its module; `SABCell.call` and `SAB`'s
+    # cell loop call the step by the name they imported.
+    step_module.read_memories = read_memories
     sab_cell.sab_step = sab_step
+    sab_layer.sab_step = sab_step
     sab_cell.SABCell.build = build
-    sys.modules["keras_sab.sab_layer"].sab_step = sab_step
 
 
 def main():
