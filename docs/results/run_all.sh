@@ -378,3 +378,23 @@ done
 # after epoch 60).
 $PY examples/copy_task.py -T 200 --model sab $FAST --lr 1e-3 --seed 0 --epochs 120 \
     --steps-per-epoch 100 --out docs/results/copy_T200_sab_default
+
+# 26. Read variants for the read issue (2026-12-06; patches, read_ablate.py):
+# the additive gated read and the read into the next step's recurrent product
+# through a matrix from zero (`hybrid_matrix`), at step 19's budgets.
+for seed in 1 0 2; do
+  $PY $READ --read gated_add -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out $ABL/read_gated_add_s$seed
+done
+for seed in 1 0 2; do
+  $PY $READ --read hybrid_matrix -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out $ABL/read_hybrid_matrix_s$seed
+done
+$PY $READ --read hybrid_matrix -- examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT \
+    --out docs/results/ablations/text8_read_hybrid_matrix
+# The copy task at T=100: 1,000 updates, then continued to 3,000.
+for epochs in 10 30; do
+  $PY $READ --read hybrid_matrix -- examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 \
+      --seed 0 --epochs $epochs --steps-per-epoch 100 \
+      --out docs/results/ablations/copy_T100_read_hybrid_matrix
+done

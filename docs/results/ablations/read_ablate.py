@@ -21,6 +21,16 @@ of SAB's step changed, a diagnostic patch and not a package feature:
 - `--read hybrid_units`: the hybrid with one `α` per unit (a vector of
   `units` values, all starting at `--alpha-init`), so that some units can
   take the read into the recurrence while others keep it out.
+- `--read hybrid_matrix`: the hybrid with a matrix: `ĥ_t + s_t A` is carried
+  on, `A` (`units x units`) trainable from 0, so that the read reaches the
+  next step's gates through their recurrent product (`s_t A R`), as in the
+  SAB group's follow-up (Kerg et al. 2020: the read as the gates' recurrent
+  input), and the model starts as the LSTM on its recurrent path.
+- `--read gated_add`: `h_t = ĥ_t + g_t ⊙ s_t` everywhere, with a gate per
+  unit `g_t = σ(W_g [ĥ_t; s_t] + b_g)`, `b_g` starting at `--gate-bias`
+  (default 0: half the read): the LSTM's path `ĥ_t` is never scaled (unlike
+  the convex GTrXL gate `(1 - z) ĥ + z s`), and each step decides, from what
+  it has and what it read, how much of the read to take.
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
@@ -44,16 +54,16 @@ from keras_sab import sab_layer
 from keras_sab import sab_step as step_module
 from keras_sab.sab_layer import SAB
 
-# The examples' harness, `examples/experiment.py`.
+# The examples' model zoo, `examples/model_zoo.py`, where the harness builds SAB.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples"))
-import experiment  # noqa: E402
+import model_zoo  # noqa: E402
 
 
-def patch(read, alpha_init=0.0):
+def patch(read, alpha_init=0.0, gate_bias=0.0):
     """Patches `keras_sab`'s step so that the step's read is `read`."""
     if read == "add":
         return
-    experiment.SAB = functools.partial(SAB, use_fused=False)
+    model_zoo.SAB = functools.partial(SAB, use_fused=False)
     original_read = step_module.read_memories
     original_step = step_module.sab_step
     reads = {}
@@ -64,6 +74,10 @@ def patch(read, alpha_init=0.0):
         read = h - h_hat
         if read_mode == "rezero":
             read = read * keras.ops.cast(scale["alpha"], read.dtype)
+        if read_mode == "gated_add":
+            kernel = keras.ops.cast(scale["gate_kernel"], read.dtype)
+            bias = keras.ops.cast(scale["gate_bias"], read.dtype)
+            read = read * tf.sigmoid(tf.matmul(tf.concat([h_hat, read], -1), kernel) + bias)
         reads["last"] = read
         return h_hat + read, selection
 
@@ -71,10 +85,13 @@ def patch(read, alpha_init=0.0):
         output, new_state, selection = original_step(
             weights, settings, projected_input, state, step_mask, recurrent_mask
         )
-        if settings.k_top == 0 or read_mode == "rezero":
+        if settings.k_top == 0 or read_mode in ("rezero", "gated_add"):
             return output, new_state, selection
         if read_mode == "output":
             carried = output - reads["last"]
+        elif read_mode == "hybrid_matrix":
+            alpha = keras.ops.cast(scale["alpha"], output.dtype)
+            carried = output - reads["last"] + tf.matmul(reads["last"], alpha)
         else:  # hybrid, hybrid_units
             alpha = keras.ops.cast(scale["alpha"], output.dtype)
             carried = output - (1 - alpha) * reads["last"]
@@ -86,9 +103,19 @@ def patch(read, alpha_init=0.0):
 
     def build(self, input_shape):
         original_build(self, input_shape)
-        if read_mode != "output" and self.k_top > 0:
+        if read_mode == "gated_add" and self.k_top > 0:
+            scale["gate_kernel"] = self.add_weight(
+                shape=(2 * self.units, self.units), name="read_gate_kernel",
+                initializer="glorot_uniform",
+            )
+            scale["gate_bias"] = self.add_weight(
+                shape=(self.units,), name="read_gate_bias",
+                initializer=keras.initializers.Constant(gate_bias),
+            )
+        elif read_mode != "output" and self.k_top > 0:
+            shapes = {"hybrid_units": (self.units,), "hybrid_matrix": (self.units, self.units)}
             scale["alpha"] = self.add_weight(
-                shape=(self.units,) if read_mode == "hybrid_units" else (),
+                shape=shapes.get(read_mode, ()),
                 name="read_scale",
                 initializer=keras.initializers.Constant(
                     alpha_init if read_mode.startswith("hybrid") else 0.0
@@ -111,13 +138,16 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--read", choices=("add", "output", "rezero", "hybrid", "hybrid_units"), default="add"
+        "--read",
+        choices=("add", "output", "rezero", "hybrid", "hybrid_units", "hybrid_matrix", "gated_add"),
+        default="add",
     )
     parser.add_argument("--alpha-init", type=float, default=0.0)
+    parser.add_argument("--gate-bias", type=float, default=0.0)
     args = parser.parse_args(argv[:split])
     if split + 1 >= len(argv):
         parser.error("give the example script and its flags after `--`")
-    patch(args.read, args.alpha_init)
+    patch(args.read, args.alpha_init, args.gate_bias)
     script, *script_args = argv[split + 1 :]
     sys.argv = [script, *script_args]
     runpy.run_path(script, run_name="__main__")
