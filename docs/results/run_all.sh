@@ -392,6 +392,13 @@ for seed in 1 0 2; do
 done
 $PY $READ --read hybrid_matrix -- examples/text8.py --model sab --k-trunc 10 --k-top 5 $TEXT \
     --out docs/results/ablations/text8_read_hybrid_matrix
+# At SAB's parameter count: 115 units on the digits, 116 on the text.
+for seed in 0 1 2; do
+  $PY $READ --read hybrid_matrix -- examples/pixel_mnist.py ${DIGITS/--units 128/--units 115} \
+      --model sab --seed $seed --out $ABL/read_hybrid_matrix_115_s$seed
+done
+$PY $READ --read hybrid_matrix -- examples/text8.py --model sab --k-trunc 10 --k-top 5 \
+    ${TEXT/--units 128/--units 116} --out docs/results/ablations/text8_read_hybrid_matrix_116
 # The copy task at T=100: 1,000 updates, then continued to 3,000.
 for epochs in 10 30; do
   $PY $READ --read hybrid_matrix -- examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 \
