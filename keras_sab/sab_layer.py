@@ -500,9 +500,10 @@ class SAB(keras.layers.Layer):
             mask = tf.cast(mask, tf.bool)
             if self._credits_stream:
                 raise ValueError(
-                    "A mask is not supported with stateful=True and "
-                    "stream_credit=True (the records assume every step runs). "
-                    "Use stream_credit=False, or feed unpadded segments."
+                    "A mask is not supported with stateful=True and stream credit "
+                    f"(stream_credit={self.stream_credit!r}; a memory's record "
+                    "assumes every step of its block ran). Use stream_credit=False "
+                    "to feed padded segments, or feed unpadded segments."
                 )
         if self.go_backwards:
             sequences = tf.reverse(sequences, [1])

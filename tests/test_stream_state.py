@@ -180,3 +180,15 @@ def test_the_default_stream_credit_accepts_every_valid_layer(kwargs):
         keras_sab.SAB(4, stateful=True, max_memories=3, k_trunc=None, stream_credit=True)
     with pytest.raises(ValueError, match="`stream_credit` must be one of"):
         keras_sab.SAB(4, stateful=True, max_memories=3, stream_credit="yes")
+
+
+def test_a_mask_on_the_default_credited_stream_says_how_to_feed_padding():
+    """The default (`"auto"`) credits a stream with `k_trunc` set: a mask is
+    refused with a message that names the setting and the way out, and the
+    way out takes the padded segment."""
+    layer = keras_sab.SAB(4, stateful=True, max_memories=3)
+    x, mask = tf.ones((2, 6, 3)), tf.constant([[True] * 6, [True] * 3 + [False] * 3])
+    with pytest.raises(ValueError, match="stream_credit='auto'.*Use stream_credit=False"):
+        layer(x, mask=mask)
+    padded = keras_sab.SAB(4, stateful=True, max_memories=3, stream_credit=False)
+    assert padded(x, mask=mask).shape == (2, 4)
