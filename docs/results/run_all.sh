@@ -399,6 +399,9 @@ for seed in 0 1 2; do
 done
 $PY $READ --read hybrid_matrix -- examples/text8.py --model sab --k-trunc 10 --k-top 5 \
     ${TEXT/--units 128/--units 116} --out docs/results/ablations/text8_read_hybrid_matrix_116
+$PY $READ --read hybrid_matrix -- examples/copy_task.py -T 100 --model sab ${NEW/--units 128/--units 115} \
+    --lr 1e-3 --seed 0 --epochs 10 --steps-per-epoch 100 \
+    --out docs/results/ablations/copy_T100_read_hybrid_matrix_115
 # The copy task at T=100: 1,000 updates, then continued to 3,000.
 for epochs in 10 30; do
   $PY $READ --read hybrid_matrix -- examples/copy_task.py -T 100 --model sab $NEW --lr 1e-3 \
