@@ -31,9 +31,10 @@ def memory_slots(timesteps, k_att, k_top):
     >>> memory_slots(100, 10, 5), memory_slots(20, 10, 5)
     (10, 6)
     """
+    written = memories_written(timesteps, k_att)
     if isinstance(timesteps, int):
-        return max(memories_written(timesteps, k_att), k_top + 1)
-    return tf.maximum(memories_written(timesteps, k_att), k_top + 1)
+        return max(written, k_top + 1)
+    return tf.maximum(written, k_top + 1)
 
 
 def write_slot(buffer, slot, value, write=None):

@@ -102,10 +102,22 @@ class StreamState:
             self.records = StreamRecords(*variables(shapes, RECORD_KINDS, names))
         self.reset()
 
+    @property
+    def carried_variables(self):
+        """Every variable the stream carries from call to call but the
+        records, by name: `state_<field>` for each `SABState` field, then
+        `memory_ids`, `memory_usage` and `next_memory_id`."""
+        named = {f"state_{name}": v for name, v in self.states._asdict().items()}
+        named.update(
+            memory_ids=self.memory_ids,
+            memory_usage=self.memory_usage,
+            next_memory_id=self.next_memory_id,
+        )
+        return named
+
     def reset(self):
         """Zero `h` and `c`, no memories, no records."""
-        for variable in [*self.states, self.memory_usage, self.next_memory_id,
-                         *(self.records or [])]:
+        for variable in [*self.carried_variables.values(), *(self.records or [])]:
             variable.assign(tf.zeros_like(variable))
         self.memory_ids.assign(-tf.ones_like(self.memory_ids))
 

@@ -504,8 +504,7 @@ def _second_segment(stateful, first, second, carried=None):
 
 def _stream_variables(stateful):
     """What a stream carries forward, but its records."""
-    stream = stateful.stream
-    return [*stateful.states, stream.memory_ids, stream.memory_usage, stream.next_memory_id]
+    return list(stateful.stream.carried_variables.values())
 
 
 @pytest.mark.parametrize("use_fused", [True, False])

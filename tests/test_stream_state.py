@@ -26,15 +26,8 @@ def _stream(use_fused, keep="latest", **kwargs):
 
 
 def _carried(layer):
-    """Every variable of the stream, by name."""
-    stream = layer.stream
-    variables = {f"state_{name}": v for name, v in stream.states._asdict().items()}
-    variables.update(
-        memory_ids=stream.memory_ids,
-        memory_usage=stream.memory_usage,
-        next_memory_id=stream.next_memory_id,
-    )
-    return {name: v.numpy().copy() for name, v in variables.items()}
+    """The values of every variable the stream carries, by name."""
+    return {name: v.numpy().copy() for name, v in layer.stream.carried_variables.items()}
 
 
 def _segments(seed=0):
