@@ -18,6 +18,7 @@ from keras_sab import defaults as layer_defaults
 from keras_sab import validation
 from keras_sab.attention_scorer import SCORERS
 from keras_sab.sparse_attention import ATTENTION_MODES
+from keras_sab.validation import READ_MODES
 
 from model_zoo import MODELS
 from peer_models import LMU_ORDER
@@ -197,10 +198,12 @@ def model_label(args):
         "attention": layer_defaults.ATTENTION,
         "temperature": layer_defaults.TEMPERATURE,
         "scorer": layer_defaults.SCORER,
+        "read": layer_defaults.READ,
     }
     if args.model == "self_attention":
         defaults.pop("attention")
         defaults.pop("scorer")
+        defaults.pop("read")
     settings = [
         f"{name}={getattr(args, name)}"
         for name, default in defaults.items()
@@ -254,6 +257,13 @@ def _add_shared_arguments(parser, task, models, quick):
         default=layer_defaults.SCORER,
         help="sab: how a memory is scored (mlp: the paper's additive scorer; "
         "dot: scaled dot product of query and key, cheaper).",
+    )
+    add(
+        "--read",
+        choices=READ_MODES,
+        default=layer_defaults.READ,
+        help="sab: how the read enters the state (add: the paper's step; "
+        "projected: the carried state gets it through a learned matrix from zero).",
     )
     add("--heads", type=int, default=4, help="transformer: attention heads.")
     add(

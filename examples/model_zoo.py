@@ -38,6 +38,7 @@ def recurrent_layer(
     temperature=layer_defaults.TEMPERATURE,
     attention_units=layer_defaults.ATTENTION_UNITS,
     scorer=layer_defaults.SCORER,
+    read=layer_defaults.READ,
     return_sequences=False,
     name="rnn",
 ):
@@ -66,6 +67,8 @@ def recurrent_layer(
             `32`.
         scorer: the memory scorer (`"sab"`), one of
             `keras_sab.attention_scorer.SCORERS`. Defaults to `"mlp"`.
+        read: how the read enters the state (`"sab"`), `"add"` or
+            `"projected"`. Defaults to `"add"`.
         return_sequences: whether to return every step's output. Defaults to
             `False`.
         name: layer name. Defaults to `"rnn"`.
@@ -90,6 +93,7 @@ def recurrent_layer(
             attention=attention,
             temperature=temperature,
             scorer=scorer,
+            read=read,
         ),
         "tbptt": dict(k_top=0, k_trunc=k_trunc),
         "self_attention": dict(
@@ -264,6 +268,7 @@ def _sab_layer(args, task):
         temperature=args.temperature,
         attention_units=args.attention_units,
         scorer=args.scorer,
+        read=args.read,
         return_sequences=task.return_sequences,
     )
 

@@ -52,6 +52,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate.")
     parser.add_argument("--test-examples", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0, help="Seed of weights and data.")
+    parser.add_argument("--read", choices=keras_sab.validation.READ_MODES,
+                        default=keras_sab.defaults.READ,
+                        help="How SAB's read enters its state (see keras_sab.SAB).")
     parser.add_argument("--out", default=os.path.join("runs", "sab_vs_lstm"),
                         help="Where metrics.json and attention.png are written.")
     parser.add_argument("--quick", action="store_true",
@@ -67,11 +70,11 @@ def parse_args(argv=None):
     return args
 
 
-def build_model(kind, units):
-    """`Input -> SAB (defaults) or LSTM -> Dense(8)`, uncompiled."""
+def build_model(kind, units, read=keras_sab.defaults.READ):
+    """`Input -> SAB (defaults but `read`) or LSTM -> Dense(8)`, uncompiled."""
     inputs = keras.Input((None, tasks.CUE_INPUT_DIM), name="sequence")
     if kind == "sab":
-        recurrent = keras_sab.SAB(units, name="sab")
+        recurrent = keras_sab.SAB(units, read=read, name="sab")
     else:
         recurrent = keras.layers.LSTM(units, name="lstm")
     outputs = keras.layers.Dense(tasks.CUE_NUM_SYMBOLS, name="symbol")(recurrent(inputs))
@@ -81,7 +84,7 @@ def build_model(kind, units):
 def train(kind, args, test):
     """Trains one model; returns it with its test accuracy and wall time."""
     keras.utils.set_random_seed(args.seed)
-    model = build_model(kind, args.units)
+    model = build_model(kind, args.units, args.read)
     model.compile(
         keras.optimizers.Adam(args.lr, clipnorm=1.0),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -18,3 +18,7 @@ SCORER = "mlp"
 ATTENTION_UNITS = 32
 # Which memories a stateful layer keeps once `max_memories` are held.
 KEEP = "latest"
+# How the read enters the state: the paper's step (`"add"`: the read is added
+# to the state carried on), or `"projected"` (carried through a learned matrix
+# from zero), docs/results/read_variants.md.
+READ = "add"

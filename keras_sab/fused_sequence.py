@@ -34,7 +34,8 @@ from keras_sab.memory_buffer import write_memory
 from keras_sab.precision import wide_dtype
 from keras_sab.sab_step import SELECTION_STEPS
 from keras_sab.sab_step import StepWeights
-from keras_sab.sab_step import read_memories
+from keras_sab.sab_step import memory_read
+from keras_sab.sab_step import read_into_state
 from keras_sab.sab_step import saved_per_step
 from keras_sab.sab_step import skipped_read
 from keras_sab.sab_step import step_query
@@ -99,11 +100,14 @@ def fused_sab_sequence(
         settings, slots, tf.shape(projected)[1], lengths, written, projected.dtype,
         recurrent_mask,
     )
-    present = [weights.recurrent_kernel]
-    if sequence.attend:
-        present += [w for w in weights[1:] if w is not None]
+    present = {
+        name: w
+        for name, w in weights._asdict().items()
+        if w is not None and (sequence.attend or name == "recurrent_kernel")
+    }
+    sequence.weight_names = list(present)
     outputs, h, c, final_memory, final_keys, *steps = tf.custom_gradient(sequence.forward)(
-        memory_in, keys_in, projected, h0, c0, *present
+        memory_in, keys_in, projected, h0, c0, *present.values()
     )
     if settings.k_top > 0:
         run_lengths = sequence.run_lengths(tf.shape(projected)[0])
@@ -120,8 +124,8 @@ def fused_sab_sequence(
 
 
 # What the backward gets: the initial `h`, the per-step tensors (see
-# `_FusedSequence.saved`), then the final memory and keys, and the projected
-# inputs.
+# `_FusedSequence.saved`; `carried` is `None` with the paper's read), then the
+# final memory and keys, and the projected inputs.
 _Saved = collections.namedtuple(
     "_Saved",
     [
@@ -132,6 +136,7 @@ _Saved = collections.namedtuple(
         "chosen_w",
         "totals",
         "few",
+        "carried",
         "memory",
         "keys",
         "projected",
@@ -181,15 +186,16 @@ class _FusedSequence:
         """`(batch,)`, the slot that block `block` writes."""
         return tf.minimum(self.written + block, self.slots - 1)
 
-    def forward(self, memory, keys, projected, h0, c0, recurrent_kernel, *attention_tensors):
-        # The attention weights in `StepWeights` order; the last two,
-        # `attention_bias` and `attention_vector`, are absent with the
-        # dot-product scorer. The recurrent kernel is used in the compute
-        # dtype; its gradient, summed wide, is returned in its own.
-        padding = [None] * (len(StepWeights._fields) - 1 - len(attention_tensors))
-        given_dtypes = [w.dtype for w in (recurrent_kernel, *attention_tensors)]
-        recurrent_kernel = tf.cast(recurrent_kernel, projected.dtype)
-        weights = StepWeights(recurrent_kernel, *attention_tensors, *padding)
+    def forward(self, memory, keys, projected, h0, c0, *weight_tensors):
+        # The `StepWeights` present, named by `weight_names`. The recurrent
+        # kernel is used in the compute dtype; its gradient, summed wide, is
+        # returned in its own.
+        given_dtypes = [w.dtype for w in weight_tensors]
+        weights = StepWeights(
+            **{**dict.fromkeys(StepWeights._fields), **dict(zip(self.weight_names, weight_tensors))}
+        )
+        recurrent_kernel = tf.cast(weights.recurrent_kernel, projected.dtype)
+        weights = weights._replace(recurrent_kernel=recurrent_kernel)
         settings = self.settings
         timesteps = projected.shape[0] or tf.shape(projected)[0]
         blocks = (timesteps + self.k_att - 1) // self.k_att
@@ -204,7 +210,7 @@ class _FusedSequence:
             isinstance(timesteps, int) and timesteps % self.k_att == 0
         )
 
-        def step(t, h, c, arrays, readable, memory, keys):
+        def step(t, h, c, output, arrays, readable, memory, keys):
             h_hat, c_new = lstm_step(
                 tf.gather(projected, tf.minimum(t, timesteps - 1)),
                 h,
@@ -213,48 +219,56 @@ class _FusedSequence:
                 settings.activations,
                 self.recurrent_mask,
             )
-            h_new, selection = h_hat, None
+            output_new = h_new = h_hat
+            selection = None
             if self.attend:
-                h_new, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
+                read, selection = memory_read(weights, settings, h_hat, memory, keys, readable)
+                output_new, h_new = read_into_state(weights, h_hat, read)
             active = self.active(t) if self.lengths is not None else t < timesteps
             if ragged:
-                # A masked step keeps the state; its output repeats `h`. It
-                # may write its kept state to a slot: no later step of the
-                # row reads it (the row's steps run left-aligned).
+                # A masked step keeps the state; its output repeats the
+                # previous one. It may write that output to a slot: no
+                # later step of the row reads it (the row's steps run
+                # left-aligned).
                 h_new = tf.where(active, h_new, h)
                 c_new = tf.where(active, c_new, c)
+                output_new = tf.where(active, output_new, output)
                 selection = skipped_read(selection, active)
-            saved = step_values(h_new, c, selection)
+            saved = step_values(output_new, c, selection, h_new if "carried" in arrays else None)
             arrays = {name: a.write(t, saved[name]) for name, a in arrays.items()}
-            return h_new, c_new, arrays
+            return h_new, c_new, output_new, arrays
 
-        def block_body(block, h, c, memory, keys, arrays):
+        def block_body(block, h, c, output, memory, keys, arrays):
             start = block * self.k_att
             readable = self.readable(block)
 
-            def inner(i, h, c, arrays):
-                h, c, arrays = step(start + i, h, c, arrays, readable, memory, keys)
-                return i + 1, h, c, arrays
+            def inner(i, h, c, output, arrays):
+                h, c, output, arrays = step(
+                    start + i, h, c, output, arrays, readable, memory, keys
+                )
+                return i + 1, h, c, output, arrays
 
-            _, h, c, arrays = tf.while_loop(
-                lambda i, *_: i < self.k_att, inner, (tf.constant(0), h, c, arrays)
+            _, h, c, output, arrays = tf.while_loop(
+                lambda i, *_: i < self.k_att, inner, (tf.constant(0), h, c, output, arrays)
             )
             if self.attend:
                 memory, keys = write_memory(
                     memory,
                     keys,
                     self.slot(block),
-                    h,
+                    output,
                     weights.memory_kernel,
                     weights.attention_bias,
                     self.writes(block, timesteps),
                 )
-            return block + 1, h, c, memory, keys, arrays
+            return block + 1, h, c, output, memory, keys, arrays
 
-        _, h, c, memory_out, keys_out, arrays = tf.while_loop(
+        # Before the first step, the output is the initial state (a row
+        # that runs no step outputs `h0`).
+        _, h, c, _, memory_out, keys_out, arrays = tf.while_loop(
             lambda block, *_: block < blocks,
             block_body,
-            (tf.constant(0), h0, c0, memory, keys, arrays),
+            (tf.constant(0), h0, c0, h0, memory, keys, arrays),
         )
         stacked = {name: a.stack()[:timesteps] for name, a in arrays.items()}
         saved = _Saved(
@@ -262,7 +276,7 @@ class _FusedSequence:
             memory=memory_out,
             keys=keys_out,
             projected=projected,
-            **{name: stacked.get(name) for name in _Saved._fields[1:7]},
+            **{name: stacked.get(name) for name in _Saved._fields[1:8]},
         )
 
         def backward(d_outputs, d_h, d_c, *_):
@@ -270,6 +284,20 @@ class _FusedSequence:
 
         results = (stacked["outputs"], h, c, memory_out, keys_out)
         return results + tuple(stacked[name] for name in list(self.saved)[1:]), backward
+
+    def gathered_output_gradients(self, d_outputs, timesteps):
+        """The outputs' gradients `(timesteps, batch, units)` with those of
+        each row's masked steps moved to the output they repeat: the row's
+        last step that ran, or `h0` before any. Returns them and `h0`'s
+        share `(batch, units)`."""
+        steps = tf.range(timesteps)[:, None, None]
+        lengths = self.lengths[None]
+        repeated = tf.reduce_sum(
+            tf.where(steps >= lengths, d_outputs, tf.zeros_like(d_outputs)), axis=0
+        )
+        d_outputs = tf.where(steps < lengths, d_outputs, tf.zeros_like(d_outputs))
+        d_outputs += tf.where(steps == lengths - 1, repeated[None], tf.zeros_like(d_outputs))
+        return d_outputs, tf.where(self.lengths == 0, repeated, tf.zeros_like(repeated))
 
     def backward(self, weights, given_dtypes, saved, d_outputs, d_h_final, d_c_final):
         """The gradients of the inputs of `forward`, in its order: the
@@ -290,6 +318,9 @@ class _FusedSequence:
                 (d_c_final, saved.h0),
             )
         ]
+        d_h0_outputs = None
+        if self.lengths is not None:
+            d_outputs, d_h0_outputs = self.gathered_output_gradients(d_outputs, timesteps)
         per_step = {"projected": projected, "c_prev": saved.c_prev, "d_out": d_outputs}
         per_step.update(
             (name, getattr(saved, name))
@@ -302,7 +333,7 @@ class _FusedSequence:
         def block_slices(block):
             """Every per-step tensor for the `k_att` steps of `block`, by name:
             the saved ones, `h_prev`, the gradients arriving from outside
-            (`d_out`, and `d_c_in`: `d_c_final` at step T-1) and `kept`,
+            (`d_out`, and `d_h_in`, `d_c_in`: the final states' at step T-1) and `kept`,
             whether the recurrent gradient passes on to the step before
             (`False` at a truncation cut; `None` without truncation). The last
             block may run past T: those steps repeat step T-1's values but
@@ -313,11 +344,11 @@ class _FusedSequence:
             real = (steps < timesteps)[:, None, None]
             last = (steps == timesteps - 1)[:, None, None]
             zeros = tf.zeros_like(pieces["d_out"])
-            pieces["d_out"] = tf.where(real, pieces["d_out"], zeros) + tf.where(
-                last, d_h_final, zeros
-            )
+            pieces["d_out"] = tf.where(real, pieces["d_out"], zeros)
+            pieces["d_h_in"] = tf.where(last, d_h_final, zeros)
             pieces["d_c_in"] = tf.where(last, d_c_final, zeros)
-            h_prev = tf.gather(saved.outputs, tf.maximum(clamped - 1, 0))
+            carried = saved.outputs if saved.carried is None else saved.carried
+            h_prev = tf.gather(carried, tf.maximum(clamped - 1, 0))
             pieces["h_prev"] = tf.where((steps == 0)[:, None, None], saved.h0, h_prev)
             pieces["kept"] = None
             if self.k_trunc is not None:
@@ -357,10 +388,10 @@ class _FusedSequence:
             pieces.update(d_out=d_out_b, derivatives=derivatives)
             if attend:
                 pieces["query"] = step_query(weights, h_hat)
-            d_h, d_c, d_vector, stacked = steps_backward(
+            d_h, d_c, extra, stacked = steps_backward(
                 self.settings, weights, mask, memory, keys, pieces, d_h, d_c
             )
-            add_step_weight_gradients(weight_grads, h_in_b, h_hat, stacked, d_vector)
+            add_step_weight_gradients(weight_grads, h_in_b, h_hat, stacked, extra)
             if attend:
                 chosen_b = pieces.get("chosen")
                 d_memory = flush_gradients(d_memory, chosen_b, stacked[2])
@@ -400,6 +431,8 @@ class _FusedSequence:
         incoming = tf.range(self.slots)[None, :, None] < self.written[:, None, None]
         d_memory = tf.where(incoming, d_memory, tf.zeros_like(d_memory))
         d_keys = tf.where(incoming, d_keys, tf.zeros_like(d_keys))
+        if d_h0_outputs is not None:
+            d_h0 += d_h0_outputs
         return [d_memory, d_keys, d_projected, tf.cast(d_h0, dtype), d_c0] + [
             tf.cast(weight_grads[name], given) for name, given in zip(present, given_dtypes)
         ]

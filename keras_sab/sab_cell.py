@@ -42,6 +42,7 @@ CELL_ARGUMENTS = (
     "temperature",
     "attention_units",
     "scorer",
+    "read",
     "activation",
     "recurrent_activation",
     "use_bias",
@@ -139,6 +140,14 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             (no `tanh` of every memory at every step; no weights `v` and `b`:
             a bias would shift every score alike), which has not been shown
             to learn as well. Defaults to `"mlp"`.
+        read: How the read `s_t` enters the state. `"add"`: the paper's
+            step, `h_t = ĥ_t + s_t` is output, written to memory and carried
+            on. `"projected"`: the output and the memory are `ĥ_t + s_t` as
+            in `"add"`, the state carried on is `ĥ_t + s_t A`, with `A` a
+            learned `units x units` matrix (the weight `read_projection`)
+            that starts at zero, so that the recurrence starts as the LSTM's
+            and reads only as far as training finds it useful
+            (docs/results/read_variants.md). Defaults to `"add"`.
         max_memories: Integer `>= 1`, memory capacity. Required when the cell
             is used in `keras.layers.RNN`; `SAB` sets it per call. Defaults
             to `None`.
@@ -210,6 +219,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         temperature=defaults.TEMPERATURE,
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
+        read=defaults.READ,
         max_memories=None,
         activation="tanh",
         recurrent_activation="sigmoid",
@@ -239,6 +249,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.temperature = validation.check_temperature(temperature, self.attention)
         self.attention_units = validation.check_int("attention_units", attention_units, 1)
         self.scorer = validation.check_scorer(scorer)
+        self.read = validation.check_read(read)
         self.max_memories = validation.check_int("max_memories", max_memories, 1, allow_none=True)
         if self.max_memories is not None:
             validation.check_exact_counts(
@@ -279,6 +290,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             self.attention,
             self.temperature,
             LSTMActivations(self.activation, self.recurrent_activation),
+            self.read,
         )
 
     @property
@@ -368,11 +380,19 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
                     initializer=independent_initializer(self.attention_initializer, 2),
                     autocast=False,
                 )
+            if self.read == "projected":
+                self.read_projection = self.add_weight(
+                    shape=(self.units, self.units),
+                    name="read_projection",
+                    initializer="zeros",
+                    autocast=False,
+                )
         self.built = True
 
     def step_weights(self):
         """The recurrent weights as `StepWeights`: the recurrent kernel in the
-        variable dtype, the scorer's weights in `wide_dtype`."""
+        variable dtype, the scorer's weights in `wide_dtype`, the read
+        projection in the compute dtype."""
 
         def value(name):
             if name == "recurrent_kernel":
@@ -380,6 +400,10 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             mlp_only = name in ("attention_bias", "attention_vector")
             if self.k_top == 0 or (mlp_only and self.scorer == "dot"):
                 return None
+            if name == "read_projection":
+                if self.read != "projected":
+                    return None
+                return tf.cast(self.read_projection, self.compute_dtype)
             tensor = tf.cast(getattr(self, name), wide_dtype(self.compute_dtype))
             return tensor[:, 0] if name == "attention_vector" else tensor
 

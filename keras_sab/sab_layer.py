@@ -78,6 +78,13 @@ class SAB(keras.layers.Layer):
             dot product of query and key, cheaper: on a CPU under XLA it
             removes most of the cost that grows with T; not shown to learn as
             well); see `SABCell`. Defaults to `"mlp"`.
+        read: `"add"` (the paper's step: the read is added to the state
+            that is output, written to memory and carried on) or
+            `"projected"` (the output and the memory get the read, the
+            carried state gets it through a learned matrix that starts at
+            zero); see `SABCell`. With `"projected"`, `return_state` returns
+            the carried `h`, which differs from the last output. Defaults to
+            `"add"`.
         activation, recurrent_activation, use_bias, kernel_initializer,
             recurrent_initializer, bias_initializer, unit_forget_bias,
             kernel_regularizer, recurrent_regularizer, bias_regularizer,
@@ -225,6 +232,7 @@ class SAB(keras.layers.Layer):
         temperature=defaults.TEMPERATURE,
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
+        read=defaults.READ,
         activation="tanh",
         recurrent_activation="sigmoid",
         use_bias=True,
@@ -414,6 +422,8 @@ class SAB(keras.layers.Layer):
         inputs = tf.transpose(projected, [1, 0, 2])
         weights = cell.step_weights()
         step_mask = None if mask is None else tf.transpose(mask)
+        initial_h = state.h
+        saved_dtypes = saved_per_step(cell.settings, self.compute_dtype)
 
         def step(t, state):
             output, new_state, selection = sab_step(
@@ -424,7 +434,8 @@ class SAB(keras.layers.Layer):
                 None if step_mask is None else step_mask[t],
                 recurrent_mask,
             )
-            saved = step_values(output, state.c, selection)
+            carried = new_state.h if "carried" in saved_dtypes else None
+            saved = step_values(output, state.c, selection, carried)
             return output, new_state, {name: tf.stop_gradient(x) for name, x in saved.items()}
 
         if self.unroll:
@@ -443,8 +454,7 @@ class SAB(keras.layers.Layer):
             steps = {name: tf.stack([saved[name] for saved in per_step]) for name in per_step[0]}
         else:
             timesteps = inputs.shape[0] or tf.shape(inputs)[0]
-            saved = saved_per_step(cell.settings, self.compute_dtype)
-            arrays = {name: tf.TensorArray(d, size=timesteps) for name, d in saved.items()}
+            arrays = {name: tf.TensorArray(d, size=timesteps) for name, d in saved_dtypes.items()}
             outputs = tf.TensorArray(self.compute_dtype, size=timesteps)
 
             def body(t, state, outputs, arrays):
@@ -460,7 +470,13 @@ class SAB(keras.layers.Layer):
             )
             outputs = outputs.stack()
             steps = {name: a.stack() for name, a in arrays.items()}
-        return tf.transpose(outputs, [1, 0, 2]), steps, state
+        outputs = tf.transpose(outputs, [1, 0, 2])
+        if mask is not None:
+            # A masked step's output repeats the previous output (`sab_step`
+            # gives the carried state, which `read="projected"` makes differ).
+            order, _ = left_aligned_order(mask)
+            outputs = spread_steps(gather_steps(outputs, order), mask, initial_h)
+        return outputs, steps, state
 
     def _attention(self, steps, slots, mask):
         """The attention weights `(batch, timesteps, slots)` from a run's

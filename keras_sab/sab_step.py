@@ -7,8 +7,8 @@ the memory. Gradients (ALGORITHM.md §4) cross from one step to the next except
 at truncation boundaries (every `k_trunc` steps), and reach the memories only
 through the selected links. `sab_step` is the whole step, with its routing,
 for autodiff (`keras.layers.RNN(SABCell(...))` and `SAB(use_fused=False)`);
-the fused path (`fused_sequence.py`) runs the same `lstm_step` and
-`read_memories` and writes with the same `write_memory`.
+the fused path (`fused_sequence.py`) runs the same `lstm_step`,
+`memory_read` and `read_into_state`, and writes with the same `write_memory`.
 
 References:
     Ke et al., "Sparse Attentive Backtracking: Temporal Credit Assignment
@@ -34,7 +34,7 @@ SABState.__doc__ = """The recurrent state of SAB.
 Fields:
     h: `(batch, units)` hidden state carried to the next step.
     c: `(batch, units)` LSTM cell state.
-    memory: `(batch, slots, units)` fixed buffer of written states `h`.
+    memory: `(batch, slots, units)` fixed buffer of written outputs.
     keys: `(batch, slots, attention_units)` their keys `W_m m (+ b)`.
 
 `h` is in the compute dtype; `c`, the memory and the keys in its
@@ -46,23 +46,34 @@ between steps).
 
 StepWeights = collections.namedtuple(
     "StepWeights",
-    ["recurrent_kernel", "query_kernel", "memory_kernel", "attention_bias", "attention_vector"],
+    [
+        "recurrent_kernel",
+        "query_kernel",
+        "memory_kernel",
+        "attention_bias",
+        "attention_vector",
+        "read_projection",
+    ],
+    defaults=[None],
 )
 StepWeights.__doc__ = """The weights one step uses (the input projection is
 applied beforehand). The recurrent kernel is in the variable dtype (cast to
 the compute dtype where it is used). The four attention weights are `None`
 when `k_top=0`, and of the scorer's dtype (`wide_dtype`) otherwise; `attention_bias` and
 `attention_vector` are `None` with the dot-product scorer (see
-`keras_sab.attention_scorer.memory_scores`)."""
+`keras_sab.attention_scorer.memory_scores`). `read_projection` `(units,
+units)`, in the compute dtype, is the matrix `A` of `read="projected"`
+(see `read_into_state`), `None` with the paper's read (`read="add"`)."""
 
 StepSettings = collections.namedtuple(
     "StepSettings",
-    ["k_top", "k_att", "k_trunc", "attention", "temperature", "activations"],
-    defaults=[defaults.ATTENTION, defaults.TEMPERATURE, LSTM_ACTIVATIONS],
+    ["k_top", "k_att", "k_trunc", "attention", "temperature", "activations", "read"],
+    defaults=[defaults.ATTENTION, defaults.TEMPERATURE, LSTM_ACTIVATIONS, defaults.READ],
 )
 StepSettings.__doc__ = """The hyper-parameters of a step: `k_top`, `k_att`,
-`k_trunc` (`None`: no truncation), the attention mode, its temperature and the
-LSTM's `LSTMActivations`."""
+`k_trunc` (`None`: no truncation), the attention mode, its temperature, the
+LSTM's `LSTMActivations` and how the read enters the state (`"add"` or
+`"projected"`, see `read_into_state`)."""
 
 
 # The names under which a step's `Selection` fields are saved, in its
@@ -74,13 +85,17 @@ def saved_per_step(settings, dtype):
     """What a loop saves of each step, for the fused backward and a stream's
     records: name -> dtype.
 
-    The step's output (in `dtype`) and `c_{t-1}` (in its `wide_dtype`), and with attention its
+    The step's output (in `dtype`) and `c_{t-1}` (in its `wide_dtype`),
+    with `read="projected"` the state `h_t` it carries on, and with attention its
     `Selection`: the selected slots unless every slot is weighed
     (`"dense"`), their weights, and the paper's rule's normaliser and few
     rows (`"sparse"` only).
     """
     score = wide_dtype(dtype)
     saved = {"outputs": tf.as_dtype(dtype), "c_prev": score}
+    if settings.read == "projected" and settings.k_top > 0:
+        # The state carried on differs from the output.
+        saved["carried"] = tf.as_dtype(dtype)
     if settings.k_top > 0:
         if settings.attention != "dense":
             saved["chosen"] = tf.int32
@@ -90,9 +105,12 @@ def saved_per_step(settings, dtype):
     return saved
 
 
-def step_values(output, c_prev, selection):
-    """One step's values as `saved_per_step` names them."""
+def step_values(output, c_prev, selection, carried=None):
+    """One step's values as `saved_per_step` names them (`carried` only
+    where it differs from the output)."""
     values = {"outputs": output, "c_prev": c_prev}
+    if carried is not None:
+        values["carried"] = carried
     if selection is not None:
         values.update(
             (name, value) for name, value in zip(SELECTION_STEPS, selection) if value is not None
@@ -138,8 +156,8 @@ def gather_slots(buffer, indices):
     return tf.gather(buffer, indices, axis=1, batch_dims=1)
 
 
-def read_memories(weights, settings, h_hat, memory, keys, readable):
-    """Adds the sparse attention read of `memory` to the provisional state.
+def memory_read(weights, settings, h_hat, memory, keys, readable):
+    """The sparse attention read of `memory` by the provisional state.
 
     Args:
         weights: `StepWeights`.
@@ -150,9 +168,9 @@ def read_memories(weights, settings, h_hat, memory, keys, readable):
         readable: bool `(batch, slots)`, the slots written before this step.
 
     Returns:
-        `(h, selection)`: `h = ĥ + Σ_selected w_i m_i` and the
-        `sparse_attention.Selection` (in the scorer's dtype; `h` in
-        `h_hat`'s).
+        `(read, selection)`: the read `s_t = Σ_selected w_i m_i` `(batch,
+        units)`, in the memory's dtype, and the
+        `sparse_attention.Selection` (in the scorer's dtype).
     """
     scores = memory_scores(
         step_query(weights, h_hat),
@@ -166,7 +184,32 @@ def read_memories(weights, settings, h_hat, memory, keys, readable):
         tf.cast(selection.weights, memory.dtype)[:, None, :],
         gather_slots(memory, selection.indices),
     )
-    return h_hat + tf.cast(read[:, 0], h_hat.dtype), selection
+    return read[:, 0], selection
+
+
+def read_into_state(weights, h_hat, read):
+    """The step's output and the state it carries on, from `ĥ_t` and the read.
+
+    The output `ĥ_t + s_t` is also what the step writes to memory. With the
+    paper's read (`weights.read_projection` is `None`) the step carries the
+    output on; with `read="projected"` it carries `ĥ_t + s_t A`, so that the
+    read reaches the next step's gates through `A` (learned; from zero, the
+    recurrence starts as the LSTM's).
+
+    Args:
+        weights: `StepWeights`.
+        h_hat: `(batch, units)`, the LSTM's provisional state.
+        read: `(batch, units)`, the read `s_t` (see `memory_read`).
+
+    Returns:
+        `(output, carried)`, in `h_hat`'s dtype (`carried` is `output` with
+        the paper's read).
+    """
+    read = tf.cast(read, h_hat.dtype)
+    output = h_hat + read
+    if weights.read_projection is None:
+        return output, output
+    return output, h_hat + tf.matmul(read, weights.read_projection)
 
 
 def sab_step(weights, settings, projected_input, state, step_mask=None, recurrent_mask=None):
@@ -180,8 +223,10 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
         state: `SABState`; `counters` may be of any numeric dtype and is
             returned in the same dtype.
         step_mask: optional bool `(batch,)`; where `False` the step is
-            skipped: the state is carried unchanged and the output repeats
-            `h`. Defaults to `None`.
+            skipped: the state is carried unchanged and the output is the
+            carried `h` (the previous output, with the paper's read; `SAB`
+            outputs the previous output with either read). Defaults to
+            `None`.
         recurrent_mask: optional `(batch, units)` recurrent dropout mask.
             Defaults to `None`.
 
@@ -216,19 +261,21 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
     since_write = tf.where(write, 0, since_write)
     if settings.k_top > 0:
         readable = tf.range(slots)[None, :] < written[:, None]
-        h, selection = read_memories(weights, settings, h_hat, memory, keys, readable)
+        read, selection = memory_read(weights, settings, h_hat, memory, keys, readable)
+        output, h = read_into_state(weights, h_hat, read)
         # A write to a full memory is dropped.
         memory, keys = write_memory(
             memory,
             keys,
             tf.minimum(written, slots - 1),
-            h,
+            output,
             weights.memory_kernel,
             weights.attention_bias,
             write & (written < slots),
         )
     else:
-        h, selection = h_hat, None
+        output = h = h_hat
+        selection = None
     # Held at the capacity, so that the count stays within what a float16
     # state holds exactly.
     written = tf.minimum(written + tf.cast(write, tf.int32), slots)
@@ -241,9 +288,9 @@ def sab_step(weights, settings, projected_input, state, step_mask=None, recurren
                 for new, old in zip(new_state, state)
             ]
         )
-        h = tf.where(step_mask[:, None], h, state.h)
+        output = tf.where(step_mask[:, None], output, state.h)
         selection = skipped_read(selection, step_mask[:, None])
-    return h, new_state, selection
+    return output, new_state, selection
 
 
 def skipped_read(selection, active):

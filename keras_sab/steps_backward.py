@@ -85,8 +85,9 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
         weights: `StepWeights`.
         recurrent_mask: `(batch, units)` recurrent dropout mask, or `None`.
         memory, keys: the buffers the steps read.
-        steps: dict of per-step tensors `(n, batch, ...)`: `d_out` and
-            `d_c_in`, the gradients arriving from outside; `kept` (bool,
+        steps: dict of per-step tensors `(n, batch, ...)`: `d_out`, the
+            outputs' gradients, `d_c_in` and optionally `d_h_in`, those of the
+            carried states, arriving from outside; `kept` (bool,
             whether the gradient from the next step passes into this one;
             `None`: always), `active` (bool; `None`: all; an inactive step
             passes its gradient on unchanged and back-propagates nothing),
@@ -100,15 +101,20 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
             gradients carried from step to step stay wide.
 
     Returns:
-        `(d_h, d_c, d_vector, stacked)`: the gradients passed to the step
-        before the run, the MLP scorer's vector's gradient (`None` without
-        it), and the per-step `[d_z]` (in the compute dtype, that of the
-        recurrent kernel), then with attention `d_query`, `d_read_m`,
-        `d_read_k` (wide), each `(n, batch, ...)`.
+        `(d_h, d_c, weight_grads, stacked)`: the gradients passed to the
+        step before the run, the run's gradients (wide) of the weights the
+        loop does not see per step, by name (`attention_vector` with the MLP
+        scorer, `read_projection` with `read="projected"`), and the per-step
+        `[d_z]` (in the compute dtype, that of the recurrent kernel), then
+        with attention `d_query`, `d_read_m`, `d_read_k` (wide), each `(n,
+        batch, ...)`.
     """
     attend = settings.k_top > 0
     dtype = d_h.dtype
     compute = weights.recurrent_kernel.dtype
+    projection = None
+    if attend and weights.read_projection is not None:
+        projection = tf.cast(weights.read_projection, dtype)
     n = steps["d_out"].shape[0] or tf.shape(steps["d_out"])[0]
     array_dtypes = [compute]
     if attend:
@@ -116,8 +122,11 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
         read_m = _per_step_slots(memory, chosen, n)
         read_k = _per_step_slots(keys, chosen, n)
         slopes, hidden = query_slopes(steps["query"], read_k, weights.attention_vector)
-        # `d_query`, the `d_h` the read received, the scores' gradient.
+        # `d_query`, the read's gradient, the scores' gradient, and with
+        # `read="projected"` the carried state's gradient.
         array_dtypes += [slopes.dtype, dtype, slopes.dtype]
+        if projection is not None:
+            array_dtypes.append(dtype)
     arrays = [tf.TensorArray(d, size=n) for d in array_dtypes]
 
     def step(name, t):
@@ -131,22 +140,33 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
         if kept is not None:
             d_h = tf.where(kept, d_h, zeros)
             d_c = tf.where(kept, d_c, zeros)
+        d_h_in = step("d_h_in", t)
+        if d_h_in is not None:
+            d_h += d_h_in
+        # `d_h`, the carried state's gradient, and the output's join in `ĥ`.
+        d_carried = d_h
         d_h += step("d_out", t)
         d_c += step("d_c_in", t)
         d_h_kept, d_c_kept = d_h, d_c
         if active is not None:
             d_h = tf.where(active, d_h, zeros)
             d_c = tf.where(active, d_c, zeros)
+            d_carried = tf.where(active, d_carried, zeros)
         outputs = []
         if attend:
+            d_read = d_h
+            if projection is not None:
+                # The read enters the output as it is, the carried state
+                # through `A`.
+                d_read = d_h - d_carried + tf.matmul(d_carried, projection, transpose_b=True)
             selection = Selection(*[step(name, t) for name in SELECTION_STEPS])
             read = step("read", t)
             weighted_sum = None
             if read is not None:
-                weighted_sum = tf.reduce_sum(tf.cast(read, dtype) * d_h, axis=-1, keepdims=True)
+                weighted_sum = tf.reduce_sum(tf.cast(read, dtype) * d_read, axis=-1, keepdims=True)
             present = step("present", t)
             d_w, weighted_sum = read_gradient_weights(
-                d_h, selection, tf.gather(read_m, t), weighted_sum, present
+                d_read, selection, tf.gather(read_m, t), weighted_sum, present
             )
             d_scores = scores_gradient(
                 d_w, selection, settings.k_top, settings.attention, settings.temperature,
@@ -155,7 +175,9 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
             if present is not None:
                 d_scores *= present
             d_query = query_gradient(d_scores, tf.gather(slopes, t))
-            outputs = [d_query, d_h, d_scores]
+            outputs = [d_query, d_read, d_scores]
+            if projection is not None:
+                outputs.append(d_carried)
             d_h += tf.cast(tf.matmul(d_query, weights.query_kernel, transpose_b=True), dtype)
         d_z, d_c = lstm_backward(d_h, d_c, [tf.gather(x, t) for x in steps["derivatives"]])
         d_z = tf.cast(d_z, compute)
@@ -175,13 +197,25 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
     )
     stacked = [a.stack() for a in arrays]
     if not attend:
-        return d_h, d_c, None, stacked
-    d_z, d_query, d_h_read, d_scores = stacked
-    d_read_m = tf.cast(steps["chosen_w"], dtype)[..., None] * d_h_read[:, :, None, :]
+        return d_h, d_c, {}, stacked
+    d_z, d_query, d_read, d_scores = stacked[:4]
+    chosen_w = tf.cast(steps["chosen_w"], dtype)
+    d_read_m = chosen_w[..., None] * d_read[:, :, None, :]
     d_read_k, d_vector = key_gradients(
         d_scores, steps["query"], slopes, hidden, weights.attention_vector
     )
-    return d_h, d_c, d_vector, [d_z, d_query, d_read_m, d_read_k]
+    weight_grads = {}
+    if d_vector is not None:
+        weight_grads["attention_vector"] = d_vector
+    if projection is not None:
+        # `∂L/∂A = Σ_t s_tᵀ ∂L/∂h_t`, with the reads `s_t = Σ_j w_j m_j`
+        # (given as `read` where some read memories are unknown).
+        if "read" in steps:
+            reads = tf.cast(steps["read"], dtype)
+        else:
+            reads = tf.einsum("tbk,tbku->tbu", chosen_w, read_m)
+        weight_grads["read_projection"] = tf.einsum("tbu,tbv->uv", reads, stacked[4])
+    return d_h, d_c, weight_grads, [d_z, d_query, d_read_m, d_read_k]
 
 
 def write_gradient(weights, weight_grads, memory, d_memory, d_keys):
@@ -206,7 +240,7 @@ def write_gradient(weights, weight_grads, memory, d_memory, d_keys):
     )
 
 
-def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector):
+def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, run_grads):
     """Adds a run of steps' share to the recurrent weights' gradients.
 
     Args:
@@ -214,7 +248,7 @@ def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector):
         h_in: `(n, batch, units)`, `h_{t-1}` as it entered the recurrent
             product (after recurrent dropout).
         h_hat: `(n, batch, units)`, the LSTM's provisional states.
-        stacked, d_vector: what `steps_backward` returned.
+        stacked, run_grads: what `steps_backward` returned.
     """
     weight_grads["recurrent_kernel"] += tf.cast(
         tf.einsum("tbu,tbv->uv", h_in, stacked[0]), weight_grads["recurrent_kernel"].dtype
@@ -224,8 +258,8 @@ def add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector):
         weight_grads["query_kernel"] += tf.einsum(
             "tbu,tba->ua", tf.cast(h_hat, d_query.dtype), d_query
         )
-    if d_vector is not None:
-        weight_grads["attention_vector"] += d_vector
+    for name, grad in run_grads.items():
+        weight_grads[name] += tf.cast(grad, weight_grads[name].dtype)
 
 
 def flush_gradients(buffer, chosen, values):

@@ -47,6 +47,7 @@ StreamRecords = collections.namedtuple(
         "few",
         "valid",
         "recurrent_mask",
+        "outputs",
     ],
 )
 StreamRecords.__doc__ = """The records of memories, one per memory slot.
@@ -70,6 +71,9 @@ Fields:
     valid: bool `(batch, slots, k_trunc)`.
     recurrent_mask: `(batch, slots, units)`, the recurrent dropout mask of
         the record's call (ones without).
+    outputs: `(batch, slots, k_trunc, units)`, each step's output, with
+        `read="projected"` only (`None` with the paper's read, whose
+        outputs are the next steps' `h_prev` and, last, the memory).
 """
 
 
@@ -77,7 +81,7 @@ Fields:
 # variable dtype, used in its compute dtype), `"wide"` (its
 # `precision.wide_dtype`: `c` and the scorer's values), or a dtype.
 RECORD_KINDS = StreamRecords(
-    "float", "float", "wide", "int32", "wide", "wide", "bool", "bool", "float"
+    "float", "float", "wide", "int32", "wide", "wide", "bool", "bool", "float", "float"
 )
 
 
@@ -94,7 +98,8 @@ def record_shapes(batch, capacity, settings, features, units):
         units: int.
 
     Returns:
-        A `StreamRecords` of shapes.
+        A `StreamRecords` of shapes (`outputs` is `None` with the paper's
+        read).
     """
     steps = settings.k_trunc
     k = capacity if settings.attention == "dense" else settings.k_top
@@ -108,6 +113,7 @@ def record_shapes(batch, capacity, settings, features, units):
         (batch, capacity, steps, 1),
         (batch, capacity, steps),
         (batch, capacity, units),
+        (batch, capacity, steps, units) if settings.read == "projected" else None,
     )
     return shapes
 
@@ -118,8 +124,9 @@ def call_records(steps, inputs, h0, recurrent_mask, position_ids, settings, capa
     Args:
         steps: dict of the call's per-step values, time-major `(timesteps,
             batch, ...)`: `outputs`, `c_prev`, `chosen_w` and (but in
-            `"dense"`) `chosen`, the buffer positions read, and in
-            `"sparse"` `totals` and `few`.
+            `"dense"`) `chosen`, the buffer positions read, in
+            `"sparse"` `totals` and `few`, and with `read="projected"`
+            `carried`, the states carried on.
         inputs: `(batch, timesteps, features)`, the call's inputs.
         h0: `(batch, units)`, the state before the call.
         recurrent_mask: `(batch, units)` or `None`.
@@ -141,7 +148,8 @@ def call_records(steps, inputs, h0, recurrent_mask, position_ids, settings, capa
     batch_major = {
         name: tf.transpose(x, [1, 0, *range(2, len(x.shape))]) for name, x in steps.items()
     }
-    h_prev = tf.concat([h0[:, None], batch_major["outputs"][:, :-1]], axis=1)
+    carried = batch_major.get("carried", batch_major["outputs"])
+    h_prev = tf.concat([h0[:, None], carried[:, :-1]], axis=1)
 
     def at_steps(x):
         return tf.gather(x, step, axis=1)
@@ -166,6 +174,7 @@ def call_records(steps, inputs, h0, recurrent_mask, position_ids, settings, capa
         few=at_steps(batch_major.get("few", tf.zeros_like(ones, tf.bool))),
         valid=tf.broadcast_to(valid[None], [batch, count, length]),
         recurrent_mask=tf.broadcast_to(mask[:, None], [batch, count, tf.shape(h0)[-1]]),
+        outputs=at_steps(batch_major["outputs"]) if "carried" in batch_major else None,
     )
 
 
@@ -262,9 +271,11 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         """Memory `j`'s record, time-major."""
         return StreamRecords(
             *[
-                tf.transpose(field[:, j], [1, 0, *range(2, len(field.shape) - 1)])
-                if name != "recurrent_mask"
+                None
+                if field is None
                 else field[:, j]
+                if name == "recurrent_mask"
+                else tf.transpose(field[:, j], [1, 0, *range(2, len(field.shape) - 1)])
                 for name, field in records._asdict().items()
             ]
         )
@@ -281,7 +292,9 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
         # As the call computed it (`SABCell.project_inputs`, `lstm_step`).
         z = input_projection(inputs, kernel, bias) + tf.matmul(h_in, weights.recurrent_kernel)
         h_hat, derivatives = lstm_derivatives(z, rec.c_prev, settings.activations)
-        outputs = tf.concat([rec.h_prev[1:], tf.cast(memory[None, :, j], dtype)], axis=0)
+        outputs = rec.outputs
+        if outputs is None:
+            outputs = tf.concat([rec.h_prev[1:], tf.cast(memory[None, :, j], dtype)], axis=0)
         # Where each read memory is kept, if it is.
         match = tf.equal(rec.chosen[..., None], ids[None, :, None, :])
         present = tf.reduce_any(match, axis=-1)
@@ -303,10 +316,10 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
             "present": tf.cast(present, wide),
         }
         zeros = tf.zeros_like(d_written)
-        _, _, d_vector, stacked = steps_backward(
+        _, _, run_grads, stacked = steps_backward(
             settings, weights, rec.recurrent_mask, memory_plus, keys_plus, steps, zeros, zeros
         )
-        add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, d_vector)
+        add_step_weight_gradients(weight_grads, h_in, h_hat, stacked, run_grads)
         d_z = tf.cast(stacked[0], wide)
         weight_grads["kernel"] += tf.einsum("tbf,tbv->fv", tf.cast(inputs, wide), d_z)
         if "bias" in weight_grads:

@@ -79,6 +79,7 @@ class StreamState:
                 keras.Variable(
                     tf.zeros(shape, dtype), trainable=False, dtype=dtype, autocast=False, name=name
                 )
+                if shape is not None else None
                 for shape, dtype, name in zip(shapes, dtypes, names)
             ]
 
@@ -117,7 +118,7 @@ class StreamState:
 
     def reset(self):
         """Zero `h` and `c`, no memories, no records."""
-        for variable in [*self.carried_variables.values(), *(self.records or [])]:
+        for variable in [*self.carried_variables.values(), *self._record_variables]:
             variable.assign(tf.zeros_like(variable))
         self.memory_ids.assign(-tf.ones_like(self.memory_ids))
 
@@ -148,12 +149,17 @@ class StreamState:
             block_counters(carried.counters),
         )
 
+    @property
+    def _record_variables(self):
+        """The records' variables (the fields a read leaves `None` have none)."""
+        return [v for v in self.records or [] if v is not None]
+
     def _record_tensors(self, dtype, batch):
         """The records' values: `h` and the inputs in `dtype`, `c` and the
         scorer's values in its `wide_dtype` (see `stream_records.RECORD_KINDS`)."""
         dtypes = {"float": dtype, "wide": wide_dtype(dtype)}
         return StreamRecords(*[
-            tf.cast(read_rows(v, batch), dtypes.get(kind, v.dtype))
+            None if v is None else tf.cast(read_rows(v, batch), dtypes.get(kind, v.dtype))
             for v, kind in zip(self.records, RECORD_KINDS)
         ])
 
@@ -213,6 +219,8 @@ class StreamState:
             # The unused ones point at any record.
             source = tf.minimum(source, capacity + tf.shape(records.valid)[1] - 1)
             for variable, added in zip(self.records, records):
+                if variable is None:
+                    continue
                 combined = tf.concat(
                     [read_rows(variable, batch), tf.cast(added, variable.dtype)], axis=1
                 )

@@ -68,6 +68,17 @@ def check_attention(value):
     return value
 
 
+READ_MODES = ("add", "projected")
+
+
+def check_read(value):
+    """Returns `value` if it is one of the ways the read enters the state,
+    else raises."""
+    if value not in READ_MODES:
+        raise ValueError(f"`read` must be one of {READ_MODES}. Received: read={value!r}")
+    return value
+
+
 # Keras activations that are not element-wise: the LSTM's gates need
 # element-wise ones (the fused backward multiplies by their derivatives).
 _NOT_ELEMENTWISE = ("softmax", "log_softmax")

@@ -1,8 +1,8 @@
 """Invariants of SAB over many random configurations, with `hypothesis`.
 
 In float64, for random lengths, `k_att`, `k_trunc`, `k_top`, scorers,
-attention modes, masks (padded and with holes), `go_backwards` and streams
-cut into random calls:
+attention modes, both reads (`read="projected"` with a random matrix), masks
+(padded and with holes), `go_backwards` and streams cut into random calls:
 
 - the fused path and the cell loop give the same outputs and gradients
   (ALGORITHM.md §7);
@@ -33,7 +33,7 @@ UNITS, FEATURES, BATCH = 3, 2, 2
 def configurations(draw, stream=False):
     """Layer settings: `k_top` 0-4, `k_att` 1-5, `k_trunc` None or 1-7 (for
     a credited stream, `k_att` and `k_trunc` 1-4, `k_trunc` set), both
-    scorers, every attention mode."""
+    scorers, every attention mode, both reads."""
     attention = draw(st.sampled_from(["sparse_softmax", "sparse", "dense"]))
     settings = dict(
         k_top=draw(st.integers(0, 4)),
@@ -41,6 +41,7 @@ def configurations(draw, stream=False):
         k_trunc=draw(st.integers(1, 4) if stream else st.none() | st.integers(1, 7)),
         attention=attention,
         scorer=draw(st.sampled_from(["mlp", "dot"])),
+        read=draw(st.sampled_from(["add", "projected"])),
         attention_units=4,
     )
     if attention != "sparse":
@@ -66,6 +67,14 @@ def _layer(settings, use_fused, **kwargs):
     return keras_sab.SAB(
         UNITS, return_sequences=True, dtype="float64", use_fused=use_fused, **settings, **kwargs
     )
+
+
+def _projection_drawn(layer):
+    """Gives a built layer's `read_projection` (zeros at first) random values,
+    so that the read reaches the carried state."""
+    if layer.read == "projected" and layer.k_top > 0:
+        shape = layer.cell.read_projection.shape
+        layer.cell.read_projection.assign(np.random.default_rng(3).normal(size=shape) / 2)
 
 
 def _outputs_and_gradients(layer, x, mask=None, start=0):
@@ -104,6 +113,7 @@ def test_fused_and_cell_loop_agree(data, settings, timesteps, go_backwards):
     loop = _layer(settings, False, go_backwards=go_backwards)
     fused(x[:, :1])
     loop(x[:, :1])
+    _projection_drawn(fused)
     loop.set_weights(fused.get_weights())
     fused_outputs, fused_gradients = _outputs_and_gradients(fused, x, mask)
     loop_outputs, loop_gradients = _outputs_and_gradients(loop, x, mask)
@@ -126,6 +136,7 @@ def test_a_credited_stream_cut_where_blocks_end_is_the_whole_sequence(settings, 
     x = np.random.default_rng(len(blocks)).normal(size=(BATCH, cuts[-1], FEATURES))
     whole = _layer(settings, use_fused)
     whole(x[:, :1])
+    _projection_drawn(whole)
     memories = max(cuts[-1] // settings["k_att"], 1)
     stream = _layer(settings, use_fused, stateful=True, max_memories=memories)
     stream(x[:, :1])
@@ -168,6 +179,7 @@ def test_masked_calls_leave_a_stream_as_the_steps_they_ran(data, settings, lengt
     kwargs = dict(stateful=True, max_memories=3, keep=keep, stream_credit=False)
     layer = _layer(settings, use_fused, **kwargs)
     layer(first[:, :1])
+    _projection_drawn(layer)
     layer.reset_state()
     layer(first, mask=first_mask)
     before = _carried(layer)

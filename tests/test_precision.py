@@ -90,16 +90,21 @@ def test_cell_state_stays_wide_where_an_lstm_s_rounds(path, restore_policy):
     assert float(lstm_c[0, 0]) < 0.8 * expected
 
 
-def _gradients(policy, path, weights=None):
+def _gradients(policy, path, weights=None, **kwargs):
     """The summed gradients of every weight over T steps (four calls for a
-    stream), with `weights` if given; and the weights."""
+    stream) of SAB with `kwargs`, with `weights` if given (with
+    `read="projected"` and none given, a random read projection); and the
+    weights."""
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(0)
     batch = 4
-    layer = _layer(path, 16, return_sequences=True)
+    layer = _layer(path, 16, return_sequences=True, **kwargs)
     layer.build((batch, T // 4 if path == "stream" else T, 3))
     if weights is not None:
         layer.set_weights(weights)
+    elif layer.read == "projected":
+        projection = layer.cell.read_projection
+        projection.assign(np.random.RandomState(2).normal(size=projection.shape) * 0.3)
     x = np.random.RandomState(1).rand(batch, T, 3).astype("float32")
     total = [0.0] * len(layer.trainable_weights)
     for part in _calls(path, x):
@@ -122,6 +127,19 @@ def test_gradient_sums_stay_wide(path, policy, restore_policy):
     the compute dtype of its float32 value with the same weights."""
     weights, reference = _gradients("float32", path)
     _, mixed = _gradients(policy, path, weights)
+    for name, expected in reference.items():
+        error = np.linalg.norm(mixed[name] - expected) / np.linalg.norm(expected)
+        assert error < GRADIENT_TOLERANCE[policy], (name, error)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_projected_read_s_gradient_sums_stay_wide(path, restore_policy):
+    """The same with `read="projected"` (a random projection) in float16:
+    the projection's gradient too."""
+    policy = "mixed_float16"
+    weights, reference = _gradients("float32", path, read="projected")
+    _, mixed = _gradients(policy, path, weights, read="projected")
+    assert "read_projection" in reference
     for name, expected in reference.items():
         error = np.linalg.norm(mixed[name] - expected) / np.linalg.norm(expected)
         assert error < GRADIENT_TOLERANCE[policy], (name, error)

@@ -181,12 +181,12 @@ def test_save_and_load_keras_file(tmp_path):
 @pytest.mark.parametrize(
     "settings",
     [{}, {"attention": "sparse"}, {"attention": "dense", "temperature": 0.5},
-     {"scorer": "dot"}],
+     {"scorer": "dot"}, {"read": "projected"}],
 )
 def test_saved_models_keep_their_attention_mode(tmp_path, settings):
-    """The default mode is `"sparse_softmax"` with the MLP scorer; a model
-    saved with any mode (temperature, scorer) loads with it and predicts the
-    same."""
+    """The default mode is `"sparse_softmax"` with the MLP scorer and the
+    paper's read; a model saved with any mode (temperature, scorer, read)
+    loads with it and predicts the same."""
     model = keras.Sequential([
         keras.Input((None, 3)),
         keras_sab.SAB(6, k_top=2, k_att=3, **settings),
@@ -198,6 +198,7 @@ def test_saved_models_keep_their_attention_mode(tmp_path, settings):
     assert loaded.attention == settings.get("attention", "sparse_softmax")
     assert loaded.temperature == settings.get("temperature", 1.0)
     assert loaded.scorer == settings.get("scorer", "mlp")
+    assert loaded.read == settings.get("read", "add")
     x = np.random.default_rng(1).normal(size=(2, 20, 3)).astype("float32")
     np.testing.assert_array_equal(
         model.predict(x, verbose=0), keras.saving.load_model(path).predict(x, verbose=0)

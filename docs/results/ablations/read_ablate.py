@@ -25,7 +25,8 @@ of SAB's step changed, a diagnostic patch and not a package feature:
   on, `A` (`units x units`) trainable from 0, so that the read reaches the
   next step's gates through their recurrent product (`s_t A R`), as in the
   SAB group's follow-up (Kerg et al. 2020: the read as the gates' recurrent
-  input), and the model starts as the LSTM on its recurrent path.
+  input), and the model starts as the LSTM on its recurrent path. The package
+  has it as `SAB(read="projected")`, on every path.
 - `--read gated_add`: `h_t = ĥ_t + g_t ⊙ s_t` everywhere, with a gate per
   unit `g_t = σ(W_g [ĥ_t; s_t] + b_g)`, `b_g` starting at `--gate-bias`
   (default 0: half the read): the LSTM's path `ĥ_t` is never scaled (unlike
@@ -34,7 +35,7 @@ of SAB's step changed, a diagnostic patch and not a package feature:
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
-the read is added to. They wrap `keras_sab.sab_step.read_memories` (the read,
+the read is added to. They wrap `keras_sab.sab_step.memory_read` (the read,
 as the step `keras_sab.sab_step.sab_step` looks it up) and that step where
 `SABCell` and `SAB`'s cell loop call it; the fused path, whose backward is
 derived for the package's step, is not used.
@@ -64,14 +65,14 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
     if read == "add":
         return
     model_zoo.SAB = functools.partial(SAB, use_fused=False)
-    original_read = step_module.read_memories
+    original_read = step_module.memory_read
     original_step = step_module.sab_step
     reads = {}
     scale = {}
 
-    def read_memories(weights, settings, h_hat, memory, keys, readable):
-        h, selection = original_read(weights, settings, h_hat, memory, keys, readable)
-        read = h - h_hat
+    def memory_read(weights, settings, h_hat, memory, keys, readable):
+        read, selection = original_read(weights, settings, h_hat, memory, keys, readable)
+        read = tf.cast(read, h_hat.dtype)
         if read_mode == "rezero":
             read = read * keras.ops.cast(scale["alpha"], read.dtype)
         if read_mode == "gated_add":
@@ -79,7 +80,7 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
             bias = keras.ops.cast(scale["gate_bias"], read.dtype)
             read = read * tf.sigmoid(tf.matmul(tf.concat([h_hat, read], -1), kernel) + bias)
         reads["last"] = read
-        return h_hat + read, selection
+        return read, selection
 
     def sab_step(weights, settings, projected_input, state, step_mask=None, recurrent_mask=None):
         output, new_state, selection = original_step(
@@ -125,7 +126,7 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
     read_mode = read
     # `sab_step` looks the read up in its module; `SABCell.call` and `SAB`'s
     # cell loop call the step by the name they imported.
-    step_module.read_memories = read_memories
+    step_module.memory_read = memory_read
     sab_cell.sab_step = sab_step
     sab_layer.sab_step = sab_step
     sab_cell.SABCell.build = build

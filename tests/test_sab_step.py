@@ -1,0 +1,141 @@
+"""How the read enters the state (keras_sab/sab_step.py `read_into_state`,
+the `read` argument): the paper's step and `read="projected"`."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_sab
+from keras_sab.sab_step import StepWeights
+from keras_sab.sab_step import read_into_state
+
+UNITS = 5
+
+
+def _random(*shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+def _projected(units=UNITS, projection_seed=None, **kwargs):
+    """A built SAB with `read="projected"` (float64), its projection random
+    when `projection_seed` is given, zero (as initialised) otherwise."""
+    keras.utils.set_random_seed(1)
+    layer = keras_sab.SAB(units, k_top=2, k_att=3, k_trunc=4, read="projected",
+                          dtype="float64", **kwargs)
+    layer.build((2, 12, 3))
+    if projection_seed is not None:
+        layer.cell.read_projection.assign(_random(units, units, seed=projection_seed) / 2)
+    return layer
+
+
+def test_the_paper_s_read_carries_its_output():
+    h_hat, read = _random(2, UNITS), _random(2, UNITS, seed=1)
+    weights = StepWeights(*[None] * 5)
+    output, carried = read_into_state(weights, tf.constant(h_hat), tf.constant(read))
+    np.testing.assert_allclose(output, h_hat + read, rtol=1e-12)
+    np.testing.assert_array_equal(carried, output)
+
+
+def test_the_projected_read_carries_the_read_through_its_matrix():
+    h_hat, read, matrix = _random(2, UNITS), _random(2, UNITS, seed=1), _random(UNITS, UNITS, seed=2)
+    weights = StepWeights(*[None] * 5, read_projection=tf.constant(matrix))
+    output, carried = read_into_state(weights, tf.constant(h_hat), tf.constant(read))
+    np.testing.assert_allclose(output, h_hat + read, rtol=1e-12)
+    np.testing.assert_allclose(carried, h_hat + read @ matrix, rtol=1e-12)
+
+
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_a_projected_read_from_zero_carries_the_lstm_s_state_and_outputs_the_read(use_fused):
+    """With the projection at its initial zero, the state carried on is the
+    LSTM's (same weights), `h` and `c` at every length; the outputs are not
+    (they hold the read), and the projection gets a gradient."""
+    layer = _projected(use_fused=use_fused, return_sequences=True, return_state=True)
+    lstm = keras.layers.LSTM(UNITS, return_sequences=True, return_state=True, dtype="float64")
+    lstm.build((2, 12, 3))
+    lstm.set_weights(layer.get_weights()[:3])
+    x = tf.constant(_random(2, 12, 3, seed=3))
+    with tf.GradientTape() as tape:
+        outputs, h, c = layer(x)
+        loss = tf.reduce_sum(outputs**2)
+    lstm_outputs, lstm_h, lstm_c = lstm(x)
+    np.testing.assert_allclose(h, lstm_h, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c, lstm_c, rtol=1e-10, atol=1e-12)
+    # The first 3 steps read nothing (no memory yet); later steps read.
+    np.testing.assert_allclose(outputs[:, :3], lstm_outputs[:, :3], rtol=1e-10, atol=1e-12)
+    assert np.abs(outputs[:, 3:] - lstm_outputs[:, 3:]).min(axis=-1).max() > 1e-3
+    gradient = tape.gradient(loss, layer.cell.read_projection)
+    assert np.abs(gradient).max() > 1e-3
+
+
+def test_rnn_of_the_cell_is_the_layer_with_a_projected_read():
+    """`keras.layers.RNN(SABCell(read="projected"))` and both of SAB's paths:
+    the same outputs and weight gradients (a random projection)."""
+    layer = _projected(projection_seed=4, return_sequences=True)
+    cell = keras_sab.SABCell(UNITS, k_top=2, k_att=3, k_trunc=4, read="projected",
+                             max_memories=4, dtype="float64")
+    rnn = keras.layers.RNN(cell, return_sequences=True, dtype="float64")
+    rnn.build((2, 12, 3))
+    rnn.set_weights(layer.get_weights())
+    x = tf.constant(_random(2, 12, 3, seed=5))
+    results = []
+    for model, fused in ((layer, True), (layer, False), (rnn, None)):
+        if fused is not None:
+            model.use_fused = fused
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(model(x)))
+        results.append((loss.numpy(), tape.gradient(loss, model.trainable_weights)))
+    for loss, gradients in results[1:]:
+        np.testing.assert_allclose(loss, results[0][0], rtol=1e-12)
+        for gradient, expected in zip(gradients, results[0][1]):
+            np.testing.assert_allclose(gradient, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_masked_step_outputs_the_previous_output_not_the_carried_state():
+    """Under a mask a projected read's output repeats the last unmasked
+    step's output (as `keras.layers.RNN` does), on both paths."""
+    x = tf.constant(_random(2, 12, 3, seed=6))
+    mask = np.ones((2, 12), bool)
+    mask[0, 7:] = False
+    mask[1, 4:6] = False
+    for use_fused in (True, False):
+        layer = _projected(projection_seed=7, use_fused=use_fused, return_sequences=True,
+                           return_state=True)
+        outputs, h, _ = layer(x, mask=tf.constant(mask))
+        np.testing.assert_array_equal(outputs[0, 7:], np.repeat(outputs[0, 6:7], 5, axis=0))
+        np.testing.assert_array_equal(outputs[1, 4:6], np.repeat(outputs[1, 3:4], 2, axis=0))
+        assert np.abs(outputs[0, -1] - h[0]).max() > 1e-3
+
+
+def test_the_projection_is_a_weight_only_where_the_layer_reads():
+    """`read="projected"` adds one `units x units` weight, none without
+    attention; the paper's read has none."""
+    def weights(**kwargs):
+        layer = keras_sab.SAB(UNITS, **kwargs)
+        layer.build((2, 12, 3))
+        return {w.name: tuple(w.shape) for w in layer.weights}
+
+    assert weights(read="projected")["read_projection"] == (UNITS, UNITS)
+    assert "read_projection" not in weights()
+    assert "read_projection" not in weights(read="projected", k_top=0)
+
+
+def test_a_projected_model_saves_and_loads(tmp_path):
+    model = keras.Sequential([keras.Input((None, 3)), _projected(projection_seed=8)])
+    x = _random(2, 12, 3, seed=9)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].read == "projected"
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_a_config_saved_before_read_existed_loads_as_the_paper_s_step():
+    config = keras_sab.SAB(4).get_config()
+    del config["read"]
+    layer = keras_sab.SAB.from_config(config)
+    assert layer.read == "add"
+
+
+def test_an_unknown_read_is_refused():
+    with pytest.raises(ValueError, match="`read` must be one of .*Received: read='sum'"):
+        keras_sab.SAB(4, read="sum")
