@@ -85,7 +85,7 @@ def fused_sab_sequence(
         settings: `StepSettings`.
         lengths: optional int32 `(batch,)`: row `b` runs its first
             `lengths[b]` steps; the later ones are masked (the state is kept,
-            nothing is written, the output repeats `h`), as right padding.
+            nothing is written, the output repeats the previous one), as right padding.
             Defaults to `None` (every step runs).
         recurrent_mask: optional `(batch, units)` recurrent dropout mask,
             the same at every step. Defaults to `None`.

@@ -429,3 +429,27 @@ def test_bad_example_flag_raises_value_error(example, tmp_path, script, flags, n
     with pytest.raises(ValueError, match=named):
         example(script).main(flags + ["--out", str(tmp_path)])
     assert not os.listdir(tmp_path)  # Refused before writing anything.
+
+
+def test_cue_recall_quick_is_the_demo_s_task(example, tmp_path, capsys):
+    """The harness's cue recall: the demonstration's test set and SAB, an
+    accuracy recomputed from the saved model, the figure printed."""
+    cue_recall, demo = example("cue_recall"), example("sab_vs_lstm")
+    metrics = cue_recall.main(["--quick", "--out", str(tmp_path)])
+    T = cue_recall.QUICK["timesteps"]
+    _check_outputs(tmp_path, "cue_recall", "sab", T)
+    flags = _flags(metrics)
+    x, y = next(cue_recall.cue_recall_task(flags).test.unbatch().batch(10**6).as_numpy_iterator())
+    demo_x, demo_y = demo.tasks.cue_recall_arrays(T, flags.test_examples, seed=(flags.seed, 0, 1))
+    np.testing.assert_array_equal(x, demo_x)
+    np.testing.assert_array_equal(y, demo_y)
+    harness_sab = keras.models.load_model(tmp_path / run_directory.MODEL).get_layer("rnn")
+    demo_sab = demo.build_model("sab", flags.units).get_layer("sab")
+    ignored = ("name", "return_sequences", "dtype")
+    assert {k: v for k, v in harness_sab.get_config().items() if k not in ignored} == {
+        k: v for k, v in demo_sab.get_config().items() if k not in ignored
+    }
+    accuracy = metrics["test"]["accuracy"]
+    expected, tolerance = _recomputed_accuracy(tmp_path, cue_recall.cue_recall_task(flags).test)
+    assert accuracy == pytest.approx(expected, abs=tolerance)
+    assert f"cue recall T={T}, sab: test accuracy {accuracy:.1%}\n" in capsys.readouterr().out
