@@ -2,10 +2,12 @@
 TCN, keras-lmu's LMU and ncps's CfC, sized like SAB; and what each of them (with
 the LSTM and the keras-hub Transformer) can do, measured.
 
-`CAPABILITIES` is the table a user checks before choosing a layer; each of its
-cells is asserted by one test below, which builds the layer and measures the
-behaviour, so a package that changes fails its cell. A test of a peer whose
-package is absent is skipped with the reason (the `peers` extra).
+`CAPABILITIES` (docs/results/peer_capabilities.py, drawn on
+docs/results/peers.md) is the table a user checks before choosing a layer; each
+of its cells is asserted by one test below, `test_<capability>`, which builds
+the layer and measures the behaviour, so a package that changes fails its cell.
+A test of a peer whose package is absent is skipped with the reason (the
+`peers` extra).
 """
 
 import json
@@ -18,6 +20,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import keras_sab
+from docs.results.peer_capabilities import CAPABILITIES
 from keras_sab import tasks
 from tests.harness import T
 from tests.harness import adding_task
@@ -35,6 +39,7 @@ from transformer_baseline import transformer_encoder
 FEATURES = 3
 # The package each model of the capability tests needs (`None`: Keras's own).
 PACKAGES = {
+    "sab": None,
     "lstm": None,
     "gru": None,
     "tcn": "tcn",
@@ -42,47 +47,6 @@ PACKAGES = {
     "lmu_cell": "keras_lmu",
     "cfc": "ncps",
     "transformer": "keras_hub",
-}
-# What each model does, as the tests below measure it. `lmu` is `keras_lmu.LMU`
-# as the harness configures it; `lmu_cell` is `keras.layers.RNN(LMUCell(...))`,
-# the form keras-lmu streams with. A model missing from a row cannot be asked:
-# the Transformer has no state to carry and no `go_backwards`, and a layer that
-# refuses `stateful` has no previous call to send credit to.
-CAPABILITIES = {
-    # The output with padding masked (`keras.layers.Masking`) equals the output
-    # without the padding. The Transformer as the harness builds it: keras-hub's
-    # `SinePositionEncoding` drops the Keras mask (its blocks would take an
-    # explicit `padding_mask`).
-    "masks": {
-        "lstm": True, "gru": True, "tcn": False, "lmu": False, "lmu_cell": True,
-        "cfc": True, "transformer": False,
-    },
-    # `stateful=True` is accepted and two calls on halves give the outputs of
-    # one call on the whole.
-    "stateful": {
-        "lstm": True, "gru": True, "tcn": False, "lmu": False, "lmu_cell": True, "cfc": True,
-    },
-    # A model's output depends on inputs further back than its window (the
-    # TCN's receptive field, the LMU's `theta`).
-    "unbounded_horizon": {
-        "lstm": True, "gru": True, "tcn": False, "lmu": True, "lmu_cell": True,
-        "cfc": True, "transformer": True,
-    },
-    # A `.keras` file loads back to identical predictions.
-    "save_load": {model: True for model in PACKAGES},
-    # `compile(jit_compile=True)` trains.
-    "xla": {model: True for model in PACKAGES},
-    # `mixed_bfloat16` trains.
-    "mixed_bfloat16": {
-        "lstm": True, "gru": True, "tcn": True, "lmu": False, "lmu_cell": False,
-        "cfc": True, "transformer": True,
-    },
-    # `keras.layers.Bidirectional` builds and trains.
-    "bidirectional": {
-        "lstm": True, "gru": True, "tcn": True, "lmu": False, "lmu_cell": True, "cfc": True,
-    },
-    # The loss of a stateful call sends a gradient into the previous call's input.
-    "credit_across_calls": {"lstm": False, "gru": False, "lmu_cell": False, "cfc": False},
 }
 
 
@@ -101,6 +65,10 @@ def _require(model):
 
 def _layer(model, window=8, **kwargs):
     """A small layer of `model` whose window (if it has one) is `window` steps."""
+    if model == "sab":
+        if kwargs.get("stateful"):
+            kwargs["max_memories"] = 4
+        return keras_sab.SAB(4, k_att=3, k_trunc=3, **kwargs)
     if model == "lstm":
         return keras.layers.LSTM(4, **kwargs)
     if model == "lmu_cell":
@@ -236,16 +204,26 @@ def test_bidirectional(model, expected):
 
 @pytest.mark.parametrize("model, expected", _cells("credit_across_calls"))
 def test_credit_across_calls(model, expected):
-    """Keras carries a stateful layer's state in variables: the second call's
-    loss has no path to the first call's input."""
+    """A loss on a stateful layer's second call: do the weights get the
+    gradient the same loss gives them on the whole sequence in one call?
+    Keras carries a stateful layer's state in variables, so the gradient
+    stops at the call boundary; SAB's stream credit carries it back through
+    the memories the second call reads (the calls end where SAB's blocks do)."""
     _require(model)
-    net = _model(model, 3, batch_size=2, stateful=True)
+    stream = _model(model, 3, batch_size=2, stateful=True, return_sequences=True)
+    whole = _model(model, 6, return_sequences=True)
+    whole.set_weights(stream.get_weights())
     x, _ = _data()
-    first = tf.Variable(x[:, :3])
+    stream(x[:, :3])
     with tf.GradientTape() as tape:
-        net(first)
-        loss = tf.reduce_sum(net(x[:, 3:]))
-    credit = tape.gradient(loss, first) is not None
+        loss = tf.reduce_sum(stream(x[:, 3:]))
+    streamed = tape.gradient(loss, stream.trainable_weights)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(whole(x)[:, 3:])
+    expected_gradients = tape.gradient(loss, whole.trainable_weights)
+    credit = all(
+        np.allclose(g, e, rtol=1e-4, atol=1e-6) for g, e in zip(streamed, expected_gradients)
+    )
     assert credit is expected
 
 

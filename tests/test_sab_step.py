@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras.src.testing import TestCase
 
 import keras_sab
 from keras_sab.sab_step import StepWeights
@@ -38,7 +39,8 @@ def test_the_paper_s_read_carries_its_output():
 
 
 def test_the_projected_read_carries_the_read_through_its_matrix():
-    h_hat, read, matrix = _random(2, UNITS), _random(2, UNITS, seed=1), _random(UNITS, UNITS, seed=2)
+    h_hat, read = _random(2, UNITS), _random(2, UNITS, seed=1)
+    matrix = _random(UNITS, UNITS, seed=2)
     weights = StepWeights(*[None] * 5, read_projection=tf.constant(matrix))
     output, carried = read_into_state(weights, tf.constant(h_hat), tf.constant(read))
     np.testing.assert_allclose(output, h_hat + read, rtol=1e-12)
@@ -139,3 +141,25 @@ def test_a_config_saved_before_read_existed_loads_as_the_paper_s_step():
 def test_an_unknown_read_is_refused():
     with pytest.raises(ValueError, match="`read` must be one of .*Received: read='sum'"):
         keras_sab.SAB(4, read="sum")
+
+
+class ProjectedReadHarnessTest(TestCase):
+    """Keras's layer harness on `read="projected"` (with recurrent dropout),
+    on both paths: one weight more than the paper's read."""
+
+    def test_run_layer_test(self):
+        for use_fused in ("auto", False):
+            self.run_layer_test(
+                keras_sab.SAB,
+                init_kwargs=dict(
+                    units=3, k_top=2, k_att=2, k_trunc=3, read="projected",
+                    recurrent_dropout=0.25, return_sequences=True, use_fused=use_fused,
+                ),
+                input_shape=(3, 7, 4),
+                call_kwargs={"training": True},
+                expected_output_shape=(3, 7, 3),
+                expected_num_trainable_weights=8,
+                expected_num_non_trainable_weights=0,
+                expected_num_seed_generators=1,
+                supports_masking=True,
+            )

@@ -408,3 +408,34 @@ for epochs in 10 30; do
       --seed 0 --epochs $epochs --steps-per-epoch 100 \
       --out docs/results/ablations/copy_T100_read_hybrid_matrix
 done
+
+# 27. The read as a package setting, `SAB(read="projected")` (2026-12-07; the
+# fused path, in the harness's faster mode): the README demo over 3 seeds,
+# the text at SAB's parameter count (116 units) for 5,000 updates, the copy
+# task at T=100 for 3,000 updates and the adding task at T=200, each beside
+# the committed runs of the paper's step at the same budget.
+R=docs/results/read_projected
+for seed in 0 1 2; do
+  $PY examples/sab_vs_lstm.py --read projected --seed $seed --out $R/sab_vs_lstm_s$seed
+done
+$PY examples/text8.py --model sab --read projected --k-trunc 10 --k-top 5 \
+    ${TEXT5K_FAST/--units 128/--units 116} --seed 0 --out $R/text8_116_5000_s0
+$PY examples/copy_task.py -T 100 --model sab --read projected $FAST --lr 1e-3 --seed 0 \
+    --epochs 30 --steps-per-epoch 100 --out $R/copy_T100
+$PY examples/adding.py -T 200 --model sab --read projected $FAST --lr 1e-3 --epochs 20 \
+    --steps-per-epoch 100 --seed 0 --out $R/adding_T200
+
+# 28. The peers (issue 34), each sized within 10% of SAB's parameter count
+# (the harness prints both and refuses otherwise), at the committed SAB runs'
+# budgets: the adding task at T=200 (2,000 updates), the README's cue recall
+# (T=200, 800 updates, 3 seeds).
+for model in gru cfc lmu tcn; do
+  $PY examples/adding.py -T 200 --model $model ${ADD/--no-jit /} \
+      --out docs/results/peers/adding_T200_$model
+done
+for seed in 0 1 2; do
+  for model in gru tcn lmu cfc; do
+    $PY examples/cue_recall.py --model $model --seed $seed \
+        --out docs/results/peers/cue_recall_T200_${model}_s$seed
+  done
+done

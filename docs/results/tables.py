@@ -2,23 +2,29 @@
 the committed run outputs.
 
     python docs/results/tables.py           # prints every page's tables
-    python docs/results/tables.py --write   # RESULTS.md's summary, summary.png, the curves
-    python docs/results/tables.py --check   # fails if that summary is out of date
+    python docs/results/tables.py --write   # RESULTS.md's tables, peers.md, the figures
+    python docs/results/tables.py --check   # fails if those tables are out of date
 
 Every figure comes from a `docs/results/<run>/metrics.json` (or, for
 transfer, `transfer.json`; for the short ablations, `ablations/<name>.json`)
 or `log.csv` written by the run itself. The summary table rewritten by
-`--write` sits between `SUMMARY_START` and `SUMMARY_END` in RESULTS.md;
-`--write` also draws `summary.png` (one panel per task) and the comparison
-curves the pages show (`COMPARISONS`). Runs not made yet are skipped, so a
-row or a seed appears when its directory is committed.
+`--write` sits between `SUMMARY_START` and `SUMMARY_END` in RESULTS.md, the
+peer table (SAB beside GRU, TCN, LMU and CfC, from `peers/<run>`) between
+`PEERS_START` and `PEERS_END`; `--write` also writes `peers.md` (the peer
+table, with what each layer can do from `peer_capabilities.py`) and draws
+`summary.png` (one panel per task) and the comparison curves the pages show
+(`COMPARISONS`). Runs not made yet are skipped, so a row or a seed appears
+when its directory is committed.
 """
 
 import csv
 import json
+import math
 import os
 import sys
 from typing import NamedTuple
+
+import peer_capabilities
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -333,6 +339,9 @@ class Task(NamedTuple):
             digits: 24), or `None`.
         marks: the paper's figure per model, in the metric's unit, drawn
             on `summary.png`.
+        peers: the stem of the peers' runs of the row (one of the
+            `..._PEERS` names below), or `None` for a row not in the peer
+            table.
     """
 
     task: str
@@ -341,9 +350,24 @@ class Task(NamedTuple):
     runs: dict
     per_epoch: int = None
     marks: dict = {}
+    peers: str = None
 
 
 SEEDS = ("", "_s1", "_s2")
+# The peers' runs, one stem per row of the peer table: seed 0 of a model is
+# `peers/<stem>_<model>` (or `peers/<stem>_<model>_s0`), seeds 1 and 2
+# `..._s1` and `..._s2`. Each is a run of the examples' harness (metrics.json
+# and log.csv), but for `TRANSFER_PEERS`, a run of `examples/transfer.py`
+# (its transfer.json read at T=5000, its metrics.json for the training), and
+# `STREAM_PEERS`, a metrics.json as `examples/stateful_stream.py` writes it,
+# `{<model>: accuracy, "<model>_seconds": ..., "flags": {"updates": ...}}`.
+COPY_PEERS = "copy_T200"
+TRANSFER_PEERS = "transfer"
+ADDING_PEERS = "adding_T200"
+CUE_RECALL_PEERS = "cue_recall_T200"
+STREAM_PEERS = "stream"
+MNIST_PEERS = "mnist5k_permuted_3k"
+TEXT_PEERS = "text8_5000"
 MNIST_PAPER = "SAB 90.9%, LSTM 90.3% (60,000 digits)"
 SUMMARY = [
     Task("copy, T=100", "—", "recall", {
@@ -352,23 +376,24 @@ SUMMARY = [
     Task("copy, T=200", "SAB 95%, LSTM 52%", "recall", {
         "sab": ["copy_T200_sab_default"], "lstm": ["copy_T200_lstm"],
         "tbptt": ["copy_T200_tbptt"], "transformer": ["copy_T200_transformer"]},
-        marks={"sab": 95, "lstm": 52}),
+        marks={"sab": 95, "lstm": 52}, peers=COPY_PEERS),
     Task("transfer to T=5000 (trained at T=100)", "SAB 41%, LSTM 12%", "transfer", {
         "sab": [("transfer", "transfer_sab_default", "copy_T100_sab_default")],
         "lstm": [("transfer", "transfer_lstm", "copy_T100_lstm")]},
-        marks={"sab": 41, "lstm": 12}),
+        marks={"sab": 41, "lstm": 12}, peers=TRANSFER_PEERS),
     Task("adding, T=200 (MSE; the mean: 0.167)", "—", "mse", {
         "sab": ["adding_T200_sab"], "lstm": ["adding_T200_lstm"],
-        "tbptt": ["adding_T200_tbptt"]}),
+        "tbptt": ["adding_T200_tbptt"]}, peers=ADDING_PEERS),
     Task("adding, T=400 (MSE)", "—", "mse", {
         "sab": ["adding_T400_sab"], "lstm": ["adding_T400_lstm"],
         "tbptt": ["adding_T400_tbptt"]}),
     Task("cue recall, T=200 (README demo)", "—", "demo", {
         "sab": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
-        "lstm": [(f"sab_vs_lstm/seed{s}", "lstm") for s in range(3)]}),
+        "lstm": [(f"sab_vs_lstm/seed{s}", "lstm") for s in range(3)]}, peers=CUE_RECALL_PEERS),
     Task("stateful stream: cue 1 call back", "—", "demo", {
         "sab": [(f"stateful_stream/credit_seed{s}", "sab") for s in range(3)],
-        "lstm": [(f"stateful_stream/credit_seed{s}", "lstm") for s in range(3)]}),
+        "lstm": [(f"stateful_stream/credit_seed{s}", "lstm") for s in range(3)]},
+        peers=STREAM_PEERS),
     Task("permuted 8x8 digits, T=64", "—", "accuracy", {
         "sab": seed_runs("digits_permuted_sab_default_100ep"),
         "lstm": seed_runs("digits_permuted_lstm136_100ep")}, 24),
@@ -381,20 +406,33 @@ SUMMARY = [
     Task("permuted MNIST, T=784 (5,000 digits), 3,024 updates", MNIST_PAPER, "accuracy", {
         "sab": seed_runs("mnist5k_permuted_sab_default_3k"),
         "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63,
-        {"sab": 90.9, "lstm": 90.3}),
+        {"sab": 90.9, "lstm": 90.3}, peers=MNIST_PEERS),
     Task("Fashion-MNIST, T=784", "—", "accuracy", {
         "sab": ["fashion4k_sab_s0"], "lstm": ["fashion4k_lstm136_s0"],
         "tbptt": ["fashion4k_tbptt_s0"], "transformer": ["fashion4k_transformer_s0"]}, 63),
     Task("text (bits per character)", "SAB ahead of the LSTM (text8)", "bpc", {
         "sab": [f"text8_sab_default_5000{s}" for s in SEEDS],
-        "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}),
+        "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}, peers=TEXT_PEERS),
 ]
 SUMMARY_MODELS = ("sab", "lstm", "tbptt", "transformer")
-MODEL_NAMES = {"sab": "SAB", "lstm": "LSTM", "tbptt": "TBPTT", "transformer": "Transformer"}
+PEER_MODELS = ("gru", "tcn", "lmu", "cfc")
+MODEL_NAMES = {"sab": "SAB", "lstm": "LSTM", "tbptt": "TBPTT", "transformer": "Transformer",
+               "gru": "GRU", "tcn": "TCN", "lmu": "LMU", "cfc": "CfC"}
 SUMMARY_START = "<!-- summary table: generated by docs/results/tables.py --write -->"
 SUMMARY_END = "<!-- end of summary table -->"
+PEERS_START = "<!-- peer table: generated by docs/results/tables.py --write -->"
+PEERS_END = "<!-- end of peer table -->"
 # Higher is better for every metric but these.
 LOWER_IS_BETTER = ("mse", "bpc")
+# A run's test figure of each metric: its key in metrics.json's `test` (and,
+# with `val_`, its column in log.csv) and the factor it is shown with.
+TEST_KEYS = {
+    "recall": ("copy_recall_accuracy", 100),
+    "accuracy": ("accuracy", 100),
+    "demo": ("accuracy", 100),
+    "mse": ("loss", 1),
+    "bpc": ("bits_per_character", 1),
+}
 
 
 def run_result(run, metric, per_epoch):
@@ -415,14 +453,8 @@ def run_result(run, metric, per_epoch):
     metrics = load(run)
     if metrics is None:
         return None
-    test = metrics["test"]
-    value = {
-        "recall": lambda: 100 * test["copy_recall_accuracy"],
-        "accuracy": lambda: 100 * test["accuracy"],
-        "mse": lambda: test["loss"],
-        "bpc": lambda: test["bits_per_character"],
-    }[metric]()
-    return value, _updates(metrics, per_epoch), _seconds(metrics)
+    key, scale = TEST_KEYS[metric]
+    return scale * metrics["test"][key], _updates(metrics, per_epoch), _seconds(metrics)
 
 
 def _updates(metrics, per_epoch):
@@ -459,16 +491,18 @@ def summary_cell(metric, results, row_updates):
     return cell
 
 
+def task_results(task, runs):
+    """The `run_result` of each of `runs` (of `task`) that is there."""
+    results = (run_result(run, task.metric, task.per_epoch) for run in runs)
+    return [result for result in results if result is not None]
+
+
 def summary_rows():
     """The summary table's rows, `(task, found)`: per task, every model's
     results. A task with no SAB and no LSTM run is left out."""
     rows = []
     for task in SUMMARY:
-        found = {
-            model: [r for r in (run_result(run, task.metric, task.per_epoch)
-                                for run in task.runs.get(model, ())) if r is not None]
-            for model in SUMMARY_MODELS
-        }
+        found = {model: task_results(task, task.runs.get(model, ())) for model in SUMMARY_MODELS}
         if found["sab"] or found["lstm"]:
             rows.append((task, found))
     return rows
@@ -571,29 +605,310 @@ def _bar_label(model, results, row_updates):
     return label
 
 
-def page_with_summary(page, table):
-    """`page` with the text between the summary markers replaced by `table`."""
-    start, end = page.index(SUMMARY_START), page.index(SUMMARY_END)
-    return page[: start + len(SUMMARY_START)] + "\n" + table + "\n" + page[end:]
+# The peer table: SAB beside its peers and the baselines, on the summary's rows
+# that have a `peers` stem.
+class PeerRow(NamedTuple):
+    """One row of the peer table.
+
+    Attributes:
+        task: the summary's row.
+        found: maps each of `PEER_TABLE_MODELS` to the results of its runs,
+            as `run_result` gives them (an empty list: not run).
+        at_sab_time: maps each peer with a figure per epoch to
+            `(value, final)`: its seeds' mean figure at SAB's wall time
+            (`figure_at`), and whether any of them finished sooner.
+    """
+
+    task: Task
+    found: dict
+    at_sab_time: dict
+
+
+PEER_TABLE_MODELS = SUMMARY_MODELS + PEER_MODELS
+
+
+def peer_runs(stem, model):
+    """The run directories of seeds 0, 1 and 2 of `model` on the peer row
+    `stem`: seed 0 is `peers/<stem>_<model>`, or `..._s0` where that is not
+    there."""
+    run = f"peers/{stem}_{model}"
+    first = run if os.path.isdir(os.path.join(HERE, run)) else f"{run}_s0"
+    return [first, f"{run}_s1", f"{run}_s2"]
+
+
+def peer_run(stem, directory, model):
+    """A peer's run directory `directory` on the peer row `stem`, in the form
+    `run_result` reads (`Task.runs`)."""
+    if stem == TRANSFER_PEERS:
+        return ("transfer", directory, directory)
+    if stem == STREAM_PEERS:
+        return (directory, model)
+    return directory
+
+
+def figure_at(run, metric, seconds):
+    """A run's test figure at a wall time, from its `log.csv`.
+
+    The figure is the one after the epoch in which the run's training time
+    reaches `seconds`, its epochs taken as equally long (its wall time over
+    its epochs); a run that finished sooner gives its final figure.
+
+    Args:
+        run: a run directory, or a run of another form (none then).
+        metric: the row's metric (`Task.metric`).
+        seconds: the wall time.
+
+    Returns:
+        `(value, final)`, `final` saying whether the run finished sooner, or
+        `None` where the run logs no test figure per epoch.
+    """
+    if not isinstance(run, str):
+        return None
+    metrics, log = load(run), read_log(run)
+    key, scale = TEST_KEYS[metric]
+    if metrics is None or log is None or f"val_{key}" not in log:
+        return None
+    epochs = metrics["epochs_done"]
+    reached = max(1, math.ceil(seconds * epochs / _seconds(metrics)))
+    if reached > epochs:
+        return scale * metrics["test"][key], True
+    by_epoch = {int(epoch): value for epoch, value in zip(log["epoch"], log[f"val_{key}"])}
+    return scale * by_epoch[reached - 1], False
+
+
+def _mean(values):
+    return sum(values) / len(values)
+
+
+def peer_rows():
+    """The peer table's rows (`PeerRow`), one per summary row with a `peers`
+    stem, in the summary's order."""
+    rows = []
+    for task in SUMMARY:
+        if task.peers is None:
+            continue
+        runs = dict(task.runs)
+        for model in PEER_MODELS:
+            runs[model] = [peer_run(task.peers, run, model) for run in peer_runs(task.peers, model)]
+        found = {model: task_results(task, runs.get(model, ())) for model in PEER_TABLE_MODELS}
+        at_sab_time = {}
+        if found["sab"]:
+            seconds = _mean([result[2] for result in found["sab"]])
+            for model in PEER_MODELS:
+                figures = [figure_at(run, task.metric, seconds) for run in runs[model]]
+                figures = [figure for figure in figures if figure is not None]
+                if figures:
+                    at_sab_time[model] = (
+                        _mean([value for value, _ in figures]), any(f for _, f in figures)
+                    )
+        rows.append(PeerRow(task, found, at_sab_time))
+    return rows
+
+
+def _shown(metric, value):
+    """`value` at the precision the tables show it."""
+    return round(value, 3 if metric in LOWER_IS_BETTER else 1)
+
+
+def _better(metric, value, other):
+    """Whether `value` is better than `other`, as the tables show them."""
+    value, other = _shown(metric, value), _shown(metric, other)
+    return value < other if metric in LOWER_IS_BETTER else value > other
+
+
+def best_models(row):
+    """The models of `row` whose mean is the best (several where they tie)."""
+    means = {model: seed_summary(found)[0] for model, found in row.found.items() if found}
+    return [
+        model for model, mean in means.items()
+        if not any(_better(row.task.metric, other, mean) for other in means.values())
+    ]
+
+
+def peer_cell(row, model, row_updates):
+    """One model's cell of the peer table: the seeds' mean (in bold for the
+    best of the row), their range or "1 seed", the updates where they differ
+    from SAB's (`row_updates`, `None` where SAB was not run), the wall time
+    per run and, for a peer, its figure at SAB's wall time."""
+    results, metric = row.found[model], row.task.metric
+    if not results:
+        return "—"
+    mean, low, high, n = seed_summary(results)
+    figure = _format_value(metric, mean)
+    if model in best_models(row):
+        figure = f"**{figure}**"
+    seeds = (f"{_format_value(metric, low)}–{_format_value(metric, high)}, {n} seeds"
+             if n > 1 else "1 seed")
+    cell = f"{figure} ({seeds})"
+    if results[0][1] != row_updates:
+        cell += f", {results[0][1]:,} updates"
+    cell += f"<br>{_mean([result[2] for result in results]) / 60:.1f} min a run"
+    if model in row.at_sab_time:
+        value, final = row.at_sab_time[model]
+        cell += f"<br>at SAB's time: {_format_value(metric, value)}" + (" (final)" if final else "")
+    return cell
+
+
+def peer_table(rows):
+    """The Markdown table of `peer_rows`: a row per task, a column per model."""
+    lines = [
+        "| task | updates (SAB's) | SAB (defaults) | "
+        + " | ".join(MODEL_NAMES[model] for model in PEER_TABLE_MODELS[1:]) + " |",
+        "|---|---|" + "---|" * len(PEER_TABLE_MODELS),
+    ]
+    for row in rows:
+        row_updates = row.found["sab"][0][1] if row.found["sab"] else None
+        cells = [peer_cell(row, model, row_updates) for model in PEER_TABLE_MODELS]
+        updates = "—" if row_updates is None else f"{row_updates:,}"
+        lines.append(f"| {row.task.task} | {updates} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _figures(metric, models, figures):
+    """`models` named with their figures: "GRU (0.013), TCN (0.003)"."""
+    return ", ".join(f"{MODEL_NAMES[m]} ({_format_value(metric, figures[m])})" for m in models)
+
+
+def verdict(row):
+    """A sentence on `row`: the best model and whether SAB is ahead or behind,
+    at the end of the runs and, where the peers' logs say, at SAB's wall time."""
+    metric = row.task.metric
+    means = {model: seed_summary(found)[0] for model, found in row.found.items() if found}
+    if not means:
+        return f"**{row.task.task}**: not run."
+    best = best_models(row)
+    names = " and ".join(MODEL_NAMES[model] for model in best)
+    text = f"**{row.task.task}**: {names} best ({_format_value(metric, means[best[0]])})"
+    if "sab" not in means:
+        return text + "; SAB not run."
+    sab = means["sab"]
+    others = [m for m in means if m not in best and _better(metric, means[m], sab)]
+    if best == ["sab"]:
+        text += ", ahead of every other model run"
+    elif "sab" in best:
+        text += ", level"
+    else:
+        text += f", SAB behind ({_format_value(metric, sab)})"
+    if others:
+        text += f"; also ahead of SAB: {_figures(metric, others, means)}"
+    if row.at_sab_time:
+        values = {model: value for model, (value, _) in row.at_sab_time.items()}
+        late = [m for m in values if _better(metric, values[m], sab)]
+        text += (f"; at SAB's wall time, ahead of SAB: {_figures(metric, late, values)}"
+                 if late else "; at SAB's wall time, no peer ahead of SAB")
+    return text + "."
+
+
+def capability_table():
+    """The Markdown table of `peer_capabilities.CAPABILITIES`: a row per
+    capability, naming the test that measures it, a column per model."""
+    models = peer_capabilities.MODELS
+    names = {**MODEL_NAMES, "lmu_cell": "LMU cell"}
+    lines = [
+        "| capability: what the test measures (its test in tests/test_peers.py) | "
+        + " | ".join(names[model] for model in models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
+    for capability, (label, measures) in peer_capabilities.ROWS.items():
+        cells = peer_capabilities.CAPABILITIES[capability]
+        marks = [{True: "✓", False: "✗"}.get(cells.get(model), "—") for model in models]
+        lines.append(
+            f"| **{label}**: {measures} (`test_{capability}`) | " + " | ".join(marks) + " |"
+        )
+    return "\n".join(lines)
+
+
+PEERS_PAGE = """\
+# SAB beside its peers
+
+<!-- generated by docs/results/tables.py --write: edit it there -->
+
+SAB with its defaults beside the summary's LSTM, TBPTT and Transformer and four peers of the
+examples' harness (`--model gru | tcn | lmu | cfc`: Keras's GRU, keras-tcn's TCN, keras-lmu's
+LMU and ncps's CfC), each sized within 10% of SAB's parameter count, on the tasks of
+[RESULTS.md](../RESULTS.md) with their data and, unless a cell says otherwise, their number of
+updates. Every figure is a committed run's own (`docs/results/<run>/` for SAB and the baselines,
+`docs/results/peers/<run>/` for the peers); — is a run not made.
+
+**How to read it.** A cell is the test figure: the seeds' mean (the range over seeds and their
+count, or "1 seed"), with the updates where they differ from SAB's, then the wall time of one
+run (the seeds' mean). Accuracy and recall are higher-is-better; the adding task's mean squared
+error and the text's bits per character are **lower-is-better**. The best mean of a row, at the
+precision shown, is in **bold** (several where they tie). "At SAB's time" is a peer's test
+figure after the epoch in which its training time reaches SAB's wall time, its epochs taken as
+equally long (its wall time over its epochs); "(final)" marks a peer that finished sooner than
+SAB, whose figure is then its last. Wall times are of the CPU machine of RESULTS.md, which some
+runs shared with other work, and some runs trained in graph mode, others compiled with XLA
+(`metrics.json` says which): they compare the models roughly, not to the second.
+
+## The tasks
+
+{table}
+
+Where a model beats SAB, the table says so:
+
+{verdicts}
+
+## What each layer can do
+
+Each cell is asserted by a test of `tests/test_peers.py` that builds the layer and measures the
+behaviour (`CAPABILITIES` in [`peer_capabilities.py`](peer_capabilities.py)): ✓ it does, ✗ it
+does not, — it cannot be asked (the Transformer has no state to carry and no `go_backwards`; a
+layer that refuses `stateful=True` has no previous call to send credit to). LMU is
+`keras_lmu.LMU` as the harness configures it, LMU cell `keras.layers.RNN(keras_lmu.LMUCell(...))`,
+the form keras-lmu streams with.
+
+{capabilities}
+"""
+
+
+def peers_page(rows):
+    """The text of `peers.md` for the rows `peer_rows` gives."""
+    return PEERS_PAGE.format(
+        table=peer_table(rows),
+        verdicts="\n".join(f"- {verdict(row)}" for row in rows),
+        capabilities=capability_table(),
+    )
+
+
+def page_with_block(page, block, start, end):
+    """`page` with the text between the markers `start` and `end` replaced by
+    `block`."""
+    first, last = page.index(start), page.index(end)
+    return page[: first + len(start)] + "\n" + block + "\n" + page[last:]
+
+
+def _read(path):
+    """The text of `path`, or `""` where it is not there."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return f.read()
 
 
 def write_or_check(check):
-    """Rewrites (or with `check`, compares) the summary of docs/RESULTS.md;
-    writing also draws `summary.png` and the comparison curves."""
-    page_path = os.path.join(HERE, os.pardir, "RESULTS.md")
-    with open(page_path) as f:
-        page = f.read()
-    rows = summary_rows()
-    updated = page_with_summary(page, summary_table(rows))
+    """Rewrites (or with `check`, compares) the summary and the peer table
+    of docs/RESULTS.md and the page `peers.md`; writing also draws
+    `summary.png` and the comparison curves."""
+    rows, peers = summary_rows(), peer_rows()
+    results = os.path.join(HERE, os.pardir, "RESULTS.md")
+    page = page_with_block(_read(results), summary_table(rows), SUMMARY_START, SUMMARY_END)
+    pages = {
+        "docs/RESULTS.md": (
+            results, page_with_block(page, peer_table(peers), PEERS_START, PEERS_END)
+        ),
+        "docs/results/peers.md": (os.path.join(HERE, "peers.md"), peers_page(peers)),
+    }
     if check:
-        if updated != page:
+        stale = [name for name, (path, text) in pages.items() if _read(path) != text]
+        if stale:
             raise SystemExit(
-                "docs/RESULTS.md's summary table is out of date: run "
-                "`python docs/results/tables.py --write`."
+                f"{' and '.join(stale)} out of date: run `python docs/results/tables.py --write`."
             )
         return
-    with open(page_path, "w") as f:
-        f.write(updated)
+    for path, text in pages.values():
+        with open(path, "w") as f:
+            f.write(text)
     summary_figure(rows, os.path.join(HERE, "summary.png"))
     comparison_figures()
 
@@ -944,6 +1259,12 @@ def ablation_pages():
     })
 
 
+def peers_tables():
+    """peers.md."""
+    page("peers.md")
+    print(f"\n{peer_table(peer_rows())}\n\n{capability_table()}")
+
+
 def main():
     """Prints the tables of every page under docs/results, page by page."""
     copy_pages()
@@ -952,6 +1273,7 @@ def main():
     pixel_pages()
     text_page()
     ablation_pages()
+    peers_tables()
 
 
 if __name__ == "__main__":
