@@ -345,7 +345,12 @@ class _FusedSequence:
             last = (steps == timesteps - 1)[:, None, None]
             zeros = tf.zeros_like(pieces["d_out"])
             pieces["d_out"] = tf.where(real, pieces["d_out"], zeros)
-            pieces["d_h_in"] = tf.where(last, d_h_final, zeros)
+            d_h_in = tf.where(last, d_h_final, zeros)
+            if saved.carried is None:
+                # The paper's read carries its output: one gradient.
+                pieces["d_out"] += d_h_in
+            else:
+                pieces["d_h_in"] = d_h_in
             pieces["d_c_in"] = tf.where(last, d_c_final, zeros)
             carried = saved.outputs if saved.carried is None else saved.carried
             h_prev = tf.gather(carried, tf.maximum(clamped - 1, 0))
