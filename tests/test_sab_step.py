@@ -1,6 +1,11 @@
 """How the read enters the state (keras_sab/sab_step.py `read_into_state`,
 the `read` argument): the paper's step and `read="projected"`."""
 
+import argparse
+import importlib
+import json
+import pathlib
+
 import keras
 import numpy as np
 import pytest
@@ -163,3 +168,27 @@ class ProjectedReadHarnessTest(TestCase):
                 expected_num_seed_generators=1,
                 supports_masking=True,
             )
+
+
+def test_a_model_saved_before_read_existed_recalls_what_its_run_recorded(monkeypatch):
+    """The copy model committed in docs/results (saved on 2026-12-02, before
+    `read`) loads as the paper's step, without a projection, and recalls on
+    its test set what its run wrote to `metrics.json` then."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    run = root / "docs" / "results" / "copy_T100_sab_default"
+    monkeypatch.syspath_prepend(str(root / "examples"))
+    copy_task = importlib.import_module("copy_task")
+    metrics = json.loads((run / "metrics.json").read_text())
+    model = keras.saving.load_model(run / "model.keras", compile=False)
+    layer = model.get_layer("rnn")
+    assert layer.read == "add"
+    assert "read_projection" not in [w.name for w in layer.weights]
+    test = copy_task.copy_task(argparse.Namespace(**metrics["hyperparameters"])).test
+    correct = []
+    for x, y in test.as_numpy_iterator():
+        predicted = np.asarray(model.predict_on_batch(x)).argmax(-1)
+        correct.append(predicted[:, -10:] == y[:, -10:])
+    correct = np.concatenate(correct)
+    # Within one prediction of the recorded figure.
+    tolerance = 1.0 / correct.size + 1e-6
+    assert correct.mean() == pytest.approx(metrics["test"]["copy_recall_accuracy"], abs=tolerance)

@@ -439,3 +439,29 @@ for seed in 0 1 2; do
         --out docs/results/peers/cue_recall_T200_${model}_s$seed
   done
 done
+# The text (5,000 updates, seed 0), then the read="projected" text runs,
+# seeds 1 and 2 (step 27's command).
+for model in gru cfc tcn lmu; do
+  $PY examples/text8.py --model $model $TEXT5K_FAST --seed 0 \
+      --out docs/results/peers/text8_5000_$model
+done
+for seed in 1 2; do
+  $PY examples/text8.py --model sab --read projected --k-trunc 10 --k-top 5 \
+      ${TEXT5K_FAST/--units 128/--units 116} --seed $seed --out $R/text8_116_5000_s$seed
+done
+# Where the read parks (reads.png): SAB's default on the digits (720 updates)
+# and the text (1,000 updates), and read="projected" on the digits at SAB's
+# parameter count.
+DIGITS_FAST="--source digits --permute $FAST --lr 3e-3 --epochs 30"
+$PY examples/pixel_mnist.py $DIGITS_FAST --model sab --seed 0 \
+    --out docs/results/reads/digits_permuted_sab_default
+$PY examples/pixel_mnist.py $DIGITS_FAST --model sab --read projected --units 115 --seed 0 \
+    --out docs/results/reads/digits_permuted_sab_projected_115
+$PY examples/text8.py --model sab --k-trunc 10 --k-top 5 $FAST --lr 3e-3 --epochs 5 \
+    --steps-per-epoch 200 --seed 0 --out docs/results/reads/text8_sab_default_1000
+# The peers on the copy task at T=200, 2,000 updates (the Transformer's
+# budget in the summary; SAB's committed run has 12,000).
+for model in gru tcn cfc lmu; do
+  $PY examples/copy_task.py -T 200 --model $model $FAST --lr 1e-3 --seed 0 --epochs 20 \
+      --steps-per-epoch 100 --out docs/results/peers/copy_T200_$model
+done
