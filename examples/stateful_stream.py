@@ -21,13 +21,16 @@ steps that wrote it (ALGORITHM.md §4b). `--no-stream-credit` treats earlier
 memories as constants. `--keep` chooses which memories a full memory keeps
 (`latest`, or `most_read`). `keras.layers.LSTM(stateful=True)` carries `h`
 and `c`, through which the cue must survive every later step, and no gradient
-from the query reaches the segment where the cue was. Both train on the same
-batches, with the same optimizer and updates; the script prints both test
+from the query reaches the segment where the cue was; nor does it for the peers
+that stream (`--models gru cfc`: Keras's GRU and ncps's CfC, each of SAB's
+parameter count). All train on the same
+batches, with the same optimizer and updates; the script prints their test
 accuracies last and writes them, with every flag, to `--out`/metrics.json,
-with both models' training loss and accuracy at every update in
+with each model's training loss and accuracy at every update in
 `--out`/log.csv and their learning curves in `--out`/learning_curves.png.
 
     python examples/stateful_stream.py --seed 1
+    python examples/stateful_stream.py --models gru cfc   # the peers that stream
     python examples/stateful_stream.py --quick   # T=50, 200 updates: about a minute
     python examples/stateful_stream.py -T 2000 --segments 10 --max-memories 16 --keep most_read
 """
@@ -49,7 +52,12 @@ from keras_sab.defaults import KEEP
 from keras_sab.memory_buffer import KEEP_POLICIES
 from keras_sab.tasks import cue_recall
 
-MODELS = ("sab", "lstm")
+import peer_models
+
+# The models that can stream: SAB, and Keras's and the peers' layers that take
+# `stateful=True` (tests/test_peers.py: keras-tcn's TCN and keras-lmu's LMU
+# refuse it).
+MODELS = ("sab", "lstm", "gru", "cfc")
 LOG = "log.csv"
 LEARNING_CURVES = "learning_curves.png"
 # `--quick`: a setting that runs in about a minute on a CPU (explicit flags win).
@@ -67,7 +75,11 @@ def parse_args(argv=None):
                         help="Consecutive segments each sequence is cut into.")
     parser.add_argument("--ask-every-segment", action="store_true",
                         help="End every segment with the question and train on each.")
-    parser.add_argument("--units", type=int, default=64, help="Width of both layers.")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=["sab", "lstm"],
+                        help="The stateful models to train, in turn (gru, cfc: sized to "
+                        "SAB's parameter count at --units).")
+    parser.add_argument("--units", type=int, default=64,
+                        help="Width of SAB and the LSTM (the peers match SAB's parameters).")
     parser.add_argument("--max-memories", type=int, default=32,
                         help="Memories SAB carries from segment to segment.")
     parser.add_argument("--stream-credit", action=argparse.BooleanOptionalAction,
@@ -103,18 +115,54 @@ def parse_args(argv=None):
     return args
 
 
-def build_model(kind, args):
-    """`Input -> stateful SAB (defaults) or LSTM -> Dense(8)`, compiled."""
-    inputs = keras.Input((None, tasks.CUE_INPUT_DIM), batch_size=args.batch_size)
+def stateful_layer(kind, args, width=None):
+    """The stateful recurrent layer of `kind`: SAB (its defaults) or the LSTM
+    of width `args.units`, or a peer (`"gru"`, `"cfc"`) of width `width`
+    (default: the one matching SAB's parameter count, `peer_width`)."""
     if kind == "sab":
-        recurrent = keras_sab.SAB(
+        return keras_sab.SAB(
             args.units, stateful=True, max_memories=args.max_memories,
             stream_credit=args.stream_credit, keep=args.keep, name="sab",
         )
-    else:
-        recurrent = keras.layers.LSTM(args.units, stateful=True, name="lstm")
-    outputs = keras.layers.Dense(tasks.CUE_NUM_SYMBOLS)(recurrent(inputs))
-    model = keras.Model(inputs, outputs, name=kind)
+    if kind == "lstm":
+        return keras.layers.LSTM(args.units, stateful=True, name="lstm")
+    width = peer_width(kind, args) if width is None else width
+    steps = args.timesteps + cue_recall.CUE_WINDOW
+    return peer_models.peer_layer(kind, width, steps, stateful=True, name=kind)
+
+
+def _model(recurrent, batch_size):
+    inputs = keras.Input((None, tasks.CUE_INPUT_DIM), batch_size=batch_size)
+    return keras.Model(inputs, keras.layers.Dense(tasks.CUE_NUM_SYMBOLS)(recurrent(inputs)))
+
+
+def peer_width(kind, args):
+    """The width of peer `kind` whose model's parameter count is nearest
+    SAB's (`peer_models.matched_width`).
+
+    Raises:
+        ValueError: no width comes within `peer_models.PARAMETER_TOLERANCE`
+            of SAB's count (CfC's backbone alone outweighs a narrow SAB).
+    """
+    sab = _model(stateful_layer("sab", args), 1).count_params()
+
+    def parameters(width):
+        return _model(stateful_layer(kind, args, width), 1).count_params()
+
+    width = peer_models.matched_width(parameters, sab)
+    if abs(parameters(width) - sab) > peer_models.PARAMETER_TOLERANCE * sab:
+        raise ValueError(
+            f"`--models {kind}` cannot be sized like SAB at --units {args.units} "
+            f"({sab:,} parameters): its nearest width, {width}, has "
+            f"{parameters(width):,}. Give a larger --units."
+        )
+    return width
+
+
+def build_model(kind, args):
+    """`Input -> stateful model `kind` -> Dense(8)`, compiled; and its layer."""
+    recurrent = stateful_layer(kind, args)
+    model = _model(recurrent, args.batch_size)
     model.compile(
         keras.optimizers.Adam(args.lr, clipnorm=1.0),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -174,7 +222,7 @@ def write_curves(curves, args):
     `LEARNING_CURVES`, in `args.out`; returns the plot's path."""
     with open(os.path.join(args.out, LOG), "w", newline="") as stream:
         writer = csv.writer(stream)
-        names = [(kind, name) for kind in MODELS for name in ("loss", "accuracy")]
+        names = [(kind, name) for kind in args.models for name in ("loss", "accuracy")]
         writer.writerow(["update"] + [f"{kind}_{name}" for kind, name in names])
         for update in range(args.updates):
             writer.writerow([update + 1] + [curves[kind][name][update] for kind, name in names])
@@ -182,7 +230,7 @@ def write_curves(curves, args):
     updates = np.arange(1, args.updates + 1)
     figure = Figure(figsize=plots.CURVES_SIZE, dpi=plots.DPI, layout="constrained")
     for ax, name in zip(figure.subplots(1, 2), ("loss", "accuracy")):
-        for kind in MODELS:
+        for kind in args.models:
             values = np.asarray(curves[kind][name])
             (line,) = ax.plot(updates, values, alpha=0.3, linewidth=0.8)
             running = np.convolve(values, np.ones(window) / window, mode="valid")
@@ -207,7 +255,7 @@ def main(argv=None):
         for i in range(args.test_batches)
     ]
     results, curves = {"flags": vars(args)}, {}
-    for kind in MODELS:
+    for kind in args.models:
         results[kind], results[kind + "_seconds"], curves[kind] = train(kind, args, test)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "metrics.json"), "w") as stream:
@@ -219,7 +267,7 @@ def main(argv=None):
     asked += f", SAB {credit} stream credit, keep={args.keep}"
     print(f"\ncue recall across {args.segments} segments of {segment} steps{asked} "
           f"(chance 12.5%), {args.updates} updates, seed {args.seed}:")
-    for kind in MODELS:
+    for kind in args.models:
         print(f"  stateful {kind:4s} test accuracy {results[kind]:6.1%}"
               f"  ({results[kind + '_seconds']:.0f} s of training)")
     return results

@@ -453,3 +453,27 @@ def test_cue_recall_quick_is_the_demo_s_task(example, tmp_path, capsys):
     expected, tolerance = _recomputed_accuracy(tmp_path, cue_recall.cue_recall_task(flags).test)
     assert accuracy == pytest.approx(expected, abs=tolerance)
     assert f"cue recall T={T}, sab: test accuracy {accuracy:.1%}\n" in capsys.readouterr().out
+
+
+def test_stateful_stream_trains_the_peers_that_stream_sized_like_sab(example, tmp_path, capsys):
+    """`--models gru cfc`: each stateful peer has SAB's parameter count within
+    10%, trains on the segments and reports its accuracy."""
+    pytest.importorskip("ncps", reason="cfc needs the examples' peers extra")
+    stream = example("stateful_stream")
+    flags = ["-T", "10", "--segments", "2", "--units", "32", "--updates", "2",
+             "--batch-size", "4", "--test-batches", "2", "--out", str(tmp_path)]
+    with pytest.raises(ValueError, match="cannot be sized like SAB at --units 8"):
+        stream.peer_width("cfc", stream.parse_args(flags[:5] + ["8"] + flags[6:]))
+    args = stream.parse_args(flags)
+    sab = stream._model(stream.stateful_layer("sab", args), 1).count_params()
+    for kind in ("gru", "cfc"):
+        layer = stream.stateful_layer(kind, args)
+        assert layer.stateful
+        assert abs(stream._model(layer, 1).count_params() - sab) <= 0.1 * sab
+    results = stream.main(flags + ["--models", "gru", "cfc"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    for line, kind in zip(lines[-2:], ("gru", "cfc")):
+        assert line.startswith(f"  stateful {kind:4s} test accuracy {results[kind]:6.1%}")
+    assert set(json.loads((tmp_path / "metrics.json").read_text())) == {
+        "flags", "gru", "gru_seconds", "cfc", "cfc_seconds"
+    }
