@@ -465,3 +465,15 @@ for model in gru tcn cfc lmu; do
   $PY examples/copy_task.py -T 200 --model $model $FAST --lr 1e-3 --seed 0 --epochs 20 \
       --steps-per-epoch 100 --out docs/results/peers/copy_T200_$model
 done
+# The peers that stream (Keras's GRU and ncps's CfC, sized to SAB's parameter
+# count), on stateful_stream.py's committed task (docs/results/stateful_stream:
+# cue 200 steps before the question, 2 segments, 800 updates), 3 seeds.
+for seed in 0 1 2; do
+  for model in gru cfc; do
+    $PY examples/stateful_stream.py --models $model --seed $seed \
+        --out docs/results/peers/stream_${model}_s$seed
+  done
+done
+# Where the committed T=100 copy model with the defaults reads (copy.md).
+$PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
+    docs/results/reads/copy_T100_sab_default.png
