@@ -63,7 +63,8 @@ class StreamState:
         memory_ids: int32 `(batch, capacity)`, their stream ids (-1: empty).
         memory_usage: `(batch, capacity)`, the attention they received.
         next_memory_id: int32 `(batch,)`, the memories written so far.
-        records: `StreamRecords` of variables, or `None` without credit.
+        records: `StreamRecords` of variables (`outputs` is `None` with the
+            paper's read), or `None` without credit.
     """
 
     def __init__(self, cell, batch_size, features, capacity, keep, credit, variable_dtype):
