@@ -439,15 +439,10 @@ for seed in 0 1 2; do
         --out docs/results/peers/cue_recall_T200_${model}_s$seed
   done
 done
-# The text (5,000 updates, seed 0), then the read="projected" text runs,
-# seeds 1 and 2 (step 27's command).
+# The text (5,000 updates, seed 0).
 for model in gru cfc tcn lmu; do
   $PY examples/text8.py --model $model $TEXT5K_FAST --seed 0 \
       --out docs/results/peers/text8_5000_$model
-done
-for seed in 1 2; do
-  $PY examples/text8.py --model sab --read projected --k-trunc 10 --k-top 5 \
-      ${TEXT5K_FAST/--units 128/--units 116} --seed $seed --out $R/text8_116_5000_s$seed
 done
 # Where the read parks (reads.png): SAB's default on the digits (720 updates)
 # and the text (1,000 updates), and read="projected" on the digits at SAB's
@@ -477,3 +472,8 @@ done
 # Where the committed T=100 copy model with the defaults reads (copy.md).
 $PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
     docs/results/reads/copy_T100_sab_default.png
+# The read="projected" text runs, seeds 1 and 2 (step 27's command).
+for seed in 1 2; do
+  $PY examples/text8.py --model sab --read projected --k-trunc 10 --k-top 5 \
+      ${TEXT5K_FAST/--units 128/--units 116} --seed $seed --out $R/text8_116_5000_s$seed
+done
