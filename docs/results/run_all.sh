@@ -477,3 +477,7 @@ for seed in 1 2; do
   $PY examples/text8.py --model sab --read projected --k-trunc 10 --k-top 5 \
       ${TEXT5K_FAST/--units 128/--units 116} --seed $seed --out $R/text8_116_5000_s$seed
 done
+# The GRU on permuted MNIST at T=784 (5,000 digits, 3,024 updates; step 24's
+# command), sized to SAB's parameter count.
+$PY examples/pixel_mnist.py $PIX3K --model gru --seed 0 \
+    --out docs/results/peers/mnist5k_permuted_3k_gru
