@@ -96,16 +96,16 @@ def fused_sab_sequence(
     memory_in, keys_in, written = memory
     written = tf.stop_gradient(written)
     slots = memory_in.shape[1] or tf.shape(memory_in)[1]
-    sequence = _FusedSequence(
-        settings, slots, tf.shape(projected)[1], lengths, written, projected.dtype,
-        recurrent_mask,
-    )
+    # The weights the op differentiates, in `StepWeights` order.
     present = {
         name: w
         for name, w in weights._asdict().items()
-        if w is not None and (sequence.attend or name == "recurrent_kernel")
+        if w is not None and (settings.k_top > 0 or name == "recurrent_kernel")
     }
-    sequence.weight_names = list(present)
+    sequence = _FusedSequence(
+        settings, slots, tf.shape(projected)[1], lengths, written, projected.dtype,
+        list(present), recurrent_mask,
+    )
     outputs, h, c, final_memory, final_keys, *steps = tf.custom_gradient(sequence.forward)(
         memory_in, keys_in, projected, h0, c0, *present.values()
     )
@@ -147,7 +147,9 @@ _Saved = collections.namedtuple(
 class _FusedSequence:
     """The forward and backward loops of `fused_sab_sequence`."""
 
-    def __init__(self, settings, slots, batch, lengths, written, dtype, recurrent_mask=None):
+    def __init__(
+        self, settings, slots, batch, lengths, written, dtype, weight_names, recurrent_mask=None
+    ):
         self.settings = settings
         self.k_top = settings.k_top
         self.k_att = settings.k_att
@@ -159,6 +161,8 @@ class _FusedSequence:
         # Memories written before the first step, per row.
         self.written = written
         self.recurrent_mask = recurrent_mask
+        # The `StepWeights` fields `forward` is given, in order.
+        self.weight_names = weight_names
         # What each step saves, by name, with its dtype.
         self.saved = saved_per_step(settings, dtype)
 
@@ -412,7 +416,7 @@ class _FusedSequence:
                 weight_grads,
             )
 
-        present = {name: w for name, w in weights._asdict().items() if w is not None}
+        present = {name: getattr(weights, name) for name in self.weight_names}
         d_h = tf.zeros([self.batch, units], wide)
         # Counting up from 0, so that XLA knows the trip count at any length.
         _, d_h0, d_c0, d_memory, d_keys, d_projected, weight_grads = tf.while_loop(

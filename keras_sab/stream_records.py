@@ -267,15 +267,18 @@ def records_backward(records, ids, memory, keys, d_memory, d_keys, weights, kern
 
     memory_plus, keys_plus = padded(memory), padded(keys)
 
+    def time_major(name, field):
+        """Memory `j`'s slice of a record field, steps first (the recurrent
+        mask has no steps; a field the read leaves empty stays `None`)."""
+        if field is None or name == "recurrent_mask":
+            return field
+        return tf.transpose(field, [1, 0, *range(2, len(field.shape))])
+
     def record(j):
         """Memory `j`'s record, time-major."""
         return StreamRecords(
             *[
-                None
-                if field is None
-                else field[:, j]
-                if name == "recurrent_mask"
-                else tf.transpose(field[:, j], [1, 0, *range(2, len(field.shape) - 1)])
+                time_major(name, None if field is None else field[:, j])
                 for name, field in records._asdict().items()
             ]
         )

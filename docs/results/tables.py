@@ -716,9 +716,14 @@ def _better(metric, value, other):
     return value < other if metric in LOWER_IS_BETTER else value > other
 
 
+def row_means(row):
+    """The seeds' mean of each model of `row` that was run."""
+    return {model: seed_summary(found)[0] for model, found in row.found.items() if found}
+
+
 def best_models(row):
     """The models of `row` whose mean is the best (several where they tie)."""
-    means = {model: seed_summary(found)[0] for model, found in row.found.items() if found}
+    means = row_means(row)
     return [
         model for model, mean in means.items()
         if not any(_better(row.task.metric, other, mean) for other in means.values())
@@ -773,7 +778,7 @@ def verdict(row):
     """A sentence on `row`: the best model and whether SAB is ahead or behind,
     at the end of the runs and, where the peers' logs say, at SAB's wall time."""
     metric = row.task.metric
-    means = {model: seed_summary(found)[0] for model, found in row.found.items() if found}
+    means = row_means(row)
     if not means:
         return f"**{row.task.task}**: not run."
     best = best_models(row)
