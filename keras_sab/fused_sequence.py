@@ -4,7 +4,8 @@ Autodiff through a loop that carries the memory as state saves the whole
 memory buffer at every step: activation memory grows quadratically in the
 sequence length. This op runs the whole sequence behind one
 `tf.custom_gradient`. Its forward loop keeps, per step, only what the backward
-needs: `c_{t-1}` (`h_{t-1}` is the previous output), the selected slots,
+needs: `c_{t-1}` (`h_{t-1}` is the previous output, or with
+`read="projected"` the carried state, saved beside it), the selected slots,
 their weights and the top-k normaliser; plus the final memory and key
 buffers (a slot is written once, so the final buffer holds every memory's
 value). Its backward is a reverse loop
