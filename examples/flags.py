@@ -199,11 +199,13 @@ def model_label(args):
         "temperature": layer_defaults.TEMPERATURE,
         "scorer": layer_defaults.SCORER,
         "read": layer_defaults.READ,
+        "null_slot": layer_defaults.NULL_SLOT,
     }
     if args.model == "self_attention":
         defaults.pop("attention")
         defaults.pop("scorer")
         defaults.pop("read")
+        defaults.pop("null_slot")
     settings = [
         f"{name}={getattr(args, name)}"
         for name, default in defaults.items()
@@ -264,6 +266,13 @@ def _add_shared_arguments(parser, task, models, quick):
         default=layer_defaults.READ,
         help="sab: how the read enters the state (add: the paper's step; "
         "projected: the carried state gets it through a learned matrix from zero).",
+    )
+    add(
+        "--null-slot",
+        action=argparse.BooleanOptionalAction,
+        default=layer_defaults.NULL_SLOT,
+        help="sab: an empty memory shares the read's softmax, so a step can read less "
+        "than a whole memory, or nothing.",
     )
     add("--heads", type=int, default=4, help="transformer: attention heads.")
     add(

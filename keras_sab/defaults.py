@@ -22,3 +22,6 @@ KEEP = "latest"
 # to the state carried on), or `"projected"` (carried through a learned matrix
 # from zero), docs/results/read_variants.md.
 READ = "add"
+# Whether an empty memory shares the read's softmax, so that a step can read
+# less than a whole memory, or nothing (docs/results/read_variants.md).
+NULL_SLOT = False

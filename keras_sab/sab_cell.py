@@ -43,6 +43,7 @@ CELL_ARGUMENTS = (
     "attention_units",
     "scorer",
     "read",
+    "null_slot",
     "activation",
     "recurrent_activation",
     "use_bias",
@@ -148,6 +149,12 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             that starts at zero, so that the recurrence starts as the LSTM's
             and reads only as far as training finds it useful
             (docs/results/read_variants.md). Defaults to `"add"`.
+        null_slot: Whether an empty memory (a zero state, scored like any
+            memory, with no weight of its own) shares the read's softmax, so
+            that a step whose memories score below it reads less than a
+            whole memory, or nothing, instead of parking on one memory.
+            Needs softmax weights (`attention` `"sparse_softmax"` or
+            `"dense"`). Defaults to `False`.
         max_memories: Integer `>= 1`, memory capacity. Required when the cell
             is used in `keras.layers.RNN`; `SAB` sets it per call. Defaults
             to `None`.
@@ -220,6 +227,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
         read=defaults.READ,
+        null_slot=defaults.NULL_SLOT,
         max_memories=None,
         activation="tanh",
         recurrent_activation="sigmoid",
@@ -250,6 +258,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.attention_units = validation.check_int("attention_units", attention_units, 1)
         self.scorer = validation.check_scorer(scorer)
         self.read = validation.check_read(read)
+        self.null_slot = validation.check_null_slot(null_slot, self.attention)
         self.max_memories = validation.check_int("max_memories", max_memories, 1, allow_none=True)
         if self.max_memories is not None:
             validation.check_exact_counts(
@@ -291,6 +300,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             self.temperature,
             LSTMActivations(self.activation, self.recurrent_activation),
             self.read,
+            self.null_slot,
         )
 
     @property

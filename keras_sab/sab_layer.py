@@ -85,6 +85,9 @@ class SAB(keras.layers.Layer):
             zero); see `SABCell`. With `"projected"`, `return_state` returns
             the carried `h`, which differs from the last output. Defaults to
             `"add"`.
+        null_slot: whether an empty memory shares the read's softmax, so
+            that a step can read less than a whole memory, or nothing; see
+            `SABCell`. Defaults to `False`.
         activation, recurrent_activation, use_bias, kernel_initializer,
             recurrent_initializer, bias_initializer, unit_forget_bias,
             kernel_regularizer, recurrent_regularizer, bias_regularizer,
@@ -233,6 +236,7 @@ class SAB(keras.layers.Layer):
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
         read=defaults.READ,
+        null_slot=defaults.NULL_SLOT,
         activation="tanh",
         recurrent_activation="sigmoid",
         use_bias=True,

@@ -67,13 +67,29 @@ units)`, in the compute dtype, is the matrix `A` of `read="projected"`
 
 StepSettings = collections.namedtuple(
     "StepSettings",
-    ["k_top", "k_att", "k_trunc", "attention", "temperature", "activations", "read"],
-    defaults=[defaults.ATTENTION, defaults.TEMPERATURE, LSTM_ACTIVATIONS, defaults.READ],
+    [
+        "k_top",
+        "k_att",
+        "k_trunc",
+        "attention",
+        "temperature",
+        "activations",
+        "read",
+        "null_slot",
+    ],
+    defaults=[
+        defaults.ATTENTION,
+        defaults.TEMPERATURE,
+        LSTM_ACTIVATIONS,
+        defaults.READ,
+        defaults.NULL_SLOT,
+    ],
 )
 StepSettings.__doc__ = """The hyper-parameters of a step: `k_top`, `k_att`,
 `k_trunc` (`None`: no truncation), the attention mode, its temperature, the
-LSTM's `LSTMActivations` and how the read enters the state (`"add"` or
-`"projected"`, see `read_into_state`)."""
+LSTM's `LSTMActivations`, how the read enters the state (`"add"` or
+`"projected"`, see `read_into_state`) and whether an empty memory may take
+the read's weight (`null_slot`, see `memory_read`)."""
 
 
 # The names under which a step's `Selection` fields are saved, in its
@@ -156,8 +172,21 @@ def gather_slots(buffer, indices):
     return tf.gather(buffer, indices, axis=1, batch_dims=1)
 
 
+def null_keys(weights, query):
+    """`(..., 1, attention_units)` for queries `(..., attention_units)`: the
+    key of an empty memory, `W_m 0 + b` (zeros with the dot-product scorer,
+    which has no `b`)."""
+    keys = tf.zeros_like(query[..., None, :])
+    return keys if weights.attention_bias is None else keys + weights.attention_bias
+
+
 def memory_read(weights, settings, h_hat, memory, keys, readable):
     """The sparse attention read of `memory` by the provisional state.
+
+    With `settings.null_slot`, an empty memory (a zero state, its key
+    `null_keys`) is scored beside the memories and shares their softmax:
+    the weight it takes reads nothing, so the step may read less than a
+    whole memory, or nothing.
 
     Args:
         weights: `StepWeights`.
@@ -172,13 +201,13 @@ def memory_read(weights, settings, h_hat, memory, keys, readable):
         units)`, in the memory's dtype, and the
         `sparse_attention.Selection` (in the scorer's dtype).
     """
-    scores = memory_scores(
-        step_query(weights, h_hat),
-        tf.cast(keys, weights.query_kernel.dtype),
-        weights.attention_vector,
-    )
+    query = step_query(weights, h_hat)
+    scores = memory_scores(query, tf.cast(keys, query.dtype), weights.attention_vector)
+    null_scores = None
+    if settings.null_slot:
+        null_scores = memory_scores(query, null_keys(weights, query), weights.attention_vector)
     selection = select_memories(
-        scores, readable, settings.k_top, settings.attention, settings.temperature
+        scores, readable, settings.k_top, settings.attention, settings.temperature, null_scores
     )
     read = tf.matmul(
         tf.cast(selection.weights, memory.dtype)[:, None, :],

@@ -6,7 +6,9 @@ Every function is pure: it maps scores (and which slots may be read) to a
 functions, the fused path and a stream's records call it. The modes:
 `"sparse"`, ALGORITHM.md §3's top-k rule; `"dense"`, a softmax over every
 memory (the paper's self-attention baseline); `"sparse_softmax"`, the same
-top-k selection with softmax weights. The routing rules of ALGORITHM.md §3
+top-k selection with softmax weights. The softmax modes may weigh an empty
+memory beside the selected ones (`null_scores`): the weight it takes reads
+nothing, so the read's mass `Σ w` can fall below 1. The routing rules of ALGORITHM.md §3
 (only the selected slots get weight *and* gradient, the threshold is a
 constant for differentiation, a row with `k_top` or fewer readable slots reads
 them all, a lone selected memory's weight is constant, never NaN) live here
@@ -64,6 +66,7 @@ def scores_gradient(
     attention,
     temperature=defaults.TEMPERATURE,
     weighted_sum=None,
+    null_slot=False,
 ):
     """The gradient of the weighed slots' scores, given their weights' gradient.
 
@@ -78,7 +81,8 @@ def scores_gradient(
       uniform weights do not depend on the scores); it grows as the best
       scores tie;
     - a lone selected memory (`k_top = 1`, sparse modes): its weight is
-      constant, its score gets no gradient at all.
+      constant, its score gets no gradient at all (unless an empty memory
+      shares the softmax with it, `null_slot`).
 
     Args:
         d_attention_weights: `(batch, k)`, `g`.
@@ -89,12 +93,14 @@ def scores_gradient(
         weighted_sum: optional `(batch, 1)`, `Σ_j w_j g_j` when some `g_j`
             are unknown (a stream's record of a memory no longer kept).
             Defaults to `None`: computed from `d_attention_weights`.
+        null_slot: whether an empty memory shared the softmax (see
+            `select_memories`). Defaults to `False`.
 
     Returns:
         `(batch, k)`, the scores' gradient.
     """
     weights = selection.weights
-    if k_top == 1 and attention != "dense":
+    if k_top == 1 and attention != "dense" and not null_slot:
         return tf.zeros_like(d_attention_weights)
     if weighted_sum is None:
         weighted_sum = tf.reduce_sum(weights * d_attention_weights, axis=-1, keepdims=True)
@@ -105,31 +111,70 @@ def scores_gradient(
     return tf.where((weights > 0) & ~selection.few, d_scores, tf.zeros_like(d_scores))
 
 
-def _softmax_selection(scores, mask, k_top, attention, temperature, indices=None):
+def null_score_gradient(weights, weighted_sum, temperature=defaults.TEMPERATURE):
+    """The gradient of the empty memory's score (see `select_memories`).
+
+    The empty memory is read with weight `w_0 = 1 - Σ_j w_j` and its value
+    is zero, so its weight's gradient is 0 and its score's is
+    `-w_0 Σ_j w_j g_j / τ`.
+
+    Args:
+        weights: `(batch, k)`, the memories' weights.
+        weighted_sum: `(batch, 1)`, `Σ_j w_j g_j` (see `scores_gradient`).
+        temperature: the softmax's `τ`. Defaults to `1.0`.
+
+    Returns:
+        `(batch, 1)`.
+    """
+    null_weight = 1.0 - tf.reduce_sum(weights, axis=-1, keepdims=True)
+    return -null_weight * weighted_sum / temperature
+
+
+def _softmax_selection(
+    scores, mask, k_top, attention, temperature, indices=None, null_scores=None
+):
     """Softmax of `scores / τ` over the entries where `mask` holds (0
-    elsewhere; all zeros where it never holds), with `scores_gradient` as its
-    gradient. Computed in float32 at least: in float16, `scores / τ`
-    overflows for a small temperature."""
+    elsewhere; all zeros where it never holds), with an empty memory scored
+    `null_scores` `(batch, 1)` in the normaliser if given, and
+    `scores_gradient` (and `null_score_gradient`) as its gradient. Computed
+    in float32 at least: in float16, `scores / τ` overflows for a small
+    temperature."""
     dtype = scores.dtype
+    null_slot = null_scores is not None
 
     @tf.custom_gradient
-    def softmax(scores):
+    def softmax(scores, *null_scores):
         if temperature != 1.0:
             # A Python float converts straight to the scores' dtype (`tf.cast`
             # of it would round it to float32 first).
             scores = scores / temperature
         masked = _masked_scores(scores, mask)
         peak = tf.reduce_max(masked, axis=-1, keepdims=True)
+        if null_slot:
+            null = null_scores[0] / temperature
+            peak = tf.maximum(peak, null)
         exp = tf.where(mask, tf.exp(masked - peak), tf.zeros_like(scores))
-        weights = tf.math.divide_no_nan(exp, tf.reduce_sum(exp, -1, keepdims=True))
+        total = tf.reduce_sum(exp, -1, keepdims=True)
+        if null_slot:
+            total += tf.exp(null - peak)
+        weights = tf.math.divide_no_nan(exp, total)
         selection = Selection(indices, weights, None, None)
 
         def gradient(d_attention_weights):
-            return scores_gradient(d_attention_weights, selection, k_top, attention, temperature)
+            weighted_sum = tf.reduce_sum(weights * d_attention_weights, axis=-1, keepdims=True)
+            d_scores = scores_gradient(
+                d_attention_weights, selection, k_top, attention, temperature, weighted_sum,
+                null_slot,
+            )
+            if not null_slot:
+                return d_scores
+            return d_scores, null_score_gradient(weights, weighted_sum, temperature)
 
         return weights, gradient
 
-    weights = tf.cast(softmax(tf.cast(scores, wide_dtype(dtype))), dtype)
+    wide = wide_dtype(dtype)
+    null_scores = [tf.cast(null_scores, wide)] if null_slot else []
+    weights = tf.cast(softmax(tf.cast(scores, wide), *null_scores), dtype)
     return Selection(indices, weights, None, None)
 
 
@@ -163,7 +208,12 @@ def _piecewise_linear_selection(values, indices, count, k_top):
 
 
 def select_memories(
-    scores, readable, k_top, attention=defaults.ATTENTION, temperature=defaults.TEMPERATURE
+    scores,
+    readable,
+    k_top,
+    attention=defaults.ATTENTION,
+    temperature=defaults.TEMPERATURE,
+    null_scores=None,
 ):
     """Which memories a step reads, and with what weights (ALGORITHM.md §3).
 
@@ -182,6 +232,11 @@ def select_memories(
     them (`"sparse"`: `1 / n` each), and only the selected slots get weight
     and gradient.
 
+    With `null_scores`, the softmax modes weigh an empty memory beside the
+    selected slots: `exp(a_0 / τ)` joins their normaliser, so a step whose
+    scores fall below `a_0` reads little (`Σ w < 1`), and the empty
+    memory's weight `1 - Σ w` reads nothing.
+
     Args:
         scores: float tensor `(batch, slots)`.
         readable: bool tensor broadcastable to `(batch, slots)`; unreadable
@@ -191,9 +246,14 @@ def select_memories(
             `"sparse_softmax"`.
         temperature: positive float, the softmax modes' `τ`. Defaults to
             `1.0`.
+        null_scores: optional `(batch, 1)`, the empty memory's score
+            (softmax modes only). Defaults to `None`: no empty memory.
 
     Returns:
         A `Selection`.
+
+    Raises:
+        ValueError: `null_scores` with the `"sparse"` mode.
 
     Example:
 
@@ -201,7 +261,15 @@ def select_memories(
     >>> chosen = select_memories(scores, tf.constant(True), 2, "sparse")
     >>> chosen.indices.numpy().tolist(), chosen.weights.numpy().round(2).tolist()
     ([[3, 1]], [[0.75, 0.25]])
+    >>> chosen = select_memories(scores, tf.constant(True), 2, null_scores=[[0.7]])
+    >>> [round(float(w), 2) for w in chosen.weights[0]]  # The empty memory takes 0.33.
+    [0.4, 0.27]
     """
+    if null_scores is not None and attention == "sparse":
+        raise ValueError(
+            "An empty memory (`null_slot=True`) needs softmax weights: `attention` must be "
+            f"'sparse_softmax' or 'dense'. Received: attention={attention!r}"
+        )
     readable = tf.broadcast_to(readable, tf.shape(scores))
     slots = scores.shape[-1]
     if attention == "sparse" and slots is not None and slots <= k_top:
@@ -210,7 +278,9 @@ def select_memories(
         few = tf.ones_like(weights[:, :1], tf.bool)
         return Selection(None, weights, tf.ones_like(weights[:, :1]), few)
     if attention == "dense" or (slots is not None and slots <= k_top):
-        return _softmax_selection(scores, readable, k_top, attention, temperature)
+        return _softmax_selection(
+            scores, readable, k_top, attention, temperature, null_scores=null_scores
+        )
     count = tf.reduce_sum(tf.cast(readable, tf.int32), -1, keepdims=True)
     masked = _masked_scores(scores, readable)
     if attention == "sparse":
@@ -218,7 +288,7 @@ def select_memories(
         return _piecewise_linear_selection(values, indices, tf.cast(count, scores.dtype), k_top)
     values, indices = tf.math.top_k(masked, k=k_top)
     selected = tf.range(k_top)[None, :] < count
-    return _softmax_selection(values, selected, k_top, attention, temperature, indices)
+    return _softmax_selection(values, selected, k_top, attention, temperature, indices, null_scores)
 
 
 def uniform_weights(readable, dtype):

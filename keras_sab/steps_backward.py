@@ -23,7 +23,9 @@ from keras_sab.attention_scorer import query_slopes
 from keras_sab.lstm_core import lstm_backward
 from keras_sab.sab_step import SELECTION_STEPS
 from keras_sab.sab_step import gather_slots
+from keras_sab.sab_step import null_keys
 from keras_sab.sparse_attention import Selection
+from keras_sab.sparse_attention import null_score_gradient
 from keras_sab.sparse_attention import scores_gradient
 
 
@@ -104,7 +106,8 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
         `(d_h, d_c, weight_grads, stacked)`: the gradients passed to the
         step before the run, the run's gradients (wide) of the weights the
         loop does not see per step, by name (`attention_vector` with the MLP
-        scorer, `read_projection` with `read="projected"`), and the per-step
+        scorer, `attention_bias` with it and `null_slot`, `read_projection`
+        with `read="projected"`), and the per-step
         `[d_z]` (in the compute dtype, that of the recurrent kernel), then
         with attention `d_query`, `d_read_m`, `d_read_k` (wide), each `(n,
         batch, ...)`.
@@ -121,6 +124,14 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
         chosen = steps.get("chosen")
         read_m = _per_step_slots(memory, chosen, n)
         read_k = _per_step_slots(keys, chosen, n)
+        # An empty memory's score moves with the query, `b` and `v` (the
+        # dot-product scorer gives it 0 whatever the query): it is scored
+        # as one more key, after the memories'.
+        null_scored = settings.null_slot and weights.attention_vector is not None
+        if null_scored:
+            read_k = tf.concat(
+                [read_k, tf.cast(null_keys(weights, steps["query"]), read_k.dtype)], axis=2
+            )
         slopes, hidden = query_slopes(steps["query"], read_k, weights.attention_vector)
         # `d_query`, the read's gradient, the scores' gradient, and with
         # `read="projected"` the carried state's gradient.
@@ -168,12 +179,17 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
             d_w, weighted_sum = read_gradient_weights(
                 d_read, selection, tf.gather(read_m, t), weighted_sum, present
             )
+            if null_scored and weighted_sum is None:
+                weighted_sum = tf.reduce_sum(selection.weights * d_w, axis=-1, keepdims=True)
             d_scores = scores_gradient(
                 d_w, selection, settings.k_top, settings.attention, settings.temperature,
-                weighted_sum,
+                weighted_sum, settings.null_slot,
             )
             if present is not None:
                 d_scores *= present
+            if null_scored:
+                d_null = null_score_gradient(selection.weights, weighted_sum, settings.temperature)
+                d_scores = tf.concat([d_scores, d_null], axis=-1)
             d_query = query_gradient(d_scores, tf.gather(slopes, t))
             outputs = [d_query, d_read, d_scores]
             if projection is not None:
@@ -207,6 +223,10 @@ def steps_backward(settings, weights, recurrent_mask, memory, keys, steps, d_h, 
     weight_grads = {}
     if d_vector is not None:
         weight_grads["attention_vector"] = d_vector
+    if null_scored:
+        # The empty memory's key is `b`.
+        weight_grads["attention_bias"] = tf.reduce_sum(d_read_k[:, :, -1], axis=[0, 1])
+        d_read_k = d_read_k[:, :, :-1]
     if projection is not None:
         # `∂L/∂A = Σ_t s_tᵀ ∂L/∂h_t`, with the reads `s_t = Σ_j w_j m_j`
         # (given as `read` where some read memories are unknown).

@@ -79,6 +79,20 @@ def check_read(value):
     return value
 
 
+def check_null_slot(value, attention):
+    """Returns `value` if it is a bool that `attention` allows, else raises:
+    the empty memory shares a softmax, which the paper's rule (`"sparse"`)
+    does not have."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`null_slot` must be True or False. Received: null_slot={value!r}")
+    if value and attention == "sparse":
+        raise ValueError(
+            "`null_slot=True` needs softmax weights: `attention` must be 'sparse_softmax' or "
+            f"'dense'. Received: attention={attention!r}, null_slot=True"
+        )
+    return value
+
+
 # Keras activations that are not element-wise: the LSTM's gates need
 # element-wise ones (the fused backward multiplies by their derivatives).
 _NOT_ELEMENTWISE = ("softmax", "log_softmax")

@@ -1,7 +1,8 @@
 """Invariants of SAB over many random configurations, with `hypothesis`.
 
 In float64, for random lengths, `k_att`, `k_trunc`, `k_top`, scorers,
-attention modes, both reads (`read="projected"` with a random matrix), masks
+attention modes, both reads (`read="projected"` with a random matrix), with
+and without an empty memory (`null_slot`), masks
 (padded and with holes), `go_backwards` and streams cut into random calls:
 
 - the fused path and the cell loop give the same outputs and gradients
@@ -46,6 +47,7 @@ def configurations(draw, stream=False):
     )
     if attention != "sparse":
         settings["temperature"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
+        settings["null_slot"] = draw(st.booleans())
     return settings
 
 

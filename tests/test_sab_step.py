@@ -1,5 +1,6 @@
 """How the read enters the state (keras_sab/sab_step.py `read_into_state`,
-the `read` argument): the paper's step and `read="projected"`."""
+the `read` argument): the paper's step and `read="projected"`; and the empty
+memory a read may choose (`memory_read`, the `null_slot` argument)."""
 
 import argparse
 import importlib
@@ -14,6 +15,7 @@ from keras.src.testing import TestCase
 
 import keras_sab
 from keras_sab.sab_step import StepWeights
+from keras_sab.sab_step import null_keys
 from keras_sab.sab_step import read_into_state
 
 UNITS = 5
@@ -192,3 +194,77 @@ def test_a_model_saved_before_read_existed_recalls_what_its_run_recorded(monkeyp
     # Within one prediction of the recorded figure.
     tolerance = 1.0 / correct.size + 1e-6
     assert correct.mean() == pytest.approx(metrics["test"]["copy_recall_accuracy"], abs=tolerance)
+
+
+@pytest.mark.parametrize("read", ["add", "projected"])
+def test_rnn_of_the_cell_is_the_layer_with_an_empty_memory(read):
+    """`RNN(SABCell(null_slot=True))` and both of SAB's paths: the same
+    outputs and weight gradients, `b` and `v` included (the empty memory's
+    score moves them); and they differ from the same weights without it."""
+    kwargs = dict(k_top=2, k_att=3, k_trunc=4, read=read, null_slot=True, dtype="float64")
+    keras.utils.set_random_seed(2)
+    layer = keras_sab.SAB(UNITS, return_sequences=True, **kwargs)
+    layer.build((2, 12, 3))
+    layer.set_weights([_random(*w.shape, seed=i) / 2 for i, w in enumerate(layer.weights)])
+    rnn = keras.layers.RNN(
+        keras_sab.SABCell(UNITS, max_memories=4, **kwargs), return_sequences=True,
+        dtype="float64",
+    )
+    rnn.build((2, 12, 3))
+    rnn.set_weights(layer.get_weights())
+    without = keras_sab.SAB(UNITS, return_sequences=True, **{**kwargs, "null_slot": False})
+    without.build((2, 12, 3))
+    without.set_weights(layer.get_weights())
+    x = tf.constant(_random(2, 12, 3, seed=5))
+    results = []
+    for model, fused in ((layer, True), (layer, False), (rnn, None), (without, True)):
+        if fused is not None:
+            model.use_fused = fused
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(model(x)))
+        results.append((loss.numpy(), tape.gradient(loss, model.trainable_weights)))
+    names = [w.name for w in layer.trainable_weights]
+    for loss, gradients in results[1:3]:
+        np.testing.assert_allclose(loss, results[0][0], rtol=1e-12)
+        for name, gradient, expected in zip(names, gradients, results[0][1]):
+            np.testing.assert_allclose(gradient, expected, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert abs(results[3][0] - results[0][0]) > 1e-3
+    bias = names.index("attention_bias")
+    assert np.abs(results[3][1][bias] - results[0][1][bias]).max() > 1e-6
+
+
+def test_the_empty_memory_s_key_is_the_scorer_s_bias():
+    """The empty memory is scored as a zero state: its key is `W_m 0 + b`."""
+    query = tf.zeros((2, 4), tf.float64)
+    bias = tf.constant([1.0, -2.0, 0.5, 3.0], tf.float64)
+    weights = StepWeights(None, None, None, bias, tf.ones(4, tf.float64))
+    np.testing.assert_array_equal(null_keys(weights, query), np.broadcast_to(bias, (2, 1, 4)))
+    dot = StepWeights(None, None, None, None, None)
+    np.testing.assert_array_equal(null_keys(dot, query), np.zeros((2, 1, 4)))
+
+
+def test_an_empty_memory_adds_no_weight_and_saves_and_loads(tmp_path):
+    """`null_slot` adds no weight; a model with it saves and loads to the
+    same predictions; a config saved before it existed loads without it."""
+    inputs = keras.Input((12, 3))
+    layer = keras_sab.SAB(UNITS, k_top=2, k_att=3, null_slot=True)
+    model = keras.Model(inputs, layer(inputs))
+    plain = keras_sab.SAB(UNITS, k_top=2, k_att=3)
+    plain.build((None, 12, 3))
+    assert [w.name for w in layer.weights] == [w.name for w in plain.weights]
+    path = tmp_path / "null.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.layers[-1].null_slot is True
+    x = _random(2, 12, 3, seed=1)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    config = keras_sab.SAB(4).get_config()
+    del config["null_slot"]
+    assert keras_sab.SAB.from_config(config).null_slot is False
+
+
+def test_an_empty_memory_needs_softmax_weights_and_a_bool():
+    with pytest.raises(ValueError, match="`null_slot=True` needs softmax weights.*'sparse'"):
+        keras_sab.SAB(4, attention="sparse", null_slot=True)
+    with pytest.raises(ValueError, match="`null_slot` must be True or False.*'yes'"):
+        keras_sab.SAB(4, null_slot="yes")

@@ -7,6 +7,8 @@ import tensorflow as tf
 from keras_sab import defaults
 from keras_sab.sparse_attention import NORMALISER_EPSILON
 from keras_sab.sparse_attention import attention_weights
+from keras_sab.sparse_attention import select_memories
+from keras_sab.sparse_attention import selection_weights
 
 
 def _all_readable(shape):
@@ -311,3 +313,85 @@ def test_small_temperature_stays_finite_in_low_precision(dtype, mode):
     assert weights.dtype == dtype
     np.testing.assert_allclose(weights.numpy().astype("float32"), [[1, 0, 0, 0]], atol=1e-3)
     assert np.all(np.isfinite(grad.numpy().astype("float32")))
+
+
+def _reference_with_null(scores, readable, null_scores, k_top, attention, temperature):
+    """Plain autodiff reference: a softmax over the selected readable slots
+    and the empty memory (last column), whose weight is dropped."""
+    lowest = tf.cast(scores.dtype.min, scores.dtype)
+    if attention == "sparse_softmax":
+        masked = tf.where(readable, scores, lowest)
+        kth = tf.math.top_k(masked, k_top).values[:, -1:]
+        readable = readable & (masked >= kth)
+    logits = tf.concat([tf.where(readable, scores, lowest), null_scores], -1) / temperature
+    return tf.nn.softmax(logits)[:, :-1]
+
+
+@pytest.mark.parametrize("attention", ["sparse_softmax", "dense"])
+@pytest.mark.parametrize("k_top", [1, 2, 4])
+@pytest.mark.parametrize("temperature", [0.5, 1.0])
+def test_null_slot_weights_and_gradients_are_a_softmax_with_an_empty_memory(
+    attention, k_top, temperature
+):
+    """With an empty memory, the weights are a softmax over the selected
+    slots and the empty memory without the latter's column (they sum below 1),
+    and the gradients of the scores and of the empty memory's score are
+    autodiff's of that softmax, also for a lone selected memory (`k_top=1`),
+    whose weight now moves with its score."""
+    rng = np.random.default_rng(40 + k_top)
+    scores = tf.constant(rng.normal(size=(5, 7)))
+    null_scores = tf.constant(rng.normal(size=(5, 1)))
+    readable = rng.random((5, 7)) < 0.7
+    readable[4] = False  # A row with nothing to read.
+    readable = tf.constant(readable)
+    upstream = tf.constant(rng.normal(size=(5, 7)))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([scores, null_scores])
+        selection = select_memories(scores, readable, k_top, attention, temperature, null_scores)
+        weights = selection_weights(selection, 7)
+        expected = _reference_with_null(
+            scores, readable, null_scores, k_top, attention, temperature
+        )
+        loss = tf.reduce_sum(weights * upstream)
+        expected_loss = tf.reduce_sum(expected * upstream)
+    np.testing.assert_allclose(weights.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)
+    assert np.all(weights.numpy().sum(-1) < 1)
+    assert np.all(weights.numpy()[4] == 0)
+    for variable in (scores, null_scores):
+        got = tape.gradient(loss, variable).numpy()
+        want = tape.gradient(expected_loss, variable).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+    assert np.abs(tape.gradient(loss, null_scores).numpy()[:4]).min() > 0
+
+
+def test_null_slot_lets_a_step_read_nothing():
+    """A row whose memories all score far below the empty memory reads almost
+    nothing; far above it, a whole memory."""
+    scores = tf.constant([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
+    selection = select_memories(scores, tf.constant(True), 2, null_scores=[[30.0], [-30.0]])
+    mass = selection.weights.numpy().sum(-1)
+    assert mass[0] < 1e-12
+    np.testing.assert_allclose(mass[1], 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+def test_null_slot_is_finite_in_low_precision(dtype):
+    """Large scores and a small temperature stay finite with an empty memory."""
+    scores = tf.constant([[60000.0, -60000.0, 3.0]], dtype)
+    null_scores = tf.constant([[60000.0]], dtype)
+    with tf.GradientTape() as tape:
+        tape.watch([scores, null_scores])
+        weights = select_memories(
+            scores, tf.constant(True), 2, "sparse_softmax", 0.1, null_scores
+        ).weights
+        loss = tf.reduce_sum(weights * tf.cast([[1.0, 2.0]], dtype))
+    gradients = tape.gradient(loss, [scores, null_scores])
+    assert np.all(np.isfinite(weights.numpy().astype(np.float32)))
+    assert all(np.all(np.isfinite(g.numpy().astype(np.float32))) for g in gradients)
+    np.testing.assert_allclose(weights.numpy().astype(np.float32).sum(), 0.5, atol=1e-2)
+
+
+def test_null_slot_refuses_the_papers_rule():
+    """The paper's piecewise-linear weights have no softmax for the empty memory to join."""
+    with pytest.raises(ValueError, match="attention.*sparse_softmax"):
+        select_memories(tf.zeros((1, 4)), tf.constant(True), 2, "sparse", null_scores=[[0.0]])

@@ -481,3 +481,41 @@ done
 # command), sized to SAB's parameter count.
 $PY examples/pixel_mnist.py $PIX3K --model gru --seed 0 \
     --out docs/results/peers/mnist5k_permuted_3k_gru
+
+# 29. The read issue, continued (2026-12-07). Is the text's gap the truncation?
+# The LSTM of the text table (135 units), truncated as SAB is (k_trunc=10, no
+# reads: --model tbptt), 5,000 updates, seed 0.
+$PY examples/text8.py --model tbptt --k-trunc 10 ${TEXT5K_FAST/--units 128/--units 135} \
+    --seed 0 --out docs/results/text8_tbptt135_5000
+# Two more read variants on the digits (3 seeds; read_ablate.py says what
+# each does): an empty memory the read may choose (--null-slot), with the
+# paper's step and with the projected read at SAB's parameter count; and the
+# read entering only the next step's gates (--read gates).
+for seed in 0 1 2; do
+  $PY $READ --read add --null-slot -- examples/pixel_mnist.py $DIGITS --model sab \
+      --seed $seed --out $ABL/read_null_slot_s$seed
+  $PY $READ --read hybrid_matrix --null-slot -- examples/pixel_mnist.py \
+      ${DIGITS/--units 128/--units 115} --model sab --seed $seed \
+      --out $ABL/read_hybrid_matrix_null_slot_115_s$seed
+  $PY $READ --read gates -- examples/pixel_mnist.py ${DIGITS/--units 128/--units 115} \
+      --model sab --seed $seed --out $ABL/read_gates_115_s$seed
+done
+# The text (1,000 updates, SAB's parameter count) and the copy task at T=100
+# (1,000 updates) with an empty memory beside the projected read, and the copy
+# task with the read entering only the gates (the patch, seed 0).
+$PY $READ --read hybrid_matrix --null-slot -- examples/text8.py --model sab --k-trunc 10 \
+    --k-top 5 ${TEXT/--units 128/--units 116} \
+    --out docs/results/ablations/text8_read_hybrid_matrix_null_slot_116
+$PY $READ --read hybrid_matrix --null-slot -- examples/copy_task.py -T 100 --model sab \
+    ${NEW/--units 128/--units 115} --lr 1e-3 --seed 0 --epochs 10 --steps-per-epoch 100 \
+    --out docs/results/ablations/copy_T100_read_hybrid_matrix_null_slot_115
+$PY $READ --read gates -- examples/copy_task.py -T 100 --model sab \
+    ${NEW/--units 128/--units 115} --lr 1e-3 --seed 0 --epochs 10 --steps-per-epoch 100 \
+    --out docs/results/ablations/copy_T100_read_gates_115
+# The peers' transfer (issue 34): trained on the copy task at T=100 for SAB's
+# 8,000 updates, evaluated at longer T (the TCN so far).
+for model in tcn; do
+  $PY examples/transfer.py -T 100 --model $model $FAST --lr 1e-3 --seed 0 --epochs 80 \
+      --steps-per-epoch 100 --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 \
+      --out docs/results/peers/transfer_$model
+done

@@ -27,11 +27,26 @@ of SAB's step changed, a diagnostic patch and not a package feature:
   SAB group's follow-up (Kerg et al. 2020: the read as the gates' recurrent
   input), and the model starts as the LSTM on its recurrent path. The package
   has it as `SAB(read="projected")`, on every path.
+- `--read gates`: the read enters only the next step's gates: the step
+  outputs and writes to memory the LSTM's `ĥ_t` and carries `ĥ_t + s_t A`,
+  `A` trainable from 0 (as the SAB group's follow-up, Kerg et al. 2020:
+  memories are raw LSTM states, the read is the gates' recurrent input).
+  With `A = 0` it is the truncated LSTM, output included.
 - `--read gated_add`: `h_t = ĥ_t + g_t ⊙ s_t` everywhere, with a gate per
   unit `g_t = σ(W_g [ĥ_t; s_t] + b_g)`, `b_g` starting at `--gate-bias`
   (default 0: half the read): the LSTM's path `ĥ_t` is never scaled (unlike
   the convex GTrXL gate `(1 - z) ĥ + z s`), and each step decides, from what
   it has and what it read, how much of the read to take.
+
+`--null-slot` (with any `--read`) adds an empty memory that is always
+readable: a zero state whose key is the scorer's key of zero (`b`, or 0 with
+the dot-product scorer). It competes in the top k like any memory (a seat it
+wins leaves `k - 1` memories); the weight it takes reads nothing, so a step
+can decline to read (the read's mass, the weights of the real memories, may
+fall below 1), as the authors' code's all-zero first slot allows. It adds
+no weight. The package's `SAB(null_slot=True)` differs in one point: its
+empty memory joins the softmax beside the `k` best memories, never taking
+a seat.
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
@@ -60,12 +75,45 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "examples")
 import model_zoo  # noqa: E402
 
 
-def patch(read, alpha_init=0.0, gate_bias=0.0):
-    """Patches `keras_sab`'s step so that the step's read is `read`."""
-    if read == "add":
+def with_null_slot(read_function):
+    """`memory_read` with an empty, always readable memory before slot 0.
+
+    The returned selection refers to the real slots only: the null slot's
+    weight is dropped, so the weights sum to the read's mass.
+    """
+
+    def memory_read(weights, settings, h_hat, memory, keys, readable):
+        null_key = tf.zeros_like(keys[:, :1])
+        if weights.attention_bias is not None:
+            null_key += tf.cast(weights.attention_bias, keys.dtype)
+        read, selection = read_function(
+            weights,
+            settings,
+            h_hat,
+            tf.concat([tf.zeros_like(memory[:, :1]), memory], 1),
+            tf.concat([null_key, keys], 1),
+            tf.concat([tf.ones_like(readable[:, :1]), readable], 1),
+        )
+        if selection.indices is None:
+            return read, selection._replace(weights=selection.weights[:, 1:])
+        real = selection.indices > 0
+        return read, selection._replace(
+            indices=tf.maximum(selection.indices - 1, 0),
+            weights=tf.where(real, selection.weights, tf.zeros_like(selection.weights)),
+        )
+
+    return memory_read
+
+
+def patch(read, alpha_init=0.0, gate_bias=0.0, null_slot=False):
+    """Patches `keras_sab`'s step so that the step's read is `read` (with an
+    empty memory to choose if `null_slot`)."""
+    if read == "add" and not null_slot:
         return
     model_zoo.SAB = functools.partial(SAB, use_fused=False)
     original_read = step_module.memory_read
+    if null_slot:
+        original_read = with_null_slot(original_read)
     original_step = step_module.sab_step
     reads = {}
     scale = {}
@@ -80,16 +128,21 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
             bias = keras.ops.cast(scale["gate_bias"], read.dtype)
             read = read * tf.sigmoid(tf.matmul(tf.concat([h_hat, read], -1), kernel) + bias)
         reads["last"] = read
+        if read_mode == "gates":  # The step's output and memory stay `ĥ_t`.
+            return tf.zeros_like(read), selection
         return read, selection
 
     def sab_step(weights, settings, projected_input, state, step_mask=None, recurrent_mask=None):
         output, new_state, selection = original_step(
             weights, settings, projected_input, state, step_mask, recurrent_mask
         )
-        if settings.k_top == 0 or read_mode in ("rezero", "gated_add"):
+        if settings.k_top == 0 or read_mode in ("add", "rezero", "gated_add"):
             return output, new_state, selection
         if read_mode == "output":
             carried = output - reads["last"]
+        elif read_mode == "gates":
+            alpha = keras.ops.cast(scale["alpha"], output.dtype)
+            carried = output + tf.matmul(reads["last"], alpha)
         elif read_mode == "hybrid_matrix":
             alpha = keras.ops.cast(scale["alpha"], output.dtype)
             carried = output - reads["last"] + tf.matmul(reads["last"], alpha)
@@ -113,8 +166,12 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
                 shape=(self.units,), name="read_gate_bias",
                 initializer=keras.initializers.Constant(gate_bias),
             )
-        elif read_mode != "output" and self.k_top > 0:
-            shapes = {"hybrid_units": (self.units,), "hybrid_matrix": (self.units, self.units)}
+        elif read_mode not in ("add", "output") and self.k_top > 0:
+            shapes = {
+                "hybrid_units": (self.units,),
+                "hybrid_matrix": (self.units, self.units),
+                "gates": (self.units, self.units),
+            }
             scale["alpha"] = self.add_weight(
                 shape=shapes.get(read_mode, ()),
                 name="read_scale",
@@ -140,15 +197,19 @@ def main():
     )
     parser.add_argument(
         "--read",
-        choices=("add", "output", "rezero", "hybrid", "hybrid_units", "hybrid_matrix", "gated_add"),
+        choices=(
+            "add", "output", "rezero", "hybrid", "hybrid_units", "hybrid_matrix", "gates",
+            "gated_add",
+        ),
         default="add",
     )
     parser.add_argument("--alpha-init", type=float, default=0.0)
     parser.add_argument("--gate-bias", type=float, default=0.0)
+    parser.add_argument("--null-slot", action="store_true")
     args = parser.parse_args(argv[:split])
     if split + 1 >= len(argv):
         parser.error("give the example script and its flags after `--`")
-    patch(args.read, args.alpha_init, args.gate_bias)
+    patch(args.read, args.alpha_init, args.gate_bias, args.null_slot)
     script, *script_args = argv[split + 1 :]
     sys.argv = [script, *script_args]
     runpy.run_path(script, run_name="__main__")
