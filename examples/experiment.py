@@ -29,6 +29,7 @@ from typing import Callable
 
 import keras
 import tensorflow as tf
+from model_tuning import tune
 
 from keras_sab import plots
 
@@ -179,6 +180,11 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
             f"The {task.name} training set is endless: `--steps-per-epoch` must "
             "be given. Received: --steps-per-epoch=None"
         )
+    validation = task.test if task.validation is None else task.validation
+    if args.tune_epochs:
+        args = tune(
+            args, task, task.train.repeat() if args.steps_per_epoch else task.train, validation
+        )
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     os.makedirs(args.out, exist_ok=True)
@@ -193,7 +199,7 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     log_path = os.path.join(args.out, LOG)
     model.fit(
         train,
-        validation_data=task.test if task.validation is None else task.validation,
+        validation_data=validation,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         shuffle=False,  # The tasks' datasets shuffle themselves.

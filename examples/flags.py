@@ -43,6 +43,7 @@ _INT_FLAGS = {
     "batch_size": 1,
     "epochs": 1,
     "steps_per_epoch": 1,
+    "tune_epochs": 0,
     "seed": 0,
 }
 _MODEL_HELP = (
@@ -311,6 +312,14 @@ def _add_shared_arguments(parser, task, models, quick):
         default=None,
         help="Clips the gradients of all variables together to this norm "
         "(Keras `global_clipnorm`, the authors' clipping); excludes --clipnorm.",
+    )
+    add(
+        "--tune-epochs",
+        type=int,
+        default=0,
+        help="Before the run, train each point of the model's grid (learning rate; TCN "
+        "kernel size; LMU order) this many epochs and go on with the best "
+        "(model_tuning.py; needs the tuning extra). 0: no search.",
     )
     add("--seed", type=int, default=0, help="Seed of weights and data.")
     add(

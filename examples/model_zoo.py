@@ -289,13 +289,17 @@ def _peer_layer(args, task, width):
     )
 
 
-def _parameters(layer, task):
-    """The parameter count of `layer` followed by a copy of `task.head`.
-
-    The copy is made from the head's config, without its build: the task's
-    head may already be built on another width."""
+def fresh_head(task):
+    """A copy of `task.head` made from its config, without its build (the
+    task's head may already be built on another width); a head that is not
+    a layer is returned as it is."""
     head = task.head
     if isinstance(head, keras.layers.Layer):
         head = type(head).from_config(head.get_config())
+    return head
+
+
+def _parameters(layer, task):
+    """The parameter count of `layer` followed by a copy of `task.head`."""
     inputs = keras.Input((_COUNTING_STEPS, *task.input_shape[1:]))
-    return keras.Model(inputs, head(layer(inputs))).count_params()
+    return keras.Model(inputs, fresh_head(task)(layer(inputs))).count_params()

@@ -150,9 +150,10 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             and reads only as far as training finds it useful
             (docs/results/read_variants.md). Defaults to `"add"`.
         null_slot: Whether an empty memory (a zero state, scored like any
-            memory, with no weight of its own) shares the read's softmax, so
-            that a step whose memories score below it reads less than a
-            whole memory, or nothing, instead of parking on one memory.
+            memory, with no weight of its own) competes for the `k_top`
+            seats and shares the read's softmax, so that a step whose
+            memories score below it reads less than a whole memory, or
+            nothing, instead of parking on one memory (ALGORITHM.md §3b).
             Needs softmax weights (`attention` `"sparse_softmax"` or
             `"dense"`). Defaults to `False`.
         max_memories: Integer `>= 1`, memory capacity. Required when the cell

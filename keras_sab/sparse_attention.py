@@ -232,10 +232,13 @@ def select_memories(
     them (`"sparse"`: `1 / n` each), and only the selected slots get weight
     and gradient.
 
-    With `null_scores`, the softmax modes weigh an empty memory beside the
-    selected slots: `exp(a_0 / τ)` joins their normaliser, so a step whose
-    scores fall below `a_0` reads little (`Σ w < 1`), and the empty
-    memory's weight `1 - Σ w` reads nothing.
+    With `null_scores`, the softmax modes weigh an empty memory: its weight
+    `1 - Σ w` reads nothing, so a step whose scores fall below `a_0` reads
+    little (`Σ w < 1`), or nothing. In `"sparse_softmax"` it competes for
+    the `k_top` seats like a slot (a seat it wins leaves `k_top - 1`
+    memories; where it wins none, the memories' weights sum to 1, as the
+    authors' all-zero first memory does); in `"dense"`, and where every slot
+    fits in the seats, `exp(a_0 / τ)` joins the normaliser of all of them.
 
     Args:
         scores: float tensor `(batch, slots)`.
@@ -262,8 +265,8 @@ def select_memories(
     >>> chosen.indices.numpy().tolist(), chosen.weights.numpy().round(2).tolist()
     ([[3, 1]], [[0.75, 0.25]])
     >>> chosen = select_memories(scores, tf.constant(True), 2, null_scores=[[0.7]])
-    >>> [round(float(w), 2) for w in chosen.weights[0]]  # The empty memory takes 0.33.
-    [0.4, 0.27]
+    >>> [round(float(w), 2) for w in chosen.weights[0]]  # The empty memory takes 0.45.
+    [0.55, 0.0]
     """
     if null_scores is not None and attention == "sparse":
         raise ValueError(
@@ -286,9 +289,25 @@ def select_memories(
     if attention == "sparse":
         values, indices = tf.math.top_k(masked, k=k_top + 1)
         return _piecewise_linear_selection(values, indices, tf.cast(count, scores.dtype), k_top)
-    values, indices = tf.math.top_k(masked, k=k_top)
-    selected = tf.range(k_top)[None, :] < count
-    return _softmax_selection(values, selected, k_top, attention, temperature, indices, null_scores)
+    if null_scores is None:
+        values, indices = tf.math.top_k(masked, k=k_top)
+        selected = tf.range(k_top)[None, :] < count
+        return _softmax_selection(values, selected, k_top, attention, temperature, indices)
+    # The empty memory competes for the `k_top` seats, after the last slot.
+    null_scores = tf.cast(null_scores, scores.dtype)
+    values, indices = tf.math.top_k(tf.concat([masked, null_scores], -1), k=k_top)
+    seat = tf.equal(indices, tf.shape(scores)[-1])
+    selected = (tf.range(k_top)[None, :] < count + 1) & ~seat
+    seated = tf.reduce_any(seat, -1, keepdims=True)
+    return _softmax_selection(
+        values,
+        selected,
+        k_top,
+        attention,
+        temperature,
+        tf.where(seat, tf.zeros_like(indices), indices),
+        tf.where(seated, null_scores, _masked_scores(null_scores, False)),
+    )
 
 
 def uniform_weights(readable, dtype):

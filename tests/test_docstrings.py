@@ -15,8 +15,8 @@ import keras_sab
 # The package's modules, and the examples' harness (`examples/experiment.py`
 # and its modules, importable by name: see conftest.py).
 HARNESS = [
-    "experiment", "flags", "model_zoo", "peer_models", "run_directory", "run_outputs",
-    "train_step", "transformer_baseline",
+    "experiment", "flags", "model_tuning", "model_zoo", "peer_models", "run_directory",
+    "run_outputs", "train_step", "transformer_baseline",
 ]
 MODULES = sorted(
     name

@@ -44,9 +44,7 @@ the dot-product scorer). It competes in the top k like any memory (a seat it
 wins leaves `k - 1` memories); the weight it takes reads nothing, so a step
 can decline to read (the read's mass, the weights of the real memories, may
 fall below 1), as the authors' code's all-zero first slot allows. It adds
-no weight. The package's `SAB(null_slot=True)` differs in one point: its
-empty memory joins the softmax beside the `k` best memories, never taking
-a seat.
+no weight. The package has it as `SAB(null_slot=True)`, on every path.
 
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
