@@ -55,6 +55,9 @@ def parse_args(argv=None):
     parser.add_argument("--read", choices=keras_sab.validation.READ_MODES,
                         default=keras_sab.defaults.READ,
                         help="How SAB's read enters its state (see keras_sab.SAB).")
+    parser.add_argument("--null-slot", action=argparse.BooleanOptionalAction,
+                        default=keras_sab.defaults.NULL_SLOT,
+                        help="Whether SAB's read may choose an empty memory (see keras_sab.SAB).")
     parser.add_argument("--out", default=os.path.join("runs", "sab_vs_lstm"),
                         help="Where metrics.json and attention.png are written.")
     parser.add_argument("--quick", action="store_true",
@@ -70,11 +73,13 @@ def parse_args(argv=None):
     return args
 
 
-def build_model(kind, units, read=keras_sab.defaults.READ):
-    """`Input -> SAB (defaults but `read`) or LSTM -> Dense(8)`, uncompiled."""
+def build_model(
+    kind, units, read=keras_sab.defaults.READ, null_slot=keras_sab.defaults.NULL_SLOT
+):
+    """`Input -> SAB (defaults but `read`, `null_slot`) or LSTM -> Dense(8)`, uncompiled."""
     inputs = keras.Input((None, tasks.CUE_INPUT_DIM), name="sequence")
     if kind == "sab":
-        recurrent = keras_sab.SAB(units, read=read, name="sab")
+        recurrent = keras_sab.SAB(units, read=read, null_slot=null_slot, name="sab")
     else:
         recurrent = keras.layers.LSTM(units, name="lstm")
     outputs = keras.layers.Dense(tasks.CUE_NUM_SYMBOLS, name="symbol")(recurrent(inputs))
@@ -84,7 +89,7 @@ def build_model(kind, units, read=keras_sab.defaults.READ):
 def train(kind, args, test):
     """Trains one model; returns it with its test accuracy and wall time."""
     keras.utils.set_random_seed(args.seed)
-    model = build_model(kind, args.units, args.read)
+    model = build_model(kind, args.units, args.read, args.null_slot)
     model.compile(
         keras.optimizers.Adam(args.lr, clipnorm=1.0),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

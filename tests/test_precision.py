@@ -132,6 +132,20 @@ def test_gradient_sums_stay_wide(path, policy, restore_policy):
         assert error < GRADIENT_TOLERANCE[policy], (name, error)
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_the_empty_memory_s_gradient_sums_stay_wide(policy, restore_policy):
+    """The same with an empty memory beside a projected read, on the fused
+    path (the cell loop and a stream run the same functions, held equal to it
+    by tests/test_invariants.py): the scorer's bias gets the empty memory's
+    share too."""
+    settings = dict(read="projected", null_slot=True)
+    weights, reference = _gradients("float32", "fused", **settings)
+    _, mixed = _gradients(policy, "fused", weights, **settings)
+    for name, expected in reference.items():
+        error = np.linalg.norm(mixed[name] - expected) / np.linalg.norm(expected)
+        assert error < GRADIENT_TOLERANCE[policy], (name, error)
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_the_projected_read_s_gradient_sums_stay_wide(path, restore_policy):
     """The same with `read="projected"` (a random projection) in float16:

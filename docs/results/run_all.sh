@@ -519,3 +519,22 @@ for model in tcn; do
       --steps-per-epoch 100 --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 \
       --out docs/results/peers/transfer_$model
 done
+
+# 30. SAB(read="projected", null_slot=True), the package's empty memory (its
+# seat form; the normaliser form's text run, null_slot/text8_normaliser_form_*,
+# ran the same command at commit 9abf5fc): the text (5,000 updates, seeds 0-2),
+# the digits (3 seeds) and the copy task at T=100 (3,000 updates) at SAB's
+# parameter count, the README demo (3 seeds) and the adding task at T=200.
+N=docs/results/null_slot
+NS="--read projected --null-slot"
+for seed in 0 1 2; do
+  $PY examples/text8.py --model sab $NS --k-trunc 10 --k-top 5 \
+      ${TEXT5K_FAST/--units 128/--units 116} --seed $seed --out $N/text8_116_5000_s$seed
+  $PY examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $NS \
+      --seed $seed --out $N/digits_115_s$seed
+  $PY examples/sab_vs_lstm.py $NS --seed $seed --out $N/sab_vs_lstm_s$seed
+done
+$PY examples/copy_task.py -T 100 --model sab $NS ${FAST/--units 128/--units 115} --lr 1e-3 \
+    --seed 0 --epochs 30 --steps-per-epoch 100 --out $N/copy_T100_115
+$PY examples/adding.py -T 200 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
+    --steps-per-epoch 100 --seed 0 --out $N/adding_T200
