@@ -184,9 +184,10 @@ def memory_read(weights, settings, h_hat, memory, keys, readable):
     """The sparse attention read of `memory` by the provisional state.
 
     With `settings.null_slot`, an empty memory (a zero state, its key
-    `null_keys`) is scored beside the memories and shares their softmax:
-    the weight it takes reads nothing, so the step may read less than a
-    whole memory, or nothing.
+    `null_keys`) is scored beside the memories, competes for their seats and
+    shares their softmax (`sparse_attention.select_memories`): the weight it
+    takes reads nothing, so the step may read less than a whole memory, or
+    nothing.
 
     Args:
         weights: `StepWeights`.
