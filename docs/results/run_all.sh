@@ -534,7 +534,13 @@ for seed in 0 1 2; do
       --seed $seed --out $N/digits_115_s$seed
   $PY examples/sab_vs_lstm.py $NS --seed $seed --out $N/sab_vs_lstm_s$seed
 done
-$PY examples/copy_task.py -T 100 --model sab $NS ${FAST/--units 128/--units 115} --lr 1e-3 \
-    --seed 0 --epochs 30 --steps-per-epoch 100 --out $N/copy_T100_115
+# The copy task at T=100: 3,000 updates, then continued to 8,000, and its transfer.
+for epochs in 30 80; do
+  $PY examples/copy_task.py -T 100 --model sab $NS ${FAST/--units 128/--units 115} --lr 1e-3 \
+      --seed 0 --epochs $epochs --steps-per-epoch 100 --out $N/copy_T100_115
+done
+$PY examples/transfer.py --model-path $N/copy_T100_115/model.keras \
+    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 ${FAST/--units 128/--units 115} $NS \
+    --lr 1e-3 --seed 0 --out $N/transfer
 $PY examples/adding.py -T 200 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
     --steps-per-epoch 100 --seed 0 --out $N/adding_T200
