@@ -513,8 +513,8 @@ $PY $READ --read gates -- examples/copy_task.py -T 100 --model sab \
     ${NEW/--units 128/--units 115} --lr 1e-3 --seed 0 --epochs 10 --steps-per-epoch 100 \
     --out docs/results/ablations/copy_T100_read_gates_115
 # The peers' transfer (issue 34): trained on the copy task at T=100 for SAB's
-# 8,000 updates, evaluated at longer T (the TCN so far).
-for model in tcn; do
+# 8,000 updates, evaluated at longer T.
+for model in tcn gru cfc lmu; do
   $PY examples/transfer.py -T 100 --model $model $FAST --lr 1e-3 --seed 0 --epochs 80 \
       --steps-per-epoch 100 --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 \
       --out docs/results/peers/transfer_$model
