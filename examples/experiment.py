@@ -180,11 +180,10 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
             f"The {task.name} training set is endless: `--steps-per-epoch` must "
             "be given. Received: --steps-per-epoch=None"
         )
+    train = task.train.repeat() if args.steps_per_epoch else task.train
     validation = task.test if task.validation is None else task.validation
     if args.tune_epochs:
-        args = tune(
-            args, task, task.train.repeat() if args.steps_per_epoch else task.train, validation
-        )
+        args = tune(args, task, train, validation)
     keras.utils.set_random_seed(args.seed)
     model = compile_model(build_model(args, task), args, task.loss, task.metrics)
     os.makedirs(args.out, exist_ok=True)
@@ -192,7 +191,6 @@ def run_experiment(args, task, callbacks=(), restart_flags=()):
     steps = args.steps_per_epoch or int(task.train.cardinality())
     resumed = resumed_epochs(args.out, steps if steps > 0 else None)
     print(f"{model.name}: {model.count_params():,} parameters")
-    train = task.train.repeat() if args.steps_per_epoch else task.train
     if args.steps_per_epoch:
         # A resumed run continues where the backup's epochs stopped reading.
         train = train.skip(resumed * args.steps_per_epoch)

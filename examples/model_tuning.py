@@ -1,7 +1,7 @@
 """`--tune-epochs`: a small KerasTuner grid search of a model's main knobs before its run.
 
 Every peer gets the care SAB got: before the run, each point of its grid
-(`SEARCH_SPACE`: the learning rate, and the TCN's kernel size or the LMU's
+(`search_space`: the learning rate, and the TCN's kernel size or the LMU's
 order, whose width then follows SAB's parameter count) trains for
 `--tune-epochs` epochs of `--steps-per-epoch` updates from the same seed,
 and the run goes on with the point of lowest validation loss. The grid, each
@@ -26,18 +26,9 @@ from model_zoo import fresh_head
 from train_step import compile_model
 
 TUNING = "tuning.json"
+# Every model's grid has the learning rates; some peers have a knob more.
 LEARNING_RATES = (1e-3, 3e-3, 1e-2)
-SEARCH_SPACE = {
-    "sab": {"lr": LEARNING_RATES},
-    "lstm": {"lr": LEARNING_RATES},
-    "tbptt": {"lr": LEARNING_RATES},
-    "self_attention": {"lr": LEARNING_RATES},
-    "transformer": {"lr": LEARNING_RATES},
-    "gru": {"lr": LEARNING_RATES},
-    "cfc": {"lr": LEARNING_RATES},
-    "tcn": {"lr": LEARNING_RATES, "kernel_size": (4, 8)},
-    "lmu": {"lr": LEARNING_RATES, "order": (64, 256)},
-}
+PEER_KNOBS = {"tcn": {"kernel_size": (4, 8)}, "lmu": {"order": (64, 256)}}
 
 
 def with_settings(args, settings):
@@ -52,8 +43,10 @@ def search_space(model):
 
     >>> search_space("tcn")
     {'lr': (0.001, 0.003, 0.01), 'kernel_size': (4, 8)}
+    >>> search_space("gru")
+    {'lr': (0.001, 0.003, 0.01)}
     """
-    return dict(SEARCH_SPACE[model])
+    return {"lr": LEARNING_RATES, **PEER_KNOBS.get(model, {})}
 
 
 def tune(args, task, train, validation):
