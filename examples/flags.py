@@ -215,6 +215,24 @@ def model_label(args):
     return f"{args.model} ({', '.join(settings)})" if settings else args.model
 
 
+def add_read_arguments(parser):
+    """Adds SAB's read flags, `--read` and `--null-slot`, to `parser`."""
+    parser.add_argument(
+        "--read",
+        choices=READ_MODES,
+        default=layer_defaults.READ,
+        help="sab: how the read enters the state (add: the paper's step; "
+        "projected: the carried state gets it through a learned matrix from zero).",
+    )
+    parser.add_argument(
+        "--null-slot",
+        action=argparse.BooleanOptionalAction,
+        default=layer_defaults.NULL_SLOT,
+        help="sab: an empty memory shares the read's softmax, so a step can read less "
+        "than a whole memory, or nothing.",
+    )
+
+
 def _add_shared_arguments(parser, task, models, quick):
     """Adds the flags every example shares."""
     add = parser.add_argument
@@ -261,20 +279,7 @@ def _add_shared_arguments(parser, task, models, quick):
         help="sab: how a memory is scored (mlp: the paper's additive scorer; "
         "dot: scaled dot product of query and key, cheaper).",
     )
-    add(
-        "--read",
-        choices=READ_MODES,
-        default=layer_defaults.READ,
-        help="sab: how the read enters the state (add: the paper's step; "
-        "projected: the carried state gets it through a learned matrix from zero).",
-    )
-    add(
-        "--null-slot",
-        action=argparse.BooleanOptionalAction,
-        default=layer_defaults.NULL_SLOT,
-        help="sab: an empty memory shares the read's softmax, so a step can read less "
-        "than a whole memory, or nothing.",
-    )
+    add_read_arguments(parser)
     add("--heads", type=int, default=4, help="transformer: attention heads.")
     add(
         "--transformer-layers", type=int, default=2, help="transformer: blocks."

@@ -32,6 +32,8 @@ import keras_sab
 from keras_sab import plots
 from keras_sab import tasks
 
+import flags
+
 MODELS = ("sab", "lstm")
 # `--quick`: a setting that runs in under a minute on a CPU (explicit flags win).
 QUICK = {"timesteps": 50, "updates": 200, "test_examples": 256}
@@ -52,12 +54,7 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate.")
     parser.add_argument("--test-examples", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0, help="Seed of weights and data.")
-    parser.add_argument("--read", choices=keras_sab.validation.READ_MODES,
-                        default=keras_sab.defaults.READ,
-                        help="How SAB's read enters its state (see keras_sab.SAB).")
-    parser.add_argument("--null-slot", action=argparse.BooleanOptionalAction,
-                        default=keras_sab.defaults.NULL_SLOT,
-                        help="Whether SAB's read may choose an empty memory (see keras_sab.SAB).")
+    flags.add_read_arguments(parser)
     parser.add_argument("--out", default=os.path.join("runs", "sab_vs_lstm"),
                         help="Where metrics.json and attention.png are written.")
     parser.add_argument("--quick", action="store_true",

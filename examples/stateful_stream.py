@@ -52,6 +52,7 @@ from keras_sab.defaults import KEEP
 from keras_sab.memory_buffer import KEEP_POLICIES
 from keras_sab.tasks import cue_recall
 
+import flags
 import peer_models
 
 # The models that can stream: SAB, and Keras's and the peers' layers that take
@@ -86,6 +87,7 @@ def parse_args(argv=None):
                         default=True, help="SAB: credit memories of earlier segments.")
     parser.add_argument("--keep", choices=KEEP_POLICIES, default=KEEP,
                         help="SAB: which memories a full memory keeps.")
+    flags.add_read_arguments(parser)
     parser.add_argument("--updates", type=int, default=800,
                         help="Training updates per model (one per sequence batch).")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -116,13 +118,15 @@ def parse_args(argv=None):
 
 
 def stateful_layer(kind, args, width=None):
-    """The stateful recurrent layer of `kind`: SAB (its defaults) or the LSTM
+    """The stateful recurrent layer of `kind`: SAB (its defaults but the
+    stream's flags and the read's, `--read`, `--null-slot`) or the LSTM
     of width `args.units`, or a peer (`"gru"`, `"cfc"`) of width `width`
     (default: the one matching SAB's parameter count, `peer_width`)."""
     if kind == "sab":
         return keras_sab.SAB(
             args.units, stateful=True, max_memories=args.max_memories,
-            stream_credit=args.stream_credit, keep=args.keep, name="sab",
+            stream_credit=args.stream_credit, keep=args.keep, read=args.read,
+            null_slot=args.null_slot, name="sab",
         )
     if kind == "lstm":
         return keras.layers.LSTM(args.units, stateful=True, name="lstm")
