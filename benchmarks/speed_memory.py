@@ -65,6 +65,13 @@ def add_model_arguments(parser):
     parser.add_argument(
         "--scorer", choices=("mlp", "dot"), default="mlp", help="the SAB models' scorer"
     )
+    parser.add_argument(
+        "--read", choices=("add", "projected"), default="add", help="the SAB models' read"
+    )
+    parser.add_argument(
+        "--null-slot", action=argparse.BooleanOptionalAction, default=False,
+        help="whether the SAB models' read may choose an empty memory",
+    )
 
 
 def model_flags(args):
@@ -73,27 +80,29 @@ def model_flags(args):
     return [
         "--batch-size", str(args.batch_size), "--units", str(args.units),
         "--k-top", str(args.k_top), "--k-att", str(args.k_att),
-        "--k-trunc", str(args.k_trunc), "--scorer", args.scorer,
+        "--k-trunc", str(args.k_trunc), "--scorer", args.scorer, "--read", args.read,
+        "--null-slot" if args.null_slot else "--no-null-slot",
     ]
 
 
-def build_model(name, units, k_top, k_att, k_trunc, scorer="mlp"):
-    """The benchmarked model: a recurrent layer, then a per-step classifier
-    (`scorer` is that of the SAB models)."""
+def build_model(name, args):
+    """The benchmarked model: a recurrent layer, then a per-step classifier,
+    in the setting of `args` (`add_model_arguments`)."""
     import keras
 
     import keras_sab
 
     if name == "lstm":
-        layer = keras.layers.LSTM(units, return_sequences=True)
+        layer = keras.layers.LSTM(args.units, return_sequences=True)
     elif name == "dense_attention":
         layer = keras_sab.SAB(
-            units, k_top=k_top, k_att=1, k_trunc=None, attention="dense",
+            args.units, k_top=args.k_top, k_att=1, k_trunc=None, attention="dense",
             return_sequences=True,
         )
     else:
         layer = keras_sab.SAB(
-            units, k_top=k_top, k_att=k_att, k_trunc=k_trunc, scorer=scorer,
+            args.units, k_top=args.k_top, k_att=args.k_att, k_trunc=args.k_trunc,
+            scorer=args.scorer, read=args.read, null_slot=args.null_slot,
             return_sequences=True, use_fused=name.startswith("sab_fused"),
         )
     masking = [keras.layers.Masking(0.0)] if name.endswith("_masked") else []
@@ -108,9 +117,7 @@ def compiled_model_and_batch(args):
     import keras
     import numpy as np
 
-    model = build_model(
-        args.model, args.units, args.k_top, args.k_att, args.k_trunc, args.scorer
-    )
+    model = build_model(args.model, args)
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
