@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from keras_sab import defaults
 from keras_sab import plots
 from tests.peers import NEEDS_KERAS_HUB
 
@@ -477,3 +478,21 @@ def test_stateful_stream_trains_the_peers_that_stream_sized_like_sab(example, tm
     assert set(json.loads((tmp_path / "metrics.json").read_text())) == {
         "flags", "gru", "gru_seconds", "cfc", "cfc_seconds"
     }
+
+
+@pytest.mark.parametrize("name", ["sab_vs_lstm", "stateful_stream"])
+def test_the_demo_and_the_stream_build_sab_with_the_read_flags(example, name):
+    """`--read` and `--null-slot` reach the SAB the demo and the stream
+    example build; without them it has the package's defaults."""
+    module = example(name)
+
+    def sab(argv):
+        args = module.parse_args(argv)
+        if name == "sab_vs_lstm":
+            return module.build_model("sab", args.units, args.read, args.null_slot).get_layer("sab")
+        return module.stateful_layer("sab", args)
+
+    plain = sab([])
+    assert (plain.read, plain.null_slot) == (defaults.READ, defaults.NULL_SLOT)
+    chosen = sab(["--read", "projected", "--null-slot"])
+    assert (chosen.read, chosen.null_slot) == ("projected", True)
