@@ -565,3 +565,11 @@ for model in cfc lmu tcn; do
   $PY examples/pixel_mnist.py $PIX3K --model $model --seed 0 \
       --out docs/results/peers/mnist5k_permuted_3k_$model
 done
+# Where SAB's default reads (the task pages): the committed copy models at T=200, and the
+# T=100 model at T=5000 (the transfer).
+$PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
+    docs/results/reads/copy_T100_sab_default.png
+$PY docs/results/reads/copy_model_reads.py docs/results/copy_T200_sab_default \
+    docs/results/reads/copy_T200_sab_default.png
+$PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
+    docs/results/reads/transfer_T5000_sab_default.png -T 5000
