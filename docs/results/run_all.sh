@@ -548,12 +548,15 @@ $PY examples/adding.py -T 200 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
 # 31. The rest of SAB(read="projected", null_slot=True)'s targets (2026-12-07): copy at
 # T=200 (12,000 updates, SAB's parameter count), the adding task at T=400, the
 # stateful stream (3 seeds), permuted MNIST at T=784 (3,024 updates, seed 0); the
-# empty memory with the paper's step (--null-slot alone) on the text; and the
+# empty memory with the paper's step (--null-slot alone) on the copy task at T=100
+# (3,000 updates) and the text; and the
 # peers that had no permuted MNIST run (each sized like SAB, as the GRU's above).
 $PY examples/copy_task.py -T 200 --model sab $NS ${FAST/--units 128/--units 115} --lr 1e-3 \
     --seed 0 --epochs 120 --steps-per-epoch 100 --out $N/copy_T200_115
 $PY examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
     --steps-per-epoch 100 --seed 0 --out $N/adding_T400
+$PY examples/copy_task.py -T 100 --model sab --null-slot $FAST --lr 1e-3 --seed 0 --epochs 30 \
+    --steps-per-epoch 100 --out $N/copy_T100_add_null
 $PY examples/text8.py --model sab --null-slot --k-trunc 10 --k-top 5 $TEXT5K_FAST --seed 0 \
     --out $N/text8_add_null_5000_s0
 for seed in 0 1 2; do
@@ -566,7 +569,11 @@ for model in cfc lmu tcn; do
       --out docs/results/peers/mnist5k_permuted_3k_$model
 done
 # Where SAB's default reads (the task pages): the committed copy models at T=200, and the
-# T=100 model at T=5000 (the transfer).
+# T=100 model at T=5000 (the transfer); the README's cue recall and the adding task at
+# T=200 trained again with the defaults in the harness, which writes reads.png.
+$PY examples/cue_recall.py --model sab --seed 0 --out docs/results/reads/cue_recall_sab_default
+$PY examples/adding.py -T 200 --model sab $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
+    --seed 0 --out docs/results/reads/adding_T200_sab_default
 $PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
     docs/results/reads/copy_T100_sab_default.png
 $PY docs/results/reads/copy_model_reads.py docs/results/copy_T200_sab_default \
