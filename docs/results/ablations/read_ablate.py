@@ -50,6 +50,14 @@ were made when this patch prepended the empty memory to the buffer itself,
 before the package had the setting; on their tasks, where the memories
 outnumber the seats, that is the same read.)
 
+`--null-offset C` (with `--null-slot`) adds the constant `C` to the empty
+memory's score, so that with `C < 0` it starts out losing its seat to the
+memories and the step reads a whole memory, as the package's step does,
+until the scorer learns to raise it (`vᵀtanh(W_q ĥ_t + b)` is still
+trained). The offset is not a weight; the patch wraps
+`keras_sab.sab_step.select_memories`, which every path's read calls, so it
+runs on the fused path too.
+
 The patched variants run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
 the read is added to. They wrap `keras_sab.sab_step.memory_read` (the read,
@@ -158,6 +166,19 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
     sab_cell.SABCell.build = build
 
 
+def offset_null(offset):
+    """Patches the step's selection so that the empty memory's score is the
+    scorer's plus `offset`."""
+    original = step_module.select_memories
+
+    def select_memories(scores, readable, k_top, attention, temperature, null_scores=None):
+        if null_scores is not None:
+            null_scores = null_scores + tf.cast(offset, null_scores.dtype)
+        return original(scores, readable, k_top, attention, temperature, null_scores)
+
+    step_module.select_memories = select_memories
+
+
 def main():
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
@@ -175,10 +196,13 @@ def main():
     parser.add_argument("--alpha-init", type=float, default=0.0)
     parser.add_argument("--gate-bias", type=float, default=0.0)
     parser.add_argument("--null-slot", action="store_true")
+    parser.add_argument("--null-offset", type=float, default=0.0)
     args = parser.parse_args(argv[:split])
     if split + 1 >= len(argv):
         parser.error("give the example script and its flags after `--`")
     patch(args.read, args.alpha_init, args.gate_bias)
+    if args.null_offset:
+        offset_null(args.null_offset)
     script, *script_args = argv[split + 1 :]
     if args.null_slot:
         script_args.append("--null-slot")
