@@ -267,3 +267,27 @@ def test_the_capability_table_is_the_tested_cells(tables):
         ]
         assert marks == expected
     assert len(lines) == 2 + len(capabilities)
+
+
+def test_the_read_table_reads_final_and_logged_figures(tables, tmp_path, monkeypatch):
+    """A variant's cell is its runs' final test figure, or with `logged` the
+    test figure its log has after the row's updates; a run of another length
+    says so, and a variant with no run (or no log) gives —."""
+    monkeypatch.setattr(tables, "HERE", str(tmp_path))
+    _run(tmp_path / "a", {"copy_recall_accuracy": 0.9}, 3, 10.0, steps_per_epoch=100)
+    (tmp_path / "a" / "log.csv").write_text(
+        "epoch,val_copy_recall_accuracy\n0,0.1\n1,0.25\n2,0.9\n"
+    )
+    _run(tmp_path / "b", {"copy_recall_accuracy": 0.5}, 2, 10.0, steps_per_epoch=100)
+    runs = {"one": ["a"], "two": ["b"]}
+    monkeypatch.setattr(tables, "READ_VARIANTS", {"one": "A", "two": "B", "none": "C"})
+    monkeypatch.setattr(tables, "READ_COLUMNS", [
+        tables.ReadColumn(tables.Task("final", "", "recall", runs), 300),
+        tables.ReadColumn(tables.Task("after 200", "", "recall", runs), 200, True),
+    ])
+    assert tables.read_table().splitlines() == [
+        "| task | A | B | C |",
+        "|---|---|---|---|",
+        "| final | 90.0% | 50.0%, 200 updates | — |",
+        "| after 200 | 25.0% | — | — |",
+    ]
