@@ -568,6 +568,18 @@ for model in cfc lmu tcn; do
   $PY examples/pixel_mnist.py $PIX3K --model $model --seed 0 \
       --out docs/results/peers/mnist5k_permuted_3k_$model
 done
+# The empty memory's score started 3 below its scorer's (the patch's --null-offset, on
+# the fused path), with the projected read: the copy task at T=100 (3,000 updates), the
+# digits (3 seeds) and the adding task at T=400, under null_slot/offset/.
+R="docs/results/ablations/read_ablate.py --null-offset -3 --"
+$PY $R examples/copy_task.py -T 100 --model sab $NS ${FAST/--units 128/--units 115} --lr 1e-3 \
+    --seed 0 --epochs 30 --steps-per-epoch 100 --out $N/offset/copy_T100_115
+for seed in 0 1 2; do
+  $PY $R examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $NS \
+      --seed $seed --out $N/offset/digits_115_s$seed
+done
+$PY $R examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
+    --steps-per-epoch 100 --seed 0 --out $N/offset/adding_T400
 # Where SAB's default reads (the task pages): the committed copy models at T=200, and the
 # T=100 model at T=5000 (the transfer); the README's cue recall and the adding task at
 # T=200 trained again with the defaults in the harness, which writes reads.png.
