@@ -906,10 +906,8 @@ _COPY_T100 = {
 READ_COLUMNS = [
     ReadColumn(Task("text, 5,000 updates (bits per character)", "", "bpc", {
         "paper": [f"text8_sab_default_5000{s}" for s in SEEDS],
-        "null": [f"{_N}/text8_add_null_5000_s0"],
         "projected": seed_runs("read_projected/text8_116_5000"),
         "projected_null": seed_runs(f"{_N}/text8_116_5000"),
-        "projected_null_offset": [f"{_N}/offset/text8_116_5000_s0"],
         "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}), 5000),
     ReadColumn(Task("permuted 8x8 digits, 720 updates", "", "accuracy", {
         "paper": seed_runs("digits_permuted_sab_default"),
@@ -920,7 +918,6 @@ READ_COLUMNS = [
         "lstm": seed_runs("digits_permuted_lstm136")}, 24), 720),
     ReadColumn(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
-        "projected_null": seed_runs(f"{_N}/mnist5k_permuted_115_3k"),
         "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63), 3024),
     ReadColumn(Task("copy T=100, 1,000 updates", "", "recall", _COPY_T100), 1000, True),
     ReadColumn(Task("copy T=100, 3,000 updates", "", "recall", _COPY_T100), 3000, True),
