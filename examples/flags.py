@@ -2,7 +2,8 @@
 
 The shared flags are `--model` (one of `model_zoo.MODELS`), the layer settings
 (`--units --k-top --k-att --k-trunc --attention --temperature
---attention-units --scorer`), the Transformer's (`--heads
+--attention-units --scorer`, and the read's, `--read --null-slot`, which
+`add_read_arguments` gives the scripts with their own parsers), the Transformer's (`--heads
 --transformer-layers`), the peers' (`--width --order --kernel-size`), and
 training's (`--batch-size --epochs --steps-per-epoch --lr --clipnorm
 --global-clipnorm --seed --out --jit --quick`). A bad value raises

@@ -6,11 +6,11 @@
 The task is cue recall (`keras_sab.tasks.cue_recall_dataset`): every step
 shows a random symbol, one of the first 10 is marked, and 200 steps later the
 model must name it (chance: 12.5%). `keras_sab.SAB` with its default settings
-and `keras.layers.LSTM`, of the same width, train on the same batches with the
-same optimizer for the same number of updates. The script prints both test
-accuracies last and writes to `--out` `metrics.json` (both accuracies, training
-times and the flags) and `attention.png`: where SAB's query step read, for the
-first 32 test sequences.
+(`--read` and `--null-slot` change its read) and `keras.layers.LSTM`, of the
+same width, train on the same batches with the same optimizer for the same
+number of updates. The script prints both test accuracies last and writes to
+`--out` `metrics.json` (both accuracies, training times and the flags) and
+`attention.png`: where SAB's query step read, for the first 32 test sequences.
 
 SAB learns the task because its memory keeps the cue a few links from the
 query: the state written at step 10 holds it, every step adds what it reads

@@ -281,9 +281,9 @@ def test_the_read_table_reads_final_and_logged_figures(tables, tmp_path, monkeyp
     _run(tmp_path / "b", {"copy_recall_accuracy": 0.5}, 2, 10.0, steps_per_epoch=100)
     runs = {"one": ["a"], "two": ["b"]}
     monkeypatch.setattr(tables, "READ_VARIANTS", {"one": "A", "two": "B", "none": "C"})
-    monkeypatch.setattr(tables, "READ_COLUMNS", [
-        tables.ReadColumn(tables.Task("final", "", "recall", runs), 300),
-        tables.ReadColumn(tables.Task("after 200", "", "recall", runs), 200, True),
+    monkeypatch.setattr(tables, "READ_ROWS", [
+        tables.ReadRow(tables.Task("final", "", "recall", runs), 300),
+        tables.ReadRow(tables.Task("after 200", "", "recall", runs), 200, True),
     ])
     assert tables.read_table().splitlines() == [
         "| task | A | B | C |",

@@ -581,8 +581,6 @@ $PY $R examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
 $PY examples/cue_recall.py --model sab --seed 0 --out docs/results/reads/cue_recall_sab_default
 $PY examples/adding.py -T 200 --model sab $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
     --seed 0 --out docs/results/reads/adding_T200_sab_default
-$PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
-    docs/results/reads/copy_T100_sab_default.png
 $PY docs/results/reads/copy_model_reads.py docs/results/copy_T200_sab_default \
     docs/results/reads/copy_T200_sab_default.png
 $PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \

@@ -12,8 +12,8 @@ or `log.csv` written by the run itself. The summary table rewritten by
 peer table (SAB beside GRU, TCN, LMU and CfC, from `peers/<run>`) between
 `PEERS_START` and `PEERS_END`, the read table (every read setting on every
 task) between `READ_START` and `READ_END` in read_variants.md; `--write`
-also writes `peers.md` (the peer
-table, with what each layer can do from `peer_capabilities.py`) and draws
+also writes `peers.md` (the peer table, with what each layer can do from
+`peer_capabilities.py`) and draws
 `summary.png` (one panel per task) and the comparison curves the pages show
 (`COMPARISONS`). Runs not made yet are skipped, so a row or a seed appears
 when its directory is committed.
@@ -870,15 +870,15 @@ the form keras-lmu streams with.
 """
 
 
-# The read variants beside each other (read_variants.md): one row per task,
-# each a `Task` whose `runs` map a variant (a key of `READ_VARIANTS`) to its
-# runs, one per seed.
-class ReadColumn(NamedTuple):
+# The read variants beside each other (read_variants.md): one `ReadRow` per
+# task, whose `Task`'s `runs` map a variant (a key of `READ_VARIANTS`, the
+# table's columns) to its runs, one per seed.
+class ReadRow(NamedTuple):
     """One task (a row) of the read table.
 
     Attributes:
-        task: the column's `Task`.
-        updates: the column's budget; a run of another length says so.
+        task: the row's `Task`.
+        updates: the row's budget; a run of another length says so.
         logged: read the test figure the run logged after `updates` (a
             longer copy run's test recall on the way) instead of its final one.
     """
@@ -903,44 +903,44 @@ _COPY_T100 = {
     "projected": ["read_projected/copy_T100"], "projected_null": [f"{_N}/copy_T100_115"],
     "projected_null_offset": [f"{_N}/offset/copy_T100_115"], "lstm": ["copy_T100_lstm"],
 }
-READ_COLUMNS = [
-    ReadColumn(Task("text, 5,000 updates (bits per character)", "", "bpc", {
+READ_ROWS = [
+    ReadRow(Task("text, 5,000 updates (bits per character)", "", "bpc", {
         "paper": [f"text8_sab_default_5000{s}" for s in SEEDS],
         "projected": seed_runs("read_projected/text8_116_5000"),
         "projected_null": seed_runs(f"{_N}/text8_116_5000"),
         "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}), 5000),
-    ReadColumn(Task("permuted 8x8 digits, 720 updates", "", "accuracy", {
+    ReadRow(Task("permuted 8x8 digits, 720 updates", "", "accuracy", {
         "paper": seed_runs("digits_permuted_sab_default"),
         "null": seed_runs(f"{_D}/read_null_slot"),
         "projected": seed_runs(f"{_D}/read_hybrid_matrix_115"),
         "projected_null": seed_runs(f"{_N}/digits_115"),
         "projected_null_offset": seed_runs(f"{_N}/offset/digits_115"),
         "lstm": seed_runs("digits_permuted_lstm136")}, 24), 720),
-    ReadColumn(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
+    ReadRow(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
         "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63), 3024),
-    ReadColumn(Task("copy T=100, 1,000 updates", "", "recall", _COPY_T100), 1000, True),
-    ReadColumn(Task("copy T=100, 3,000 updates", "", "recall", _COPY_T100), 3000, True),
-    ReadColumn(Task("copy T=200, 12,000 updates (target 90%)", "", "recall", {
+    ReadRow(Task("copy T=100, 1,000 updates", "", "recall", _COPY_T100), 1000, True),
+    ReadRow(Task("copy T=100, 3,000 updates", "", "recall", _COPY_T100), 3000, True),
+    ReadRow(Task("copy T=200, 12,000 updates (target 90%)", "", "recall", {
         "paper": ["copy_T200_sab_default"], "projected_null": [f"{_N}/copy_T200_115"],
         "lstm": ["copy_T200_lstm"]}), 12000),
-    ReadColumn(Task("transfer to T=5000", "", "transfer", {
+    ReadRow(Task("transfer to T=5000", "", "transfer", {
         "paper": [("transfer", "transfer_sab_default", "copy_T100_sab_default")],
         "projected_null": [("transfer", f"{_N}/transfer", f"{_N}/copy_T100_115")],
         "lstm": [("transfer", "transfer_lstm", "copy_T100_lstm")]}), 8000),
-    ReadColumn(Task("adding T=200 (MSE)", "", "mse", {
+    ReadRow(Task("adding T=200 (MSE)", "", "mse", {
         "paper": ["adding_T200_sab"], "projected": ["read_projected/adding_T200"],
         "projected_null": [f"{_N}/adding_T200"], "lstm": ["adding_T200_lstm"]}), 2000),
-    ReadColumn(Task("adding T=400 (MSE; target below 0.02)", "", "mse", {
+    ReadRow(Task("adding T=400 (MSE; target below 0.02)", "", "mse", {
         "paper": ["adding_T400_sab"], "projected_null": [f"{_N}/adding_T400"],
         "projected_null_offset": [f"{_N}/offset/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
-    ReadColumn(Task("README cue recall", "", "demo", {
+    ReadRow(Task("README cue recall", "", "demo", {
         "paper": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
         "projected": [(f"read_projected/sab_vs_lstm_s{s}", "sab") for s in range(3)],
         "projected_null": [(f"{_N}/sab_vs_lstm_s{s}", "sab") for s in range(3)],
         "lstm": [(f"sab_vs_lstm/seed{s}", "lstm") for s in range(3)]}), 800),
-    ReadColumn(Task("stateful stream, cue 1 call back", "", "demo", {
+    ReadRow(Task("stateful stream, cue 1 call back", "", "demo", {
         "paper": [(f"stateful_stream/credit_seed{s}", "sab") for s in range(3)],
         "projected_null": [(f"{_N}/stream_credit_s{s}", "sab") for s in range(3)],
         "lstm": [(f"stateful_stream/credit_seed{s}", "lstm") for s in range(3)]}), 800),
@@ -949,38 +949,38 @@ READ_START = "<!-- read table: generated by docs/results/tables.py --write -->"
 READ_END = "<!-- end of read table -->"
 
 
-def read_column_results(column, variant):
-    """The results (`run_result`'s form) of `variant`'s runs in `column`."""
-    runs = column.task.runs.get(variant, ())
-    if not column.logged:
-        return task_results(column.task, runs)
-    key, scale = TEST_KEYS[column.task.metric]
+def read_row_results(row, variant):
+    """The results (`run_result`'s form) of `variant`'s runs in `row`."""
+    runs = row.task.runs.get(variant, ())
+    if not row.logged:
+        return task_results(row.task, runs)
+    key, scale = TEST_KEYS[row.task.metric]
     results = []
     for run in runs:
         log, metrics = read_log(run), load(run)
-        if log is None or metrics is None:
+        if log is None or metrics is None or f"val_{key}" not in log:
             continue
-        steps = metrics["hyperparameters"]["steps_per_epoch"]
+        steps = metrics["hyperparameters"]["steps_per_epoch"] or row.task.per_epoch
         found = by_updates(log, f"val_{key}", steps)
-        if column.updates in found:
-            results.append((scale * found[column.updates], column.updates, _seconds(metrics)))
+        if row.updates in found:
+            results.append((scale * found[row.updates], row.updates, _seconds(metrics)))
     return results
 
 
 def read_table():
     """The Markdown table of every read variant (`READ_VARIANTS`, the
-    columns) on every task (`READ_COLUMNS`, the rows): the seeds' mean and
-    range; — where not run."""
+    columns) on every task (`READ_ROWS`): the seeds' mean and range; — where
+    not run."""
     lines = [
         "| task | " + " | ".join(READ_VARIANTS.values()) + " |",
         "|---|" + "---|" * len(READ_VARIANTS),
     ]
-    for column in READ_COLUMNS:
+    for row in READ_ROWS:
         cells = [
-            summary_cell(column.task.metric, read_column_results(column, variant), column.updates)
+            summary_cell(row.task.metric, read_row_results(row, variant), row.updates)
             for variant in READ_VARIANTS
         ]
-        lines.append(f"| {column.task.task} | " + " | ".join(cells) + " |")
+        lines.append(f"| {row.task.task} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -58,7 +58,7 @@ trained). The offset is not a weight; the patch wraps
 `keras_sab.sab_step.select_memories`, which every path's read calls, so it
 runs on the fused path too.
 
-The patched variants run the cell loop (`use_fused=False`, differentiated by
+The patched reads (every `--read` but `add`) run the cell loop (`use_fused=False`, differentiated by
 TensorFlow), whose routing is the package's: the patches change only what
 the read is added to. They wrap `keras_sab.sab_step.memory_read` (the read,
 as the step `keras_sab.sab_step.sab_step` looks it up) and that step where
@@ -202,6 +202,8 @@ def main():
         parser.error("give the example script and its flags after `--`")
     patch(args.read, args.alpha_init, args.gate_bias)
     if args.null_offset:
+        if "--null-slot" not in argv[split + 1 :] and not args.null_slot:
+            parser.error("--null-offset needs an empty memory: give --null-slot")
         offset_null(args.null_offset)
     script, *script_args = argv[split + 1 :]
     if args.null_slot:
