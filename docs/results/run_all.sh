@@ -559,10 +559,14 @@ $PY examples/copy_task.py -T 100 --model sab --null-slot $FAST --lr 1e-3 --seed 
 for seed in 0 1 2; do
   $PY examples/stateful_stream.py --models sab $NS --seed $seed --out $N/stream_credit_s$seed
 done
-for model in cfc lmu tcn; do
+for model in tcn lmu cfc; do
   $PY examples/pixel_mnist.py $PIX3K --model $model --seed 0 \
       --out docs/results/peers/mnist5k_permuted_3k_$model
 done
+# The GRU on the copy task at T=200 again, for SAB's 12,000 updates (it replaces the
+# 2,000-update run above, whose figures are the first 20 epochs of its log).
+$PY examples/copy_task.py -T 200 --model gru $FAST --lr 1e-3 --seed 0 --epochs 120 \
+    --steps-per-epoch 100 --out docs/results/peers/copy_T200_gru
 # The empty memory's score started 3 below its scorer's (the patch's --null-offset, on
 # the fused path), with the projected read: the copy task at T=100 (3,000 updates), the
 # digits (3 seeds) and the adding task at T=400, under null_slot/offset/.
