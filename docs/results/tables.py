@@ -460,9 +460,14 @@ def run_result(run, metric, per_epoch):
     return scale * metrics["test"][key], _updates(metrics, per_epoch), _seconds(metrics)
 
 
+def _steps_per_epoch(metrics, per_epoch):
+    """A run's updates per epoch: its `--steps-per-epoch`, or `per_epoch`
+    for a run made without it."""
+    return metrics["hyperparameters"]["steps_per_epoch"] or per_epoch
+
+
 def _updates(metrics, per_epoch):
-    steps = metrics["hyperparameters"]["steps_per_epoch"] or per_epoch
-    return metrics["epochs_done"] * steps
+    return metrics["epochs_done"] * _steps_per_epoch(metrics, per_epoch)
 
 
 def _seconds(metrics):
@@ -960,8 +965,7 @@ def read_row_results(row, variant):
         log, metrics = read_log(run), load(run)
         if log is None or metrics is None or f"val_{key}" not in log:
             continue
-        steps = metrics["hyperparameters"]["steps_per_epoch"] or row.task.per_epoch
-        found = by_updates(log, f"val_{key}", steps)
+        found = by_updates(log, f"val_{key}", _steps_per_epoch(metrics, row.task.per_epoch))
         if row.updates in found:
             results.append((scale * found[row.updates], row.updates, _seconds(metrics)))
     return results
