@@ -291,3 +291,28 @@ def test_the_read_table_reads_final_and_logged_figures(tables, tmp_path, monkeyp
         "| final | 90.0% | 50.0%, 200 updates | — |",
         "| after 200 | 25.0% | — | — |",
     ]
+
+
+def test_the_tuned_peers_table_gives_the_grid_the_choice_and_both_figures(
+    tables, tmp_path, monkeypatch
+):
+    """A tuned run's row lists its grid's points with their validation
+    losses, the point its run went on with (`tuning.json`'s `chosen`) in
+    bold, its test figure and the untuned seed 0's; a peer with no tuned run
+    has no row."""
+    monkeypatch.setattr(tables, "HERE", str(tmp_path))
+    _run(tmp_path / "sab", {"accuracy": 0.5}, 20, 600.0)
+    _run(tmp_path / "peers/stem_tcn_tuned", {"accuracy": 0.8}, 20, 60.0)
+    _run(tmp_path / "peers/stem_tcn", {"accuracy": 0.125}, 20, 60.0)
+    _run(tmp_path / "peers/stem_gru", {"accuracy": 0.3}, 20, 60.0)
+    points = [
+        {"settings": {"lr": 0.001, "kernel_size": 4}, "val_loss": 1.5},
+        {"settings": {"lr": 0.01, "kernel_size": 8}, "val_loss": 0.25},
+    ]
+    record = {"points": points, "chosen": {"lr": 0.01, "kernel_size": 8}}
+    (tmp_path / "peers/stem_tcn_tuned/tuning.json").write_text(json.dumps(record))
+    _peer_task(tables, monkeypatch)
+    assert tables.tuned_table().splitlines()[2:] == [
+        "| task | TCN | lr 0.001, kernel_size 4: 1.500; **lr 0.01, kernel_size 8: 0.250** "
+        "| 80.0% | 12.5% |"
+    ]

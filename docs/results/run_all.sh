@@ -589,3 +589,29 @@ $PY docs/results/reads/copy_model_reads.py docs/results/copy_T200_sab_default \
     docs/results/reads/copy_T200_sab_default.png
 $PY docs/results/reads/copy_model_reads.py docs/results/copy_T100_sab_default \
     docs/results/reads/transfer_T5000_sab_default.png -T 5000
+# 32. (2026-12-07, a new session.) Is the adding task at T=400 a target that tells the
+# reads apart? The paper's step learned it late (epoch 13 of 20) on seed 0: seeds 1
+# and 2 of the default and of SAB(read="projected", null_slot=True), and the projected
+# read alone (seed 0). The peers: seeds 1 and 2 where models ended close (the text: the
+# GRU and CfC; permuted MNIST: the GRU), and the README's cue recall with each peer's
+# grid searched first (--tune-epochs 8: every point at the run's whole budget).
+for seed in 1 2; do
+  $PY examples/adding.py -T 400 --model sab $FAST --lr 1e-3 --epochs 20 \
+      --steps-per-epoch 100 --seed $seed --out docs/results/adding_T400_sab_s$seed
+  $PY examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 20 \
+      --steps-per-epoch 100 --seed $seed --out $N/adding_T400_s$seed
+done
+$PY examples/adding.py -T 400 --model sab --read projected $FAST --lr 1e-3 --epochs 20 \
+    --steps-per-epoch 100 --seed 0 --out docs/results/read_projected/adding_T400
+for seed in 1 2; do
+  for model in gru cfc; do
+    $PY examples/text8.py --model $model $TEXT5K_FAST --seed $seed \
+        --out docs/results/peers/text8_5000_${model}_s$seed
+  done
+  $PY examples/pixel_mnist.py $PIX3K --model gru --seed $seed \
+      --out docs/results/peers/mnist5k_permuted_3k_gru_s$seed
+done
+for model in gru tcn lmu cfc; do
+  $PY examples/cue_recall.py --model $model --seed 0 --tune-epochs 8 \
+      --out docs/results/peers/cue_recall_T200_${model}_tuned
+done

@@ -387,7 +387,8 @@ SUMMARY = [
         "sab": ["adding_T200_sab"], "lstm": ["adding_T200_lstm"],
         "tbptt": ["adding_T200_tbptt"]}, peers=ADDING_PEERS),
     Task("adding, T=400 (MSE)", "—", "mse", {
-        "sab": ["adding_T400_sab"], "lstm": ["adding_T400_lstm"],
+        "sab": ["adding_T400_sab", "adding_T400_sab_s1", "adding_T400_sab_s2"],
+        "lstm": ["adding_T400_lstm"],
         "tbptt": ["adding_T400_tbptt"]}),
     Task("cue recall, T=200 (README demo)", "—", "demo", {
         "sab": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
@@ -812,6 +813,49 @@ def verdict(row):
     return text + "."
 
 
+# A peer searched before its run (`--tune-epochs`, examples/model_tuning.py)
+# is committed as `peers/<stem>_<model>_tuned`, beside its untuned seed 0.
+TUNED = "_tuned"
+
+
+def _setting(name, value):
+    """One knob of a grid point: "lr 0.003", "order 256"."""
+    return f"{name} {value:g}"
+
+
+def tuned_table():
+    """The Markdown table of every tuned peer run: its grid with each
+    point's validation loss, the point its run went on with in bold, and
+    its test figure beside the same model's untuned seed 0 on the same row."""
+    lines = [
+        "| task | model | grid: each point's validation loss (lowest chosen) "
+        "| test, tuned | test, untuned (seed 0) |",
+        "|---|---|---|---|---|",
+    ]
+    for task in SUMMARY:
+        if task.peers is None:
+            continue
+        for model in PEER_MODELS:
+            run = f"peers/{task.peers}_{model}{TUNED}"
+            tuning, tuned = load(run, "tuning.json"), run_result(run, task.metric, task.per_epoch)
+            if tuning is None or tuned is None:
+                continue
+            points = "; ".join(
+                ("**{}**" if point["settings"] == tuning["chosen"] else "{}").format(
+                    ", ".join(_setting(n, v) for n, v in point["settings"].items())
+                    + f": {point['val_loss']:.3f}"
+                )
+                for point in tuning["points"]
+            )
+            untuned = run_result(peer_runs(task.peers, model)[0], task.metric, task.per_epoch)
+            untuned = "—" if untuned is None else _format_value(task.metric, untuned[0])
+            lines.append(
+                f"| {task.task} | {MODEL_NAMES[model]} | {points} "
+                f"| {_format_value(task.metric, tuned[0])} | {untuned} |"
+            )
+    return "\n".join(lines)
+
+
 def capability_table():
     """The Markdown table of `peer_capabilities.CAPABILITIES`: a row per
     capability, naming the test that measures it, a column per model."""
@@ -861,6 +905,17 @@ runs shared with other work, and some runs trained in graph mode, others compile
 Where a model beats SAB, the table says so:
 
 {verdicts}
+
+## The peers tuned
+
+Before its run, a peer tuned with `--tune-epochs E` trains each point of its grid
+(`examples/model_tuning.py`: the learning rate, the TCN's kernel size, the LMU's order, the
+width following SAB's parameter count) for E epochs from the same seed, and the run goes on
+with the point of lowest validation loss (`tuning.json` in the run's directory). The untuned
+runs above use the harness's settings (`run_config.json`: the task's learning rate, TCN kernel
+8, LMU order 256).
+
+{tuned}
 
 ## What each layer can do
 
@@ -937,7 +992,9 @@ READ_ROWS = [
         "paper": ["adding_T200_sab"], "projected": ["read_projected/adding_T200"],
         "projected_null": [f"{_N}/adding_T200"], "lstm": ["adding_T200_lstm"]}), 2000),
     ReadRow(Task("adding T=400 (MSE; target below 0.02)", "", "mse", {
-        "paper": ["adding_T400_sab"], "projected_null": [f"{_N}/adding_T400"],
+        "paper": ["adding_T400_sab", "adding_T400_sab_s1", "adding_T400_sab_s2"],
+        "projected": ["read_projected/adding_T400"],
+        "projected_null": [f"{_N}/adding_T400", f"{_N}/adding_T400_s1", f"{_N}/adding_T400_s2"],
         "projected_null_offset": [f"{_N}/offset/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
@@ -994,6 +1051,7 @@ def peers_page(rows):
         table=peer_table(rows),
         verdicts="\n".join(f"- {verdict(row)}" for row in rows),
         capabilities=capability_table(),
+        tuned=tuned_table(),
     )
 
 
