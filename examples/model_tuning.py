@@ -4,7 +4,8 @@ Every peer gets the care SAB got: before the run, each point of its grid
 (`search_space`: the learning rate, and the TCN's kernel size or the LMU's
 order, whose width then follows SAB's parameter count) trains for
 `--tune-epochs` epochs of `--steps-per-epoch` updates from the same seed,
-and the run goes on with the point of lowest validation loss. The grid, each
+and the run goes on with the point of lowest validation loss (a point that
+diverged, its loss not finite, is never chosen). The grid, each
 point's validation loss and the choice are written to `tuning.json` in
 `--out` (KerasTuner's own files go to `--out`/`tuning/`).
 
@@ -47,6 +48,26 @@ def search_space(model):
     {'lr': (0.001, 0.003, 0.01)}
     """
     return {"lr": LEARNING_RATES, **PEER_KNOBS.get(model, {})}
+
+
+def choose(points, model):
+    """The settings of the point of `points` with the lowest validation loss.
+
+    A point whose loss is not finite (a run that diverged) is never chosen.
+
+    Example:
+
+    >>> choose([{"settings": {"lr": 0.01}, "val_loss": float("nan")},
+    ...         {"settings": {"lr": 0.003}, "val_loss": 0.5}], "cfc")
+    {'lr': 0.003}
+    """
+    finite = [point for point in points if math.isfinite(point["val_loss"])]
+    if not finite:
+        raise RuntimeError(
+            f"No point of the {model} grid ended with a finite validation loss "
+            f"({len(points)} finished); see the errors above."
+        )
+    return min(finite, key=lambda point: point["val_loss"])["settings"]
 
 
 def tune(args, task, train, validation):
@@ -112,9 +133,7 @@ def tune(args, task, train, validation):
         for trial in tuner.oracle.trials.values()
         if trial.score is not None
     ]
-    if not points:
-        raise RuntimeError(f"No trial of the {args.model} grid finished; see the errors above.")
-    best = min(points, key=lambda point: point["val_loss"])["settings"]
+    best = choose(points, args.model)
     record = {
         "model": args.model,
         "grid": {name: list(values) for name, values in space.items()},

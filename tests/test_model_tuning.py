@@ -62,3 +62,19 @@ def test_a_tcn_grid_covers_its_kernel_sizes_at_sab_s_size(tmp_path, capsys):
 def test_the_flag_refuses_a_negative_budget(tmp_path):
     with pytest.raises(ValueError, match="tune-epochs"):
         harness_args(tmp_path, "--tune-epochs", "-1")
+
+
+def test_a_point_that_diverged_is_never_chosen():
+    """A NaN validation loss (a run whose loss diverged) loses to any finite
+    one, wherever it stands in the grid; a grid with no finite loss is an
+    error that names the model."""
+    nan, diverged = float("nan"), {"lr": 0.01}
+    points = [
+        {"settings": diverged, "val_loss": nan},
+        {"settings": {"lr": 0.003}, "val_loss": 2.0},
+        {"settings": {"lr": 0.001}, "val_loss": 1.5},
+    ]
+    assert model_tuning.choose(points, "cfc") == {"lr": 0.001}
+    assert model_tuning.choose(points[1:] + points[:1], "cfc") == {"lr": 0.001}
+    with pytest.raises(RuntimeError, match="cfc grid"):
+        model_tuning.choose([{"settings": diverged, "val_loss": nan}], "cfc")
