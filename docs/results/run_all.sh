@@ -615,3 +615,7 @@ for model in gru tcn lmu cfc; do
   $PY examples/cue_recall.py --model $model --seed 0 --tune-epochs 8 \
       --out docs/results/peers/cue_recall_T200_${model}_tuned
 done
+# The candidate's seed 0 on the adding task at T=400, continued to 4,000 updates (the step-31
+# run extended; made in its own directory here).
+$PY examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 40 \
+    --steps-per-epoch 100 --seed 0 --out $N/adding_T400_4000
