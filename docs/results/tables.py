@@ -387,7 +387,7 @@ SUMMARY = [
         "sab": ["adding_T200_sab"], "lstm": ["adding_T200_lstm"],
         "tbptt": ["adding_T200_tbptt"]}, peers=ADDING_PEERS),
     Task("adding, T=400 (MSE)", "—", "mse", {
-        "sab": ["adding_T400_sab", "adding_T400_sab_s1", "adding_T400_sab_s2"],
+        "sab": [f"adding_T400_sab{s}" for s in SEEDS],
         "lstm": ["adding_T400_lstm"],
         "tbptt": ["adding_T400_tbptt"]}),
     Task("cue recall, T=200 (README demo)", "—", "demo", {
@@ -992,9 +992,9 @@ READ_ROWS = [
         "paper": ["adding_T200_sab"], "projected": ["read_projected/adding_T200"],
         "projected_null": [f"{_N}/adding_T200"], "lstm": ["adding_T200_lstm"]}), 2000),
     ReadRow(Task("adding T=400 (MSE; target below 0.02)", "", "mse", {
-        "paper": ["adding_T400_sab", "adding_T400_sab_s1", "adding_T400_sab_s2"],
+        "paper": [f"adding_T400_sab{s}" for s in SEEDS],
         "projected": ["read_projected/adding_T400"],
-        "projected_null": [f"{_N}/adding_T400", f"{_N}/adding_T400_s1", f"{_N}/adding_T400_s2"],
+        "projected_null": [f"{_N}/adding_T400{s}" for s in SEEDS],
         "projected_null_offset": [f"{_N}/offset/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
