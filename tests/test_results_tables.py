@@ -296,8 +296,8 @@ def test_the_read_table_reads_final_and_logged_figures(tables, tmp_path, monkeyp
 def test_the_tuned_peers_table_gives_the_grid_the_choice_and_both_figures(
     tables, tmp_path, monkeypatch
 ):
-    """A tuned run's row lists its grid's points with their validation
-    losses, the point its run went on with (`tuning.json`'s `chosen`) in
+    """A tuned run's row gives its epochs a point and lists its grid's points
+    with their validation losses, the point its run went on with (`tuning.json`'s `chosen`) in
     bold, its test figure and the untuned seed 0's; a peer with no tuned run
     has no row."""
     monkeypatch.setattr(tables, "HERE", str(tmp_path))
@@ -309,10 +309,10 @@ def test_the_tuned_peers_table_gives_the_grid_the_choice_and_both_figures(
         {"settings": {"lr": 0.001, "kernel_size": 4}, "val_loss": 1.5},
         {"settings": {"lr": 0.01, "kernel_size": 8}, "val_loss": 0.25},
     ]
-    record = {"points": points, "chosen": {"lr": 0.01, "kernel_size": 8}}
+    record = {"points": points, "chosen": {"lr": 0.01, "kernel_size": 8}, "epochs_per_point": 3}
     (tmp_path / "peers/stem_tcn_tuned/tuning.json").write_text(json.dumps(record))
     _peer_task(tables, monkeypatch)
     assert tables.tuned_table().splitlines()[2:] == [
-        "| task | TCN | lr 0.001, kernel_size 4: 1.500; **lr 0.01, kernel_size 8: 0.250** "
+        "| task | TCN | 3; lr 0.001, kernel_size 4: 1.500; **lr 0.01, kernel_size 8: 0.250** "
         "| 80.0% | 12.5% |"
     ]

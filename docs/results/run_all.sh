@@ -619,3 +619,7 @@ done
 # run extended; made in its own directory here).
 $PY examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 40 \
     --steps-per-epoch 100 --seed 0 --out $N/adding_T400_4000
+# ncps's CfC on permuted MNIST (it diverged at lr 3e-3 above), its learning rate searched
+# first (8 of its 48 epochs a grid point).
+$PY examples/pixel_mnist.py $PIX3K --model cfc --seed 0 --tune-epochs 8 \
+    --out docs/results/peers/mnist5k_permuted_3k_cfc_tuned

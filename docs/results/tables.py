@@ -828,7 +828,7 @@ def tuned_table():
     point's validation loss, the point its run went on with in bold, and
     its test figure beside the same model's untuned seed 0 on the same row."""
     lines = [
-        "| task | model | grid: each point's validation loss (lowest chosen) "
+        "| task | model | grid: epochs a point; each point's validation loss (lowest chosen) "
         "| test, tuned | test, untuned (seed 0) |",
         "|---|---|---|---|---|",
     ]
@@ -850,7 +850,7 @@ def tuned_table():
             untuned = run_result(peer_runs(task.peers, model)[0], task.metric, task.per_epoch)
             untuned = "—" if untuned is None else _format_value(task.metric, untuned[0])
             lines.append(
-                f"| {task.task} | {MODEL_NAMES[model]} | {points} "
+                f"| {task.task} | {MODEL_NAMES[model]} | {tuning['epochs_per_point']}; {points} "
                 f"| {_format_value(task.metric, tuned[0])} | {untuned} |"
             )
     return "\n".join(lines)
