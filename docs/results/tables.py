@@ -911,7 +911,8 @@ Where a model beats SAB, the table says so:
 Before its run, a peer tuned with `--tune-epochs E` trains each point of its grid
 (`examples/model_tuning.py`: the learning rate, the TCN's kernel size, the LMU's order, the
 width following SAB's parameter count) for E epochs from the same seed, and the run goes on
-with the point of lowest validation loss (`tuning.json` in the run's directory). The untuned
+with the point of lowest validation loss, a point that diverged (NaN) never chosen
+(`tuning.json` in the run's directory). The untuned
 runs above use the harness's settings (`run_config.json`: the task's learning rate, TCN kernel
 8, LMU order 256).
 
