@@ -2,8 +2,9 @@
 
 The shared flags are `--model` (one of `model_zoo.MODELS`), the layer settings
 (`--units --k-top --k-att --k-trunc --attention --temperature
---attention-units --scorer`, and the read's, `--read --null-slot`, which
-`add_read_arguments` gives the scripts with their own parsers), the Transformer's (`--heads
+--attention-units --scorer`, and the read's, `--read --read-gain --null-slot`,
+which `add_read_arguments` gives the scripts with their own parsers and
+`read_settings` passes to SAB), the Transformer's (`--heads
 --transformer-layers`), the peers' (`--width --order --kernel-size`), and
 training's (`--batch-size --epochs --steps-per-epoch --lr --clipnorm
 --global-clipnorm --seed --out --jit --quick`). A bad value raises
@@ -165,6 +166,7 @@ def parse_args(
     _check_positive(args, "lr")
     _check_clipping(args)
     _check_temperature(args)
+    read_settings(args)
     _check_heads(args)
     # Seeded before the script builds its task: a Keras initializer made
     # without a seed (the task's head) draws one from Python's `random` when
@@ -201,12 +203,14 @@ def model_label(args):
         "temperature": layer_defaults.TEMPERATURE,
         "scorer": layer_defaults.SCORER,
         "read": layer_defaults.READ,
+        "read_gain": None,
         "null_slot": layer_defaults.NULL_SLOT,
     }
     if args.model == "self_attention":
         defaults.pop("attention")
         defaults.pop("scorer")
         defaults.pop("read")
+        defaults.pop("read_gain")
         defaults.pop("null_slot")
     settings = [
         f"{name}={getattr(args, name)}"
@@ -217,13 +221,21 @@ def model_label(args):
 
 
 def add_read_arguments(parser):
-    """Adds SAB's read flags, `--read` and `--null-slot`, to `parser`."""
+    """Adds SAB's read flags, `--read`, `--read-gain` and `--null-slot`, to
+    `parser` (`read_settings` gives them to SAB)."""
     parser.add_argument(
         "--read",
         choices=READ_MODES,
         default=layer_defaults.READ,
         help="sab: how the read enters the state (add: the paper's step; "
-        "projected: the carried state gets it through a learned matrix from zero).",
+        "projected: the carried state gets it through a learned matrix).",
+    )
+    parser.add_argument(
+        "--read-gain",
+        type=float,
+        default=None,
+        help="sab, --read projected: the learned matrix starts at this multiple of the "
+        "identity (unset: 0, the LSTM's recurrence; 1: the paper's step).",
     )
     parser.add_argument(
         "--null-slot",
@@ -353,6 +365,27 @@ def _add_shared_arguments(parser, task, models, quick):
         action="store_true",
         help=f"Small CPU setting ({setting or 'the defaults'}); explicit flags win.",
     )
+
+
+def read_settings(args):
+    """SAB's read arguments from the read flags (`add_read_arguments`), as a
+    dict: `read`, `read_gain`, `null_slot`.
+
+    Raises:
+        ValueError: naming `--read-gain` where it cannot apply.
+
+    Example:
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_read_arguments(parser)
+    >>> read_settings(parser.parse_args(["--read", "projected", "--read-gain", "0.5"]))
+    {'read': 'projected', 'read_gain': 0.5, 'null_slot': False}
+    """
+    return {
+        "read": args.read,
+        "read_gain": validation.check_read_gain(args.read_gain, args.read, "--read-gain"),
+        "null_slot": args.null_slot,
+    }
 
 
 def _check_positive(args, name):

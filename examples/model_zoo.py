@@ -39,6 +39,7 @@ def recurrent_layer(
     attention_units=layer_defaults.ATTENTION_UNITS,
     scorer=layer_defaults.SCORER,
     read=layer_defaults.READ,
+    read_gain=None,
     null_slot=layer_defaults.NULL_SLOT,
     return_sequences=False,
     name="rnn",
@@ -70,6 +71,8 @@ def recurrent_layer(
             `keras_sab.attention_scorer.SCORERS`. Defaults to `"mlp"`.
         read: how the read enters the state (`"sab"`), `"add"` or
             `"projected"`. Defaults to `"add"`.
+        read_gain: where `"projected"`'s matrix starts, a multiple of the
+            identity (`"sab"`). Defaults to `None` (zero).
         null_slot: whether an empty memory shares the read's softmax
             (`"sab"`). Defaults to `False`.
         return_sequences: whether to return every step's output. Defaults to
@@ -97,6 +100,7 @@ def recurrent_layer(
             temperature=temperature,
             scorer=scorer,
             read=read,
+            read_gain=read_gain,
             null_slot=null_slot,
         ),
         "tbptt": dict(k_top=0, k_trunc=k_trunc),
@@ -273,6 +277,7 @@ def _sab_layer(args, task):
         attention_units=args.attention_units,
         scorer=args.scorer,
         read=args.read,
+        read_gain=args.read_gain,
         null_slot=args.null_slot,
         return_sequences=task.return_sequences,
     )

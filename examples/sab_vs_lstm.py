@@ -6,7 +6,7 @@
 The task is cue recall (`keras_sab.tasks.cue_recall_dataset`): every step
 shows a random symbol, one of the first 10 is marked, and 200 steps later the
 model must name it (chance: 12.5%). `keras_sab.SAB` with its default settings
-(`--read` and `--null-slot` change its read) and `keras.layers.LSTM`, of the
+(`--read`, `--read-gain` and `--null-slot` change its read) and `keras.layers.LSTM`, of the
 same width, train on the same batches with the same optimizer for the same
 number of updates. The script prints both test accuracies last and writes to
 `--out` `metrics.json` (both accuracies, training times and the flags) and
@@ -67,16 +67,16 @@ def parse_args(argv=None):
     keras_sab.validation.check_int("--seed", args.seed, 0)
     if not args.lr > 0:
         raise ValueError(f"`--lr` must be a positive number. Received: --lr={args.lr!r}")
+    flags.read_settings(args)
     return args
 
 
-def build_model(
-    kind, units, read=keras_sab.defaults.READ, null_slot=keras_sab.defaults.NULL_SLOT
-):
-    """`Input -> SAB (defaults but `read`, `null_slot`) or LSTM -> Dense(8)`, uncompiled."""
+def build_model(kind, units, **read_settings):
+    """`Input -> SAB (defaults but `read_settings`: `read`, `read_gain`,
+    `null_slot`) or LSTM -> Dense(8)`, uncompiled."""
     inputs = keras.Input((None, tasks.CUE_INPUT_DIM), name="sequence")
     if kind == "sab":
-        recurrent = keras_sab.SAB(units, read=read, null_slot=null_slot, name="sab")
+        recurrent = keras_sab.SAB(units, **read_settings, name="sab")
     else:
         recurrent = keras.layers.LSTM(units, name="lstm")
     outputs = keras.layers.Dense(tasks.CUE_NUM_SYMBOLS, name="symbol")(recurrent(inputs))
@@ -86,7 +86,7 @@ def build_model(
 def train(kind, args, test):
     """Trains one model; returns it with its test accuracy and wall time."""
     keras.utils.set_random_seed(args.seed)
-    model = build_model(kind, args.units, args.read, args.null_slot)
+    model = build_model(kind, args.units, **flags.read_settings(args))
     model.compile(
         keras.optimizers.Adam(args.lr, clipnorm=1.0),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

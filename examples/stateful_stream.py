@@ -114,19 +114,20 @@ def parse_args(argv=None):
         )
     if not args.lr > 0:
         raise ValueError(f"`--lr` must be a positive number. Received: --lr={args.lr!r}")
+    flags.read_settings(args)
     return args
 
 
 def stateful_layer(kind, args, width=None):
     """The stateful recurrent layer of `kind`: SAB (its defaults but the
-    stream's flags and the read's, `--read`, `--null-slot`) or the LSTM
+    stream's flags and the read's, `--read`, `--read-gain`, `--null-slot`) or the LSTM
     of width `args.units`, or a peer (`"gru"`, `"cfc"`) of width `width`
     (default: the one matching SAB's parameter count, `peer_width`)."""
     if kind == "sab":
         return keras_sab.SAB(
             args.units, stateful=True, max_memories=args.max_memories,
-            stream_credit=args.stream_credit, keep=args.keep, read=args.read,
-            null_slot=args.null_slot, name="sab",
+            stream_credit=args.stream_credit, keep=args.keep, **flags.read_settings(args),
+            name="sab",
         )
     if kind == "lstm":
         return keras.layers.LSTM(args.units, stateful=True, name="lstm")

@@ -43,6 +43,7 @@ CELL_ARGUMENTS = (
     "attention_units",
     "scorer",
     "read",
+    "read_gain",
     "null_slot",
     "activation",
     "recurrent_activation",
@@ -146,9 +147,15 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
             on. `"projected"`: the output and the memory are `ĥ_t + s_t` as
             in `"add"`, the state carried on is `ĥ_t + s_t A`, with `A` a
             learned `units x units` matrix (the weight `read_projection`)
-            that starts at zero, so that the recurrence starts as the LSTM's
-            and reads only as far as training finds it useful
-            (docs/results/read_variants.md). Defaults to `"add"`.
+            that starts at `read_gain` times the identity (zero by default,
+            so that the recurrence starts as the LSTM's and reads only as far
+            as training finds it useful; docs/results/read_variants.md).
+            Defaults to `"add"`.
+        read_gain: Float or `None`, with `read="projected"` only: `A` starts
+            at `read_gain` times the identity, the share of the read carried
+            on at the first update (`0`: the LSTM's recurrence; `1`: the
+            paper's step; `A` is learned from there). `None` is `0`.
+            Defaults to `None`.
         null_slot: Whether an empty memory (a zero state, scored like any
             memory, with no weight of its own) competes for the `k_top`
             seats and shares the read's softmax, so that a step whose
@@ -228,6 +235,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
         read=defaults.READ,
+        read_gain=None,
         null_slot=defaults.NULL_SLOT,
         max_memories=None,
         activation="tanh",
@@ -259,6 +267,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         self.attention_units = validation.check_int("attention_units", attention_units, 1)
         self.scorer = validation.check_scorer(scorer)
         self.read = validation.check_read(read)
+        self.read_gain = validation.check_read_gain(read_gain, self.read)
         self.null_slot = validation.check_null_slot(null_slot, self.attention)
         self.max_memories = validation.check_int("max_memories", max_memories, 1, allow_none=True)
         if self.max_memories is not None:
@@ -395,7 +404,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
                 self.read_projection = self.add_weight(
                     shape=(self.units, self.units),
                     name="read_projection",
-                    initializer="zeros",
+                    initializer=keras.initializers.Identity(gain=self.read_gain or 0.0),
                     autocast=False,
                 )
         self.built = True

@@ -82,9 +82,14 @@ class SAB(keras.layers.Layer):
             that is output, written to memory and carried on) or
             `"projected"` (the output and the memory get the read, the
             carried state gets it through a learned matrix that starts at
-            zero); see `SABCell`. With `"projected"`, `return_state` returns
-            the carried `h`, which differs from the last output. Defaults to
-            `"add"`.
+            `read_gain` times the identity); see `SABCell`. With
+            `"projected"`, `return_state` returns the carried `h`, which
+            differs from the last output. Defaults to `"add"`.
+        read_gain: with `read="projected"`, the share of the read the
+            carried state gets at the start (the matrix starts at
+            `read_gain` times the identity; `None` or `0`: the LSTM's
+            recurrence, `1`: the paper's step); see `SABCell`. Defaults to
+            `None`.
         null_slot: whether an empty memory shares the read's softmax, so
             that a step can read less than a whole memory, or nothing; see
             `SABCell`. Defaults to `False`.
@@ -236,6 +241,7 @@ class SAB(keras.layers.Layer):
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
         read=defaults.READ,
+        read_gain=None,
         null_slot=defaults.NULL_SLOT,
         activation="tanh",
         recurrent_activation="sigmoid",

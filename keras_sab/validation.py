@@ -58,6 +58,27 @@ def check_rate(name, value):
     return float(value)
 
 
+def check_read_gain(value, read, name="read_gain"):
+    """Returns `value` (`None`, or a finite float) if it is a valid
+    `read_gain` for `read`: the paper's read (`"add"`) has no matrix to start,
+    so it takes only `None`, and a setting is never silently ignored. `name`
+    is the argument (or flag) quoted in the error."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not abs(value) < float("inf")
+    ):
+        raise ValueError(f"`{name}` must be None or a finite float. Received: {name}={value!r}")
+    if read != "projected":
+        raise ValueError(
+            f"`{name}` starts the matrix of read='projected' only: leave it unset "
+            f"with read={read!r}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
 def check_attention(value):
     """Returns `value` if it is one of the attention modes, else raises."""
     if value not in ATTENTION_MODES:

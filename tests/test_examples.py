@@ -482,17 +482,21 @@ def test_stateful_stream_trains_the_peers_that_stream_sized_like_sab(example, tm
 
 @pytest.mark.parametrize("name", ["sab_vs_lstm", "stateful_stream"])
 def test_the_demo_and_the_stream_build_sab_with_the_read_flags(example, name):
-    """`--read` and `--null-slot` reach the SAB the demo and the stream
+    """`--read`, `--read-gain` and `--null-slot` reach the SAB the demo and the stream
     example build; without them it has the package's defaults."""
     module = example(name)
 
     def sab(argv):
         args = module.parse_args(argv)
         if name == "sab_vs_lstm":
-            return module.build_model("sab", args.units, args.read, args.null_slot).get_layer("sab")
+            read = module.flags.read_settings(args)
+            return module.build_model("sab", args.units, **read).get_layer("sab")
         return module.stateful_layer("sab", args)
 
     plain = sab([])
-    assert (plain.read, plain.null_slot) == (defaults.READ, defaults.NULL_SLOT)
-    chosen = sab(["--read", "projected", "--null-slot"])
-    assert (chosen.read, chosen.null_slot) == ("projected", True)
+    expected = (defaults.READ, None, defaults.NULL_SLOT)
+    assert (plain.read, plain.read_gain, plain.null_slot) == expected
+    chosen = sab(["--read", "projected", "--read-gain", "0.5", "--null-slot"])
+    assert (chosen.read, chosen.read_gain, chosen.null_slot) == ("projected", 0.5, True)
+    with pytest.raises(ValueError, match="`--read-gain` starts the matrix of read='projected'"):
+        module.parse_args(["--read-gain", "0.5"])

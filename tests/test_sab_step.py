@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import pathlib
+import re
 
 import keras
 import numpy as np
@@ -77,6 +78,61 @@ def test_a_projected_read_from_zero_carries_the_lstm_s_state_and_outputs_the_rea
     assert np.abs(gradient).max() > 1e-3
 
 
+@pytest.mark.parametrize("use_fused", [True, False])
+def test_a_projected_read_from_the_identity_is_the_paper_s_step(use_fused):
+    """`read_gain=1` starts `A` at the identity: outputs, the
+    states carried and every shared weight's gradient are the paper's step's
+    (same weights), and `A`'s gradient is not zero."""
+    x = tf.constant(_random(2, 12, 3, seed=11))
+    results = []
+    for read in ("add", "projected"):
+        keras.utils.set_random_seed(1)
+        layer = keras_sab.SAB(UNITS, k_top=2, k_att=3, k_trunc=4, read=read,
+                              read_gain=1.0 if read == "projected" else None,
+                              return_sequences=True, return_state=True,
+                              use_fused=use_fused, dtype="float64")
+        layer.build((2, 12, 3))
+        if results:
+            layer.set_weights(results[0][0] + [layer.cell.read_projection.numpy()])
+        with tf.GradientTape() as tape:
+            outputs = layer(x)
+            loss = tf.reduce_sum(tf.sin(outputs[0])) + tf.reduce_sum(outputs[1] ** 2)
+        results.append((layer.get_weights(), outputs, tape.gradient(loss, layer.trainable_weights)))
+    (_, paper, paper_grads), (weights, projected, projected_grads) = results
+    np.testing.assert_array_equal(weights[-1], np.eye(UNITS))
+    for value, expected in zip(projected, paper):
+        np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-14)
+    for gradient, expected in zip(projected_grads, paper_grads):
+        np.testing.assert_allclose(gradient, expected, rtol=1e-9, atol=1e-12)
+    assert np.abs(projected_grads[-1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("gain", [None, 0.5, -2])
+def test_the_read_gain_starts_the_projection_and_survives_the_config(gain):
+    layer = keras_sab.SAB(UNITS, read="projected", read_gain=gain)
+    restored = keras_sab.SAB.from_config(layer.get_config())
+    for built in (layer, restored):
+        built.build((2, 12, 3))
+        np.testing.assert_array_equal(
+            built.cell.read_projection.numpy(), (gain or 0.0) * np.eye(UNITS)
+        )
+    assert restored.read_gain == gain
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"read_gain": 0.5}, "leave it unset with read='add'. Received: read_gain=0.5"),
+        ({"read": "projected", "read_gain": float("nan")}, "finite float. Received: read_gain=nan"),
+        ({"read": "projected", "read_gain": "half"}, "Received: read_gain='half'"),
+        ({"read": "projected", "read_gain": True}, "Received: read_gain=True"),
+    ],
+)
+def test_a_read_gain_that_cannot_apply_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_sab.SAB(UNITS, **kwargs)
+
+
 def test_rnn_of_the_cell_is_the_layer_with_a_projected_read():
     """`keras.layers.RNN(SABCell(read="projected"))` and both of SAB's paths:
     the same outputs and weight gradients (a random projection)."""
@@ -140,7 +196,7 @@ def test_a_projected_model_saves_and_loads(tmp_path):
 
 def test_a_config_saved_before_read_existed_loads_as_the_paper_s_step():
     config = keras_sab.SAB(4).get_config()
-    del config["read"]
+    del config["read"], config["read_gain"]
     layer = keras_sab.SAB.from_config(config)
     assert layer.read == "add"
 

@@ -623,3 +623,27 @@ $PY examples/adding.py -T 400 --model sab $NS $FAST --lr 1e-3 --epochs 40 \
 # first (8 of its 48 epochs a grid point).
 $PY examples/pixel_mnist.py $PIX3K --model cfc --seed 0 --tune-epochs 8 \
     --out docs/results/peers/mnist5k_permuted_3k_cfc_tuned
+# 33. (2026-12-07, a later session.) Does SAB's backtracking itself hurt the digits? The
+# paper's step with the gradient from the memories into the steps that wrote them dropped
+# (read_ablate.py --memory-grad 0), 3 seeds. And the projected read with its matrix A
+# started at half the identity instead of 0 (--read-gain 0.5; 1 is the paper's step),
+# with and without the empty memory: the digits (3 seeds), the adding task at T=400 and
+# the copy task at T=100 (3,000 updates), at the committed budgets. (These runs were
+# made with a patch that set A after the layer was built, the same starting weights.)
+for seed in 0 1 2; do
+  $PY $READ --memory-grad 0 -- examples/pixel_mnist.py $DIGITS --model sab --seed $seed \
+      --out $ABL/memory_grad0_s$seed
+done
+G=docs/results/projection_gain
+for null in "" "--null-slot"; do
+  D=$G${null:+/null_slot}
+  RG="--read projected --read-gain 0.5 $null"
+  for seed in 0 1 2; do
+    $PY examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $RG \
+        --seed $seed --out $D/digits_115_s$seed
+  done
+  $PY examples/adding.py -T 400 --model sab $RG $FAST --lr 1e-3 --epochs 20 \
+      --steps-per-epoch 100 --seed 0 --out $D/adding_T400
+  $PY examples/copy_task.py -T 100 --model sab $RG ${FAST/--units 128/--units 115} \
+      --lr 1e-3 --seed 0 --epochs 30 --steps-per-epoch 100 --out $D/copy_T100_115
+done

@@ -58,12 +58,20 @@ trained). The offset is not a weight; the patch wraps
 `keras_sab.sab_step.select_memories`, which every path's read calls, so it
 runs on the fused path too.
 
-The patched reads (every `--read` but `add`) run the cell loop (`use_fused=False`, differentiated by
-TensorFlow), whose routing is the package's: the patches change only what
-the read is added to. They wrap `keras_sab.sab_step.memory_read` (the read,
-as the step `keras_sab.sab_step.sab_step` looks it up) and that step where
-`SABCell` and `SAB`'s cell loop call it; the fused path, whose backward is
-derived for the package's step, is not used.
+`--memory-grad S` (with any `--read`) scales by `S` the gradient that
+crosses from the memories (and their keys) into the steps that wrote them,
+the forward pass unchanged: `S = 0` keeps SAB's reads, and the scorer's
+`W_m` still learns, but drops its backtracking (the gradients from a reading
+step into the steps that wrote what it read), so that the two can be told
+apart. It runs the cell loop.
+
+The patched reads (every `--read` but `add`, and `--memory-grad`) run the
+cell loop (`use_fused=False`, differentiated by TensorFlow), whose routing is
+the package's: the patches change only what the read is added to. They
+wrap `keras_sab.sab_step.memory_read` (the read, as the step
+`keras_sab.sab_step.sab_step` looks it up) and that step where `SABCell` and
+`SAB`'s cell loop call it; the fused path, whose backward is derived for the
+package's step, is not used.
 """
 
 import argparse
@@ -166,6 +174,21 @@ def patch(read, alpha_init=0.0, gate_bias=0.0):
     sab_cell.SABCell.build = build
 
 
+def scale_memory_gradient(scale):
+    """Patches the step's write so that the gradient crossing from a memory
+    and its key into the step that wrote it is scaled by `scale` (the
+    forward pass unchanged)."""
+    model_zoo.SAB = functools.partial(SAB, use_fused=False)
+    original = step_module.write_memory
+
+    def write_memory(memory, keys, index, value, *args):
+        value_scale = tf.cast(scale, value.dtype)
+        value = value_scale * value + (1 - value_scale) * tf.stop_gradient(value)
+        return original(memory, keys, index, value, *args)
+
+    step_module.write_memory = write_memory
+
+
 def offset_null(offset):
     """Patches the step's selection so that the empty memory's score is the
     scorer's plus `offset`."""
@@ -197,10 +220,13 @@ def main():
     parser.add_argument("--gate-bias", type=float, default=0.0)
     parser.add_argument("--null-slot", action="store_true")
     parser.add_argument("--null-offset", type=float, default=0.0)
+    parser.add_argument("--memory-grad", type=float, default=1.0)
     args = parser.parse_args(argv[:split])
     if split + 1 >= len(argv):
         parser.error("give the example script and its flags after `--`")
     patch(args.read, args.alpha_init, args.gate_bias)
+    if args.memory_grad != 1.0:
+        scale_memory_gradient(args.memory_grad)
     if args.null_offset:
         if "--null-slot" not in argv[split + 1 :] and not args.null_slot:
             parser.error("--null-offset needs an empty memory: give --null-slot")
