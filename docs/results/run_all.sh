@@ -647,3 +647,6 @@ for null in "" "--null-slot"; do
   $PY examples/copy_task.py -T 100 --model sab $RG ${FAST/--units 128/--units 115} \
       --lr 1e-3 --seed 0 --epochs 30 --steps-per-epoch 100 --out $D/copy_T100_115
 done
+# The text (5,000 updates, seed 0) with the projected read from half the identity.
+$PY examples/text8.py --model sab --read projected --read-gain 0.5 --k-trunc 10 --k-top 5 \
+    ${TEXT5K_FAST/--units 128/--units 116} --seed 0 --out $G/text8_116_5000_s0

@@ -955,20 +955,25 @@ READ_VARIANTS = {
     "projected": "`read=\"projected\"`",
     "projected_null": "`read=\"projected\", null_slot=True`",
     "projected_null_offset": "the same, the empty memory's score started 3 lower (patch)",
+    "gain": "`read=\"projected\", read_gain=0.5`",
+    "gain_null": "`read=\"projected\", read_gain=0.5, null_slot=True`",
     "lstm": "LSTM",
 }
 _N = "null_slot"
+_G = "projection_gain"
 _D = "ablations/digits"
 _COPY_T100 = {
     "paper": ["copy_T100_sab_default"], "null": [f"{_N}/copy_T100_add_null"],
     "projected": ["read_projected/copy_T100"], "projected_null": [f"{_N}/copy_T100_115"],
     "projected_null_offset": [f"{_N}/offset/copy_T100_115"], "lstm": ["copy_T100_lstm"],
+    "gain": [f"{_G}/copy_T100_115"], "gain_null": [f"{_G}/null_slot/copy_T100_115"],
 }
 READ_ROWS = [
     ReadRow(Task("text, 5,000 updates (bits per character)", "", "bpc", {
         "paper": [f"text8_sab_default_5000{s}" for s in SEEDS],
         "projected": seed_runs("read_projected/text8_116_5000"),
         "projected_null": seed_runs(f"{_N}/text8_116_5000"),
+        "gain": seed_runs(f"{_G}/text8_116_5000"),
         "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}), 5000),
     ReadRow(Task("permuted 8x8 digits, 720 updates", "", "accuracy", {
         "paper": seed_runs("digits_permuted_sab_default"),
@@ -976,6 +981,8 @@ READ_ROWS = [
         "projected": seed_runs(f"{_D}/read_hybrid_matrix_115"),
         "projected_null": seed_runs(f"{_N}/digits_115"),
         "projected_null_offset": seed_runs(f"{_N}/offset/digits_115"),
+        "gain": seed_runs(f"{_G}/digits_115"),
+        "gain_null": seed_runs(f"{_G}/null_slot/digits_115"),
         "lstm": seed_runs("digits_permuted_lstm136")}, 24), 720),
     ReadRow(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
@@ -997,6 +1004,7 @@ READ_ROWS = [
         "projected": ["read_projected/adding_T400"],
         "projected_null": [f"{_N}/adding_T400{s}" for s in SEEDS],
         "projected_null_offset": [f"{_N}/offset/adding_T400"],
+        "gain": [f"{_G}/adding_T400"], "gain_null": [f"{_G}/null_slot/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
         "paper": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
