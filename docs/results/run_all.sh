@@ -650,3 +650,16 @@ done
 # The text (5,000 updates, seed 0) with the projected read from half the identity.
 $PY examples/text8.py --model sab --read projected --read-gain 0.5 --k-trunc 10 --k-top 5 \
     ${TEXT5K_FAST/--units 128/--units 116} --seed 0 --out $G/text8_116_5000_s0
+# The same with the empty memory's score started 3 lower (the patch's --null-offset, as
+# step 31): the adding task at T=400, the copy task at T=100 and the digits.
+R="docs/results/ablations/read_ablate.py --null-offset -3 --"
+RG="--read projected --read-gain 0.5 --null-slot"
+D=$G/null_slot/offset
+$PY $R examples/adding.py -T 400 --model sab $RG $FAST --lr 1e-3 --epochs 20 \
+    --steps-per-epoch 100 --seed 0 --out $D/adding_T400
+$PY $R examples/copy_task.py -T 100 --model sab $RG ${FAST/--units 128/--units 115} \
+    --lr 1e-3 --seed 0 --epochs 30 --steps-per-epoch 100 --out $D/copy_T100_115
+for seed in 0 1 2; do
+  $PY $R examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $RG \
+      --seed $seed --out $D/digits_115_s$seed
+done

@@ -957,6 +957,7 @@ READ_VARIANTS = {
     "projected_null_offset": "the same, the empty memory's score started 3 lower (patch)",
     "gain": "`read=\"projected\", read_gain=0.5`",
     "gain_null": "`read=\"projected\", read_gain=0.5, null_slot=True`",
+    "gain_null_offset": "the same, the empty memory's score started 3 lower (patch)",
     "lstm": "LSTM",
 }
 _N = "null_slot"
@@ -967,6 +968,7 @@ _COPY_T100 = {
     "projected": ["read_projected/copy_T100"], "projected_null": [f"{_N}/copy_T100_115"],
     "projected_null_offset": [f"{_N}/offset/copy_T100_115"], "lstm": ["copy_T100_lstm"],
     "gain": [f"{_G}/copy_T100_115"], "gain_null": [f"{_G}/null_slot/copy_T100_115"],
+    "gain_null_offset": [f"{_G}/null_slot/offset/copy_T100_115"],
 }
 READ_ROWS = [
     ReadRow(Task("text, 5,000 updates (bits per character)", "", "bpc", {
@@ -983,6 +985,7 @@ READ_ROWS = [
         "projected_null_offset": seed_runs(f"{_N}/offset/digits_115"),
         "gain": seed_runs(f"{_G}/digits_115"),
         "gain_null": seed_runs(f"{_G}/null_slot/digits_115"),
+        "gain_null_offset": seed_runs(f"{_G}/null_slot/offset/digits_115"),
         "lstm": seed_runs("digits_permuted_lstm136")}, 24), 720),
     ReadRow(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
@@ -1005,6 +1008,7 @@ READ_ROWS = [
         "projected_null": [f"{_N}/adding_T400{s}" for s in SEEDS],
         "projected_null_offset": [f"{_N}/offset/adding_T400"],
         "gain": [f"{_G}/adding_T400"], "gain_null": [f"{_G}/null_slot/adding_T400"],
+        "gain_null_offset": [f"{_G}/null_slot/offset/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
         "paper": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
