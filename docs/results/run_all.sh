@@ -663,3 +663,8 @@ for seed in 0 1 2; do
   $PY $R examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $RG \
       --seed $seed --out $D/digits_115_s$seed
 done
+# The LSTM inside SAB at SAB's parameter count (116 units), truncated as SAB is and with no
+# reads (--model tbptt), the text, 5,000 updates, seed 0: what a read that only declines
+# would score.
+$PY examples/text8.py --model tbptt --k-trunc 10 ${TEXT5K_FAST/--units 128/--units 116} \
+    --seed 0 --out docs/results/text8_tbptt116_5000
