@@ -668,3 +668,9 @@ done
 # would score.
 $PY examples/text8.py --model tbptt --k-trunc 10 ${TEXT5K_FAST/--units 128/--units 116} \
     --seed 0 --out docs/results/text8_tbptt116_5000
+# Seeds 1 and 2 of the per-unit hybrid with alpha from 0.5 on the digits (step 20 has seed 0):
+# the diagonal form of the read from half the identity, which costs no matrix product.
+for seed in 1 2; do
+  $PY $READ --read hybrid_units --alpha-init 0.5 -- examples/pixel_mnist.py $DIGITS --model sab \
+      --seed $seed --out $ABL/read_hybrid_units_alpha0.5_s$seed
+done
