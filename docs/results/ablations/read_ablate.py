@@ -65,7 +65,15 @@ the forward pass unchanged: `S = 0` keeps SAB's reads, and the scorer's
 step into the steps that wrote what it read), so that the two can be told
 apart. It runs the cell loop.
 
-The patched reads (every `--read` but `add`, and `--memory-grad`) run the
+`--whole-read-gradient` (with `--null-slot`) keeps the read's value, `m s̃_t` with
+`m` its mass (the real memories' weights summed) and `s̃_t` the read of the
+memories' weights renormalised to 1, but sends the gradient into `s̃_t` (so
+into the scores and the memories) as if the read had its whole weight, not
+`m` times it: a step that declines still teaches the scorer what it would
+have read (the mass keeps its true gradient). It runs the cell loop.
+
+The patched reads (every `--read` but `add`, `--memory-grad` and
+`--whole-read-gradient`) run the
 cell loop (`use_fused=False`, differentiated by TensorFlow), whose routing is
 the package's: the patches change only what the read is added to. They
 wrap `keras_sab.sab_step.memory_read` (the read, as the step
@@ -189,6 +197,22 @@ def scale_memory_gradient(scale):
     step_module.write_memory = write_memory
 
 
+def whole_read_gradient():
+    """Patches the step's read so that the gradient into the renormalised
+    read is not scaled by the read's mass (the value unchanged)."""
+    model_zoo.SAB = functools.partial(SAB, use_fused=False)
+    original = step_module.memory_read
+
+    def memory_read(weights, settings, h_hat, memory, keys, readable):
+        read, selection = original(weights, settings, h_hat, memory, keys, readable)
+        mass = tf.reduce_sum(tf.cast(selection.weights, read.dtype), -1, keepdims=True)
+        whole = read / tf.maximum(mass, tf.cast(1e-3, read.dtype))
+        read += (1 - tf.stop_gradient(mass)) * (whole - tf.stop_gradient(whole))
+        return read, selection
+
+    step_module.memory_read = memory_read
+
+
 def offset_null(offset):
     """Patches the step's selection so that the empty memory's score is the
     scorer's plus `offset`."""
@@ -221,12 +245,15 @@ def main():
     parser.add_argument("--null-slot", action="store_true")
     parser.add_argument("--null-offset", type=float, default=0.0)
     parser.add_argument("--memory-grad", type=float, default=1.0)
+    parser.add_argument("--whole-read-gradient", action="store_true")
     args = parser.parse_args(argv[:split])
     if split + 1 >= len(argv):
         parser.error("give the example script and its flags after `--`")
     patch(args.read, args.alpha_init, args.gate_bias)
     if args.memory_grad != 1.0:
         scale_memory_gradient(args.memory_grad)
+    if args.whole_read_gradient:
+        whole_read_gradient()
     if args.null_offset:
         if "--null-slot" not in argv[split + 1 :] and not args.null_slot:
             parser.error("--null-offset needs an empty memory: give --null-slot")
