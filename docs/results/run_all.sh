@@ -674,3 +674,8 @@ for seed in 1 2; do
   $PY $READ --read hybrid_units --alpha-init 0.5 -- examples/pixel_mnist.py $DIGITS --model sab \
       --seed $seed --out $ABL/read_hybrid_units_alpha0.5_s$seed
 done
+# Seeds 1 and 2 of the adding task at T=400 with the projected read from half the identity.
+for seed in 1 2; do
+  $PY examples/adding.py -T 400 --model sab --read projected --read-gain 0.5 $FAST --lr 1e-3 \
+      --epochs 20 --steps-per-epoch 100 --seed $seed --out $G/adding_T400_s$seed
+done

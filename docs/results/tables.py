@@ -1007,7 +1007,8 @@ READ_ROWS = [
         "projected": ["read_projected/adding_T400"],
         "projected_null": [f"{_N}/adding_T400{s}" for s in SEEDS],
         "projected_null_offset": [f"{_N}/offset/adding_T400"],
-        "gain": [f"{_G}/adding_T400"], "gain_null": [f"{_G}/null_slot/adding_T400"],
+        "gain": [f"{_G}/adding_T400{s}" for s in SEEDS],
+        "gain_null": [f"{_G}/null_slot/adding_T400"],
         "gain_null_offset": [f"{_G}/null_slot/offset/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
