@@ -958,6 +958,7 @@ READ_VARIANTS = {
     "gain": "`read=\"projected\", read_gain=0.5`",
     "gain_null": "`read=\"projected\", read_gain=0.5, null_slot=True`",
     "gain_null_offset": "the same, the empty memory's score started 3 lower (patch)",
+    "gain_null_whole": "`read_gain=0.5, null_slot=True`, the read's gradient as if whole (patch)",
     "lstm": "LSTM",
 }
 _N = "null_slot"
@@ -969,6 +970,7 @@ _COPY_T100 = {
     "projected_null_offset": [f"{_N}/offset/copy_T100_115"], "lstm": ["copy_T100_lstm"],
     "gain": [f"{_G}/copy_T100_115"], "gain_null": [f"{_G}/null_slot/copy_T100_115"],
     "gain_null_offset": [f"{_G}/null_slot/offset/copy_T100_115"],
+    "gain_null_whole": [f"{_G}/null_slot/whole_read_gradient/copy_T100_115"],
 }
 READ_ROWS = [
     ReadRow(Task("text, 5,000 updates (bits per character)", "", "bpc", {
