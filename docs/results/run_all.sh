@@ -681,7 +681,7 @@ for seed in 1 2; do
 done
 # The same read with the empty memory, its renormalised read given its gradient as if whole
 # (read_ablate.py --whole-read-gradient, the cell loop): the copy task at T=100 (3,000
-# updates), the adding task at T=400, the digits (3 seeds) and the text (seed 0).
+# updates) and the adding task at T=400; then both patches together (--null-offset -3).
 R="docs/results/ablations/read_ablate.py --whole-read-gradient --"
 RG="--read projected --read-gain 0.5 --null-slot"
 D=$G/null_slot/whole_read_gradient
@@ -689,9 +689,8 @@ $PY $R examples/copy_task.py -T 100 --model sab $RG ${FAST/--units 128/--units 1
     --lr 1e-3 --seed 0 --epochs 30 --steps-per-epoch 100 --out $D/copy_T100_115
 $PY $R examples/adding.py -T 400 --model sab $RG $FAST --lr 1e-3 --epochs 20 \
     --steps-per-epoch 100 --seed 0 --out $D/adding_T400
-for seed in 0 1 2; do
-  $PY $R examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $RG \
-      --seed $seed --out $D/digits_115_s$seed
-done
-$PY $R examples/text8.py --model sab $RG --k-trunc 10 --k-top 5 \
-    ${TEXT5K_FAST/--units 128/--units 116} --seed 0 --out $D/text8_116_5000_s0
+R="docs/results/ablations/read_ablate.py --whole-read-gradient --null-offset -3 --"
+$PY $R examples/copy_task.py -T 100 --model sab $RG ${FAST/--units 128/--units 115} \
+    --lr 1e-3 --seed 0 --epochs 30 --steps-per-epoch 100 --out $D/offset/copy_T100_115
+$PY $R examples/adding.py -T 400 --model sab $RG $FAST --lr 1e-3 --epochs 20 \
+    --steps-per-epoch 100 --seed 0 --out $D/offset/adding_T400

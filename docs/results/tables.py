@@ -1012,6 +1012,7 @@ READ_ROWS = [
         "gain": [f"{_G}/adding_T400{s}" for s in SEEDS],
         "gain_null": [f"{_G}/null_slot/adding_T400"],
         "gain_null_offset": [f"{_G}/null_slot/offset/adding_T400"],
+        "gain_null_whole": [f"{_G}/null_slot/whole_read_gradient/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
         "paper": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
