@@ -959,6 +959,7 @@ READ_VARIANTS = {
     "gain_null": "`read=\"projected\", read_gain=0.5, null_slot=True`",
     "gain_null_offset": "the same, the empty memory's score started 3 lower (patch)",
     "gain_null_whole": "`read_gain=0.5, null_slot=True`, the read's gradient as if whole (patch)",
+    "gain_null_whole_offset": "the same, the empty memory's score started 3 lower (patch)",
     "lstm": "LSTM",
 }
 _N = "null_slot"
@@ -971,6 +972,7 @@ _COPY_T100 = {
     "gain": [f"{_G}/copy_T100_115"], "gain_null": [f"{_G}/null_slot/copy_T100_115"],
     "gain_null_offset": [f"{_G}/null_slot/offset/copy_T100_115"],
     "gain_null_whole": [f"{_G}/null_slot/whole_read_gradient/copy_T100_115"],
+    "gain_null_whole_offset": [f"{_G}/null_slot/whole_read_gradient/offset/copy_T100_115"],
 }
 READ_ROWS = [
     ReadRow(Task("text, 5,000 updates (bits per character)", "", "bpc", {
@@ -1013,6 +1015,7 @@ READ_ROWS = [
         "gain_null": [f"{_G}/null_slot/adding_T400"],
         "gain_null_offset": [f"{_G}/null_slot/offset/adding_T400"],
         "gain_null_whole": [f"{_G}/null_slot/whole_read_gradient/adding_T400"],
+        "gain_null_whole_offset": [f"{_G}/null_slot/whole_read_gradient/offset/adding_T400"],
         "lstm": ["adding_T400_lstm"]}), 2000),
     ReadRow(Task("README cue recall", "", "demo", {
         "paper": [(f"sab_vs_lstm/seed{s}", "sab") for s in range(3)],
