@@ -416,7 +416,7 @@ SUMMARY = [
     Task("text (bits per character)", "SAB ahead of the LSTM (text8)", "bpc", {
         "sab": [f"text8_sab_default_5000{s}" for s in SEEDS],
         "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS],
-        "tbptt": ["text8_tbptt135_5000"]}, peers=TEXT_PEERS),
+        "tbptt": [f"text8_tbptt135_5000{s}" for s in SEEDS]}, peers=TEXT_PEERS),
 ]
 SUMMARY_MODELS = ("sab", "lstm", "tbptt", "transformer")
 PEER_MODELS = ("gru", "tcn", "lmu", "cfc")
