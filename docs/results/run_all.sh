@@ -694,6 +694,10 @@ $PY $R examples/copy_task.py -T 100 --model sab $RG ${FAST/--units 128/--units 1
     --lr 1e-3 --seed 0 --epochs 30 --steps-per-epoch 100 --out $D/offset/copy_T100_115
 $PY $R examples/adding.py -T 400 --model sab $RG $FAST --lr 1e-3 --epochs 20 \
     --steps-per-epoch 100 --seed 0 --out $D/offset/adding_T400
+for seed in 0 1 2; do
+  $PY $R examples/pixel_mnist.py ${DIGITS_FAST/--units 128/--units 115} --model sab $RG \
+      --seed $seed --out $D/offset/digits_115_s$seed
+done
 # Seeds 1 and 2 of the truncated LSTM on the text (135 units; seed 0 is in step 29).
 for seed in 1 2; do
   $PY examples/text8.py --model tbptt --k-trunc 10 ${TEXT5K_FAST/--units 128/--units 135} \

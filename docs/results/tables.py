@@ -990,6 +990,9 @@ READ_ROWS = [
         "gain": seed_runs(f"{_G}/digits_115"),
         "gain_null": seed_runs(f"{_G}/null_slot/digits_115"),
         "gain_null_offset": seed_runs(f"{_G}/null_slot/offset/digits_115"),
+        "gain_null_whole_offset": seed_runs(
+            f"{_G}/null_slot/whole_read_gradient/offset/digits_115"
+        ),
         "lstm": seed_runs("digits_permuted_lstm136")}, 24), 720),
     ReadRow(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
