@@ -203,7 +203,7 @@ def model_label(args):
         "temperature": layer_defaults.TEMPERATURE,
         "scorer": layer_defaults.SCORER,
         "read": layer_defaults.READ,
-        "read_gain": None,
+        "read_gain": layer_defaults.READ_GAIN,
         "null_slot": layer_defaults.NULL_SLOT,
     }
     if args.model == "self_attention":
@@ -233,7 +233,7 @@ def add_read_arguments(parser):
     parser.add_argument(
         "--read-gain",
         type=float,
-        default=None,
+        default=layer_defaults.READ_GAIN,
         help="sab, --read projected: the learned matrix starts at this multiple of the "
         "identity (unset: 0, the LSTM's recurrence; 1: the paper's step).",
     )

@@ -39,7 +39,7 @@ def recurrent_layer(
     attention_units=layer_defaults.ATTENTION_UNITS,
     scorer=layer_defaults.SCORER,
     read=layer_defaults.READ,
-    read_gain=None,
+    read_gain=layer_defaults.READ_GAIN,
     null_slot=layer_defaults.NULL_SLOT,
     return_sequences=False,
     name="rnn",

@@ -22,6 +22,9 @@ KEEP = "latest"
 # to the state carried on), or `"projected"` (carried through a learned matrix
 # from zero), docs/results/read_variants.md.
 READ = "add"
+# Where `"projected"`'s matrix starts, a multiple of the identity (`None`:
+# zero, the recurrence starting as the LSTM's); only `"projected"` takes one.
+READ_GAIN = None
 # Whether an empty memory shares the read's softmax, so that a step can read
 # less than a whole memory, or nothing (docs/results/read_variants.md).
 NULL_SLOT = False

@@ -235,7 +235,7 @@ class SABCell(keras.layers.Layer, DropoutRNNCell):
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
         read=defaults.READ,
-        read_gain=None,
+        read_gain=defaults.READ_GAIN,
         null_slot=defaults.NULL_SLOT,
         max_memories=None,
         activation="tanh",

@@ -241,7 +241,7 @@ class SAB(keras.layers.Layer):
         attention_units=defaults.ATTENTION_UNITS,
         scorer=defaults.SCORER,
         read=defaults.READ,
-        read_gain=None,
+        read_gain=defaults.READ_GAIN,
         null_slot=defaults.NULL_SLOT,
         activation="tanh",
         recurrent_activation="sigmoid",

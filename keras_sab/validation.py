@@ -19,6 +19,11 @@ def is_integer(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def is_real(value):
+    """Whether `value` is a real number (a bool is not)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def check_int(name, value, minimum, allow_none=False):
     """Returns `value` as a Python int if it is an integer `>= minimum`.
 
@@ -48,8 +53,7 @@ def check_int(name, value, minimum, allow_none=False):
 def check_rate(name, value):
     """Returns `value` as a float if it lies in `[0, 1)`, else raises."""
     if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
+        not is_real(value)
         or not 0.0 <= value < 1.0
     ):
         raise ValueError(
@@ -66,8 +70,7 @@ def check_read_gain(value, read, name="read_gain"):
     if value is None:
         return None
     if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
+        not is_real(value)
         or not abs(value) < float("inf")
     ):
         raise ValueError(f"`{name}` must be None or a finite float. Received: {name}={value!r}")
@@ -151,8 +154,7 @@ def check_temperature(value, attention, name="temperature"):
     ignored. `name` is the argument (or flag) quoted in the error.
     """
     if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
+        not is_real(value)
         or not 0.0 < value < float("inf")
     ):
         raise ValueError(

@@ -494,7 +494,7 @@ def test_the_demo_and_the_stream_build_sab_with_the_read_flags(example, name):
         return module.stateful_layer("sab", args)
 
     plain = sab([])
-    expected = (defaults.READ, None, defaults.NULL_SLOT)
+    expected = (defaults.READ, defaults.READ_GAIN, defaults.NULL_SLOT)
     assert (plain.read, plain.read_gain, plain.null_slot) == expected
     chosen = sab(["--read", "projected", "--read-gain", "0.5", "--null-slot"])
     assert (chosen.read, chosen.read_gain, chosen.null_slot) == ("projected", 0.5, True)
