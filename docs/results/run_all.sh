@@ -703,3 +703,23 @@ for seed in 1 2; do
   $PY examples/text8.py --model tbptt --k-trunc 10 ${TEXT5K_FAST/--units 128/--units 135} \
       --seed $seed --out docs/results/text8_tbptt135_5000_s$seed
 done
+# 34. (2026-12-07, a later session.) The projected read from half the identity at the paper's
+# step's width (128 units; A adds 16,384 weights) at the kept targets' budgets: the README demo
+# (3 seeds), the adding task at T=200, the copy task at T=100 for 8,000 updates and its
+# transfer, the copy task at T=200 for 12,000 updates, the stateful stream (3 seeds), the
+# digits (3 seeds). And ncps's CfC on the adding task at T=200 with its learning rate searched
+# first (each grid point the whole 20 epochs).
+G=docs/results/projection_gain
+RG="--read projected --read-gain 0.5"
+for seed in 0 1 2; do
+  $PY examples/sab_vs_lstm.py $RG --seed $seed --out $G/sab_vs_lstm_s$seed
+done
+$PY examples/adding.py -T 200 --model sab $RG $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
+    --seed 0 --out $G/adding_T200
+$PY examples/copy_task.py -T 100 --model sab $RG $FAST --lr 1e-3 --seed 0 --epochs 80 \
+    --steps-per-epoch 100 --out $G/copy_T100
+$PY examples/transfer.py --model-path $G/copy_T100/model.keras \
+    --eval-t 100 200 500 1000 2000 5000 --eval-batches 2 $FAST --lr 1e-3 --seed 0 \
+    --out $G/transfer
+$PY examples/adding.py -T 200 --model cfc $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
+    --seed 0 --tune-epochs 20 --out docs/results/peers/adding_T200_cfc_tuned
