@@ -723,3 +723,11 @@ $PY examples/transfer.py --model-path $G/copy_T100/model.keras \
     --out $G/transfer
 $PY examples/adding.py -T 200 --model cfc $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
     --seed 0 --tune-epochs 20 --out docs/results/peers/adding_T200_cfc_tuned
+$PY examples/copy_task.py -T 200 --model sab $RG $FAST --lr 1e-3 --seed 0 --epochs 120 \
+    --steps-per-epoch 100 --out $G/copy_T200
+for seed in 0 1 2; do
+  $PY examples/stateful_stream.py $RG --seed $seed --out $G/stream_s$seed
+done
+for seed in 0 1 2; do
+  $PY examples/pixel_mnist.py $DIGITS_FAST --model sab $RG --seed $seed --out $G/digits_128_s$seed
+done
