@@ -731,3 +731,9 @@ done
 for seed in 0 1 2; do
   $PY examples/pixel_mnist.py $DIGITS_FAST --model sab $RG --seed $seed --out $G/digits_128_s$seed
 done
+# Both patches of step 33 (the whole read's gradient, the empty memory's score 3 lower) on the
+# text, seed 0, at SAB's parameter count (116 units).
+$PY docs/results/ablations/read_ablate.py --whole-read-gradient --null-offset -3 -- \
+    examples/text8.py --model sab $RG --null-slot --k-trunc 10 --k-top 5 \
+    ${TEXT5K_FAST/--units 128/--units 116} --seed 0 \
+    --out $G/null_slot/whole_read_gradient/offset/text8_116_5000_s0

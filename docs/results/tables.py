@@ -984,6 +984,9 @@ READ_ROWS = [
         "projected": seed_runs("read_projected/text8_116_5000"),
         "projected_null": seed_runs(f"{_N}/text8_116_5000"),
         "gain": seed_runs(f"{_G}/text8_116_5000"),
+        "gain_null_whole_offset": [
+            f"{_G}/null_slot/whole_read_gradient/offset/text8_116_5000_s0"
+        ],
         "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS]}), 5000),
     ReadRow(Task("permuted 8x8 digits, 720 updates", "", "accuracy", {
         "paper": seed_runs("digits_permuted_sab_default"),
