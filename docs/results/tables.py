@@ -984,6 +984,7 @@ READ_ROWS = [
         "projected": seed_runs("read_projected/text8_116_5000"),
         "projected_null": seed_runs(f"{_N}/text8_116_5000"),
         "gain": seed_runs(f"{_G}/text8_116_5000"),
+        "gain_128": [f"{_G}/text8_128_5000_s0"],
         "gain_null_whole_offset": [
             f"{_G}/null_slot/whole_read_gradient/offset/text8_116_5000_s0"
         ],
