@@ -984,7 +984,7 @@ READ_ROWS = [
         "projected": seed_runs("read_projected/text8_116_5000"),
         "projected_null": seed_runs(f"{_N}/text8_116_5000"),
         "gain": seed_runs(f"{_G}/text8_116_5000"),
-        "gain_128": [f"{_G}/text8_128_5000_s0"],
+        "gain_128": seed_runs(f"{_G}/text8_128_5000"),
         "gain_null_whole_offset": [
             f"{_G}/null_slot/whole_read_gradient/offset/text8_116_5000_s0"
         ],
@@ -1005,6 +1005,7 @@ READ_ROWS = [
         "lstm": seed_runs("digits_permuted_lstm136")}, 24), 720),
     ReadRow(Task("permuted MNIST, 3,024 updates", "", "accuracy", {
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
+        "gain_128": seed_runs(f"{_G}/mnist5k_3k_128"),
         "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63), 3024),
     ReadRow(Task("copy T=100, 1,000 updates", "", "recall", _COPY_T100), 1000, True),
     ReadRow(Task("copy T=100, 3,000 updates", "", "recall", _COPY_T100), 3000, True),
