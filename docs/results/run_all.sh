@@ -737,9 +737,11 @@ $PY docs/results/ablations/read_ablate.py --whole-read-gradient --null-offset -3
     examples/text8.py --model sab $RG --null-slot --k-trunc 10 --k-top 5 \
     ${TEXT5K_FAST/--units 128/--units 116} --seed 0 \
     --out $G/null_slot/whole_read_gradient/offset/text8_116_5000_s0
-# The projected read from half the identity at 128 units: the text (seed 0) and permuted
-# MNIST at T=784 (seed 0), at the default's committed budgets.
-$PY examples/text8.py --model sab $RG --k-trunc 10 --k-top 5 $TEXT5K_FAST --seed 0 \
-    --out $G/text8_128_5000_s0
+# The projected read from half the identity at 128 units: the text (3 seeds) and permuted
+# MNIST at T=784, at the default's committed budgets.
+for seed in 0 1 2; do
+  $PY examples/text8.py --model sab $RG --k-trunc 10 --k-top 5 $TEXT5K_FAST --seed $seed \
+      --out $G/text8_128_5000_s$seed
+done
 $PY examples/pixel_mnist.py $PIX3K --model sab $RG --k-top 5 --k-trunc 10 --seed 0 \
     --out $G/mnist5k_3k_128_s0
