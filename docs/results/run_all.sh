@@ -743,5 +743,7 @@ for seed in 0 1 2; do
   $PY examples/text8.py --model sab $RG --k-trunc 10 --k-top 5 $TEXT5K_FAST --seed $seed \
       --out $G/text8_128_5000_s$seed
 done
-$PY examples/pixel_mnist.py $PIX3K --model sab $RG --k-top 5 --k-trunc 10 --seed 0 \
-    --out $G/mnist5k_3k_128_s0
+for seed in 0 1; do
+  $PY examples/pixel_mnist.py $PIX3K --model sab $RG --k-top 5 --k-trunc 10 --seed $seed \
+      --out $G/mnist5k_3k_128_s$seed
+done
