@@ -747,3 +747,8 @@ for seed in 0 1; do
   $PY examples/pixel_mnist.py $PIX3K --model sab $RG --k-top 5 --k-trunc 10 --seed $seed \
       --out $G/mnist5k_3k_128_s$seed
 done
+# The peers' grids searched on the adding task at T=200, 5 of the 20 epochs a grid point.
+for model in gru tcn lmu; do
+  $PY examples/adding.py -T 200 --model $model $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
+      --seed 0 --tune-epochs 5 --out docs/results/peers/adding_T200_${model}_tuned
+done

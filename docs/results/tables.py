@@ -482,7 +482,11 @@ def seed_summary(results):
 
 
 def _format_value(metric, value):
-    return f"{value:.3f}" if metric in LOWER_IS_BETTER else f"{value:.1f}%"
+    """A figure as the tables print it: a percentage, or a lower-is-better
+    value to 3 decimals (below 0.001, to 2 significant figures)."""
+    if metric not in LOWER_IS_BETTER:
+        return f"{value:.1f}%"
+    return f"{value:.3f}" if value >= 0.001 or value == 0 else f"{value:.1e}"
 
 
 def summary_cell(metric, results, row_updates):
