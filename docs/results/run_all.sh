@@ -752,3 +752,22 @@ for model in gru tcn lmu; do
   $PY examples/adding.py -T 200 --model $model $FAST --lr 1e-3 --epochs 20 --steps-per-epoch 100 \
       --seed 0 --tune-epochs 5 --out docs/results/peers/adding_T200_${model}_tuned
 done
+# 35. (2026-12-07, a new session.) Fashion-MNIST at T=784 on all 60,000 training images
+# (apt-get install dataset-fashion-mnist; the read issue's target: at least 3,000 updates), in
+# reading order, 300 updates an epoch, the 10,000 test images after each: SAB with its defaults,
+# the projected read from half the identity and the LSTM of SAB's parameter count; the projected
+# read's third seed on permuted MNIST at T=784; then the Transformer (5 epochs: 1,500 updates).
+F60="--source fashion_mnist_idx --no-permute $FAST --lr 3e-3 --epochs 10 --steps-per-epoch 300"
+$PY examples/pixel_mnist.py $F60 --model sab --k-top 5 --k-trunc 10 --seed 0 \
+    --out docs/results/fashion60k_sab_default_s0
+$PY examples/pixel_mnist.py $F60 --model lstm --units 136 --seed 0 \
+    --out docs/results/fashion60k_lstm136_s0
+$PY examples/pixel_mnist.py $F60 --model sab $RG --k-top 5 --k-trunc 10 --seed 0 \
+    --out $G/fashion60k_128_s0
+$PY examples/pixel_mnist.py $PIX3K --model sab $RG --k-top 5 --k-trunc 10 --seed 2 \
+    --out $G/mnist5k_3k_128_s2
+$PY examples/pixel_mnist.py ${F60/--units 128/--units 64} --epochs 5 --model transformer \
+    --seed 0 --out docs/results/fashion60k_transformer_1500_s0
+# The default on permuted MNIST at T=784 again (seed 0), for its reads (reads.png).
+$PY examples/pixel_mnist.py $PIX3K --model sab --k-top 5 --k-trunc 10 --seed 0 \
+    --out docs/results/reads/mnist5k_permuted_sab_default_3k

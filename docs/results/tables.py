@@ -410,9 +410,12 @@ SUMMARY = [
         "sab": seed_runs("mnist5k_permuted_sab_default_3k"),
         "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63,
         {"sab": 90.9, "lstm": 90.3}, peers=MNIST_PEERS),
-    Task("Fashion-MNIST, T=784", "—", "accuracy", {
+    Task("Fashion-MNIST, T=784 (4,000 images), 630 updates", "—", "accuracy", {
         "sab": ["fashion4k_sab_s0"], "lstm": ["fashion4k_lstm136_s0"],
         "tbptt": ["fashion4k_tbptt_s0"], "transformer": ["fashion4k_transformer_s0"]}, 63),
+    Task("Fashion-MNIST, T=784 (60,000 images), 3,000 updates", "—", "accuracy", {
+        "sab": ["fashion60k_sab_default_s0"], "lstm": ["fashion60k_lstm136_s0"],
+        "transformer": ["fashion60k_transformer_1500_s0"]}),
     Task("text (bits per character)", "SAB ahead of the LSTM (text8)", "bpc", {
         "sab": [f"text8_sab_default_5000{s}" for s in SEEDS],
         "lstm": [f"text8_lstm135_5000{s}" for s in SEEDS],
@@ -1011,6 +1014,10 @@ READ_ROWS = [
         "paper": seed_runs("mnist5k_permuted_sab_default_3k"),
         "gain_128": seed_runs(f"{_G}/mnist5k_3k_128"),
         "lstm": seed_runs("mnist5k_permuted_lstm136_3k")}, 63), 3024),
+    ReadRow(Task("Fashion-MNIST at T=784, 60,000 images, 3,000 updates", "", "accuracy", {
+        "paper": ["fashion60k_sab_default_s0"],
+        "gain_128": [f"{_G}/fashion60k_128_s0"],
+        "lstm": ["fashion60k_lstm136_s0"]}), 3000),
     ReadRow(Task("copy T=100, 1,000 updates", "", "recall", _COPY_T100), 1000, True),
     ReadRow(Task("copy T=100, 3,000 updates", "", "recall", _COPY_T100), 3000, True),
     ReadRow(Task("copy T=200, 12,000 updates (target 90%)", "", "recall", {
@@ -1171,6 +1178,12 @@ COMPARISONS = [
       "tbptt, k_trunc=20": "fashion4k_tbptt_s0",
       "transformer, width 64": "fashion4k_transformer_s0"},
      "accuracy", 63),
+    ("fashion60k_comparison.png", "Fashion-MNIST at T=784, 60,000 training images",
+     {"sab (defaults), 128 units": "fashion60k_sab_default_s0",
+      "sab, read=\"projected\", read_gain=0.5, 128 units": f"{_G}/fashion60k_128_s0",
+      "lstm, 136 units (SAB's parameter count)": "fashion60k_lstm136_s0",
+      "transformer, width 64": "fashion60k_transformer_1500_s0"},
+     "accuracy", 300),
 ]
 
 
@@ -1328,6 +1341,19 @@ def pixel_pages():
         "val_accuracy",
         lambda value: f"{100 * value:.1f}%",
         steps_per_epoch=63,
+    )
+    log_table(
+        "Fashion-MNIST at T=784, 60,000 training images: test accuracy after N updates",
+        {
+            "sab (defaults: k_top=5, k_trunc=10)": "fashion60k_sab_default_s0",
+            "sab, read=\"projected\", read_gain=0.5": f"{_G}/fashion60k_128_s0",
+            "lstm, 136 units (SAB's parameter count)": "fashion60k_lstm136_s0",
+            "transformer, width 64, 2 blocks": "fashion60k_transformer_1500_s0",
+        },
+        [600, 1200, 1800, 2400, 3000],
+        "val_accuracy",
+        lambda value: f"{100 * value:.1f}%",
+        steps_per_epoch=300,
     )
 
 
