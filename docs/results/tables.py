@@ -1350,7 +1350,7 @@ def pixel_pages():
             "lstm, 136 units (SAB's parameter count)": "fashion60k_lstm136_s0",
             "transformer, width 64, 2 blocks": "fashion60k_transformer_1500_s0",
         },
-        [600, 1200, 1800, 2400, 3000],
+        [600, 1200, 1500, 1800, 2400, 3000],
         "val_accuracy",
         lambda value: f"{100 * value:.1f}%",
         steps_per_epoch=300,
