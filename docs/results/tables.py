@@ -1274,6 +1274,7 @@ def pixel_pages():
     page("digits.md")
     digits = "digits_permuted"
     accuracy = (percent("accuracy"), ("accuracy", "accuracy"))
+    accuracy_log = ("val_accuracy", lambda value: f"{100 * value:.1f}%")
     seeds_table(
         "Permuted pixel digits, 720 updates (30 epochs): the default SAB beside the LSTM",
         {
@@ -1338,8 +1339,7 @@ def pixel_pages():
             "transformer, width 64": "fashion4k_transformer_s0",
         },
         [126, 315, 504, 630],
-        "val_accuracy",
-        lambda value: f"{100 * value:.1f}%",
+        *accuracy_log,
         steps_per_epoch=63,
     )
     log_table(
@@ -1351,8 +1351,7 @@ def pixel_pages():
             "transformer, width 64, 2 blocks": "fashion60k_transformer_1500_s0",
         },
         [600, 1200, 1500, 1800, 2400, 3000],
-        "val_accuracy",
-        lambda value: f"{100 * value:.1f}%",
+        *accuracy_log,
         steps_per_epoch=300,
     )
 
