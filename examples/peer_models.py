@@ -14,6 +14,10 @@ has one:
   sequences.
 - `cfc`: `ncps.keras.CfC` (ncps 1.0.1) with its defaults.
 
+The LMU layer refuses `stateful=True`; `lmu_cell`, the same LMU as
+`keras.layers.RNN(keras_lmu.LMUCell(...))`, is the form keras-lmu streams
+with (`examples/stateful_stream.py --models lmu_cell`).
+
 Their packages are the examples' optional extra `peers`
 (`pip install -e ".[peers]"`); each is imported only when its model is built
 (`import_peer`), and `keras_sab` never imports them. `model_zoo` chooses each
@@ -26,6 +30,8 @@ import importlib
 import keras
 
 PEERS = ("gru", "tcn", "lmu", "cfc")
+# The peers' layers: `PEERS`, and the LMU as a Keras RNN of its cell.
+LAYERS = PEERS + ("lmu_cell",)
 # A peer's parameter count may differ from SAB's by at most this fraction.
 PARAMETER_TOLERANCE = 0.1
 # keras-tcn's recipes for the copy and adding tasks (`tasks/` of its repository).
@@ -36,6 +42,7 @@ LMU_ORDER = 256
 _PACKAGES = {
     "tcn": ("tcn", "keras-tcn"),
     "lmu": ("keras_lmu", "keras-lmu"),
+    "lmu_cell": ("keras_lmu", "keras-lmu"),
     "cfc": ("ncps.keras", "ncps"),
     "transformer": ("keras_hub", "keras-hub"),
 }
@@ -55,7 +62,7 @@ def import_peer(model):
     """Imports the package that `--model model` needs.
 
     Args:
-        model: `"tcn"`, `"lmu"`, `"cfc"` or `"transformer"`.
+        model: `"tcn"`, `"lmu"`, `"lmu_cell"`, `"cfc"` or `"transformer"`.
 
     Returns:
         The module (`tcn`, `keras_lmu`, `ncps.keras` or `keras_hub`).
@@ -117,7 +124,7 @@ def peer_layer(
     """The layer of one peer `--model`, of a given width.
 
     Args:
-        model: one of `PEERS`.
+        model: one of `LAYERS`.
         width: the GRU's or CfC's units, the TCN's filters, the LMU's hidden
             units.
         steps: the length of the task's sequences: the TCN's receptive field
@@ -159,23 +166,36 @@ def peer_layer(
         )
     if model == "lmu":
         return import_peer(model).LMU(
-            memory_d=1,
-            order=order,
-            theta=steps,
-            hidden_cell=keras.layers.SimpleRNNCell(width),
-            hidden_to_memory=False,
-            memory_to_memory=False,
-            input_to_hidden=True,
-            kernel_initializer="ones",
+            **_lmu_settings(width, steps, order),
             return_sequences=return_sequences,
             name=name,
             **kwargs,
+        )
+    if model == "lmu_cell":
+        cell = import_peer(model).LMUCell(**_lmu_settings(width, steps, order))
+        return keras.layers.RNN(
+            cell, return_sequences=return_sequences, name=name, **kwargs
         )
     if model == "cfc":
         return import_peer(model).CfC(
             width, return_sequences=return_sequences, name=name, **kwargs
         )
-    raise ValueError(f"`model` must be one of {PEERS}. Received: model={model!r}")
+    raise ValueError(f"`model` must be one of {LAYERS}. Received: model={model!r}")
+
+
+def _lmu_settings(width, steps, order):
+    """The LMU's settings, shared by its layer and its cell: keras-lmu's
+    psMNIST recipe with `theta` the task's length."""
+    return dict(
+        memory_d=1,
+        order=order,
+        theta=steps,
+        hidden_cell=keras.layers.SimpleRNNCell(width),
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=True,
+        kernel_initializer="ones",
+    )
 
 
 def matched_width(parameters, target):

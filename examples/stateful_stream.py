@@ -22,15 +22,15 @@ memories as constants. `--keep` chooses which memories a full memory keeps
 (`latest`, or `most_read`). `keras.layers.LSTM(stateful=True)` carries `h`
 and `c`, through which the cue must survive every later step, and no gradient
 from the query reaches the segment where the cue was; nor does it for the peers
-that stream (`--models gru cfc`: Keras's GRU and ncps's CfC, each of SAB's
-parameter count). All train on the same
+that stream (`--models gru cfc lmu_cell`: Keras's GRU, ncps's CfC and
+keras-lmu's LMU as a Keras RNN of its cell, each of SAB's parameter count). All train on the same
 batches, with the same optimizer and updates; the script prints their test
 accuracies last and writes them, with every flag, to `--out`/metrics.json,
 with each model's training loss and accuracy at every update in
 `--out`/log.csv and their learning curves in `--out`/learning_curves.png.
 
     python examples/stateful_stream.py --seed 1
-    python examples/stateful_stream.py --models gru cfc   # the peers that stream
+    python examples/stateful_stream.py --models gru cfc lmu_cell   # the peers that stream
     python examples/stateful_stream.py --quick   # T=50, 200 updates: about a minute
     python examples/stateful_stream.py -T 2000 --segments 10 --max-memories 16 --keep most_read
 """
@@ -57,8 +57,8 @@ import peer_models
 
 # The models that can stream: SAB, and Keras's and the peers' layers that take
 # `stateful=True` (tests/test_peers.py: keras-tcn's TCN and keras-lmu's LMU
-# refuse it).
-MODELS = ("sab", "lstm", "gru", "cfc")
+# layer refuse it; the LMU streams as a Keras RNN of its cell).
+MODELS = ("sab", "lstm", "gru", "cfc", "lmu_cell")
 LOG = "log.csv"
 LEARNING_CURVES = "learning_curves.png"
 # `--quick`: a setting that runs in about a minute on a CPU (explicit flags win).
@@ -77,8 +77,8 @@ def parse_args(argv=None):
     parser.add_argument("--ask-every-segment", action="store_true",
                         help="End every segment with the question and train on each.")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=["sab", "lstm"],
-                        help="The stateful models to train, in turn (gru, cfc: sized to "
-                        "SAB's parameter count at --units).")
+                        help="The stateful models to train, in turn (gru, cfc, lmu_cell: sized "
+                        "to SAB's parameter count at --units).")
     parser.add_argument("--units", type=int, default=64,
                         help="Width of SAB and the LSTM (the peers match SAB's parameters).")
     parser.add_argument("--max-memories", type=int, default=32,
@@ -121,7 +121,7 @@ def parse_args(argv=None):
 def stateful_layer(kind, args, width=None):
     """The stateful recurrent layer of `kind`: SAB (its defaults but the
     stream's flags and the read's, `--read`, `--read-gain`, `--null-slot`) or the LSTM
-    of width `args.units`, or a peer (`"gru"`, `"cfc"`) of width `width`
+    of width `args.units`, or a peer (`"gru"`, `"cfc"`, `"lmu_cell"`) of width `width`
     (default: the one matching SAB's parameter count, `peer_width`)."""
     if kind == "sab":
         return keras_sab.SAB(

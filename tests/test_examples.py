@@ -457,9 +457,10 @@ def test_cue_recall_quick_is_the_demo_s_task(example, tmp_path, capsys):
 
 
 def test_stateful_stream_trains_the_peers_that_stream_sized_like_sab(example, tmp_path, capsys):
-    """`--models gru cfc`: each stateful peer has SAB's parameter count within
-    10%, trains on the segments and reports its accuracy."""
+    """`--models gru cfc lmu_cell`: each stateful peer has SAB's parameter count
+    within 10%, trains on the segments and reports its accuracy."""
     pytest.importorskip("ncps", reason="cfc needs the examples' peers extra")
+    pytest.importorskip("keras_lmu", reason="lmu_cell needs the examples' peers extra")
     stream = example("stateful_stream")
     flags = ["-T", "10", "--segments", "2", "--units", "32", "--updates", "2",
              "--batch-size", "4", "--test-batches", "2", "--out", str(tmp_path)]
@@ -467,16 +468,17 @@ def test_stateful_stream_trains_the_peers_that_stream_sized_like_sab(example, tm
         stream.peer_width("cfc", stream.parse_args(flags[:5] + ["8"] + flags[6:]))
     args = stream.parse_args(flags)
     sab = stream._model(stream.stateful_layer("sab", args), 1).count_params()
-    for kind in ("gru", "cfc"):
+    peers = ("gru", "cfc", "lmu_cell")
+    for kind in peers:
         layer = stream.stateful_layer(kind, args)
         assert layer.stateful
         assert abs(stream._model(layer, 1).count_params() - sab) <= 0.1 * sab
-    results = stream.main(flags + ["--models", "gru", "cfc"])
+    results = stream.main(flags + ["--models", *peers])
     lines = capsys.readouterr().out.strip().splitlines()
-    for line, kind in zip(lines[-2:], ("gru", "cfc")):
+    for line, kind in zip(lines[-3:], peers):
         assert line.startswith(f"  stateful {kind:4s} test accuracy {results[kind]:6.1%}")
     assert set(json.loads((tmp_path / "metrics.json").read_text())) == {
-        "flags", "gru", "gru_seconds", "cfc", "cfc_seconds"
+        "flags", *peers, *(f"{kind}_seconds" for kind in peers)
     }
 
 

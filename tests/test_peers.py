@@ -71,13 +71,6 @@ def _layer(model, window=8, **kwargs):
         return keras_sab.SAB(4, k_att=3, k_trunc=3, **kwargs)
     if model == "lstm":
         return keras.layers.LSTM(4, **kwargs)
-    if model == "lmu_cell":
-        import keras_lmu
-
-        cell = keras_lmu.LMUCell(
-            memory_d=1, order=4, theta=window, hidden_cell=keras.layers.SimpleRNNCell(4)
-        )
-        return keras.layers.RNN(cell, **kwargs)
     return peer_models.peer_layer(model, 4, window, order=4, kernel_size=2, **kwargs)
 
 

@@ -643,11 +643,21 @@ class PeerRow(NamedTuple):
 PEER_TABLE_MODELS = SUMMARY_MODELS + PEER_MODELS
 
 
+# On the stream the LMU is a Keras RNN of its cell, since its layer refuses
+# `stateful` (`examples/stateful_stream.py --models lmu_cell`).
+STREAM_FORMS = {"lmu": "lmu_cell"}
+
+
+def run_model(stem, model):
+    """The name `model`'s runs on the peer row `stem` go by."""
+    return STREAM_FORMS.get(model, model) if stem == STREAM_PEERS else model
+
+
 def peer_runs(stem, model):
     """The run directories of seeds 0, 1 and 2 of `model` on the peer row
     `stem`: seed 0 is `peers/<stem>_<model>`, or `..._s0` where that is not
-    there."""
-    run = f"peers/{stem}_{model}"
+    there (`model` by its name on the row, `run_model`)."""
+    run = f"peers/{stem}_{run_model(stem, model)}"
     first = run if os.path.isdir(os.path.join(HERE, run)) else f"{run}_s0"
     return [first, f"{run}_s1", f"{run}_s2"]
 
@@ -658,7 +668,7 @@ def peer_run(stem, directory, model):
     if stem == TRANSFER_PEERS:
         return ("transfer", directory, directory)
     if stem == STREAM_PEERS:
-        return (directory, model)
+        return (directory, run_model(stem, model))
     return directory
 
 
@@ -903,7 +913,9 @@ figure after the epoch in which its training time reaches SAB's wall time, its e
 equally long (its wall time over its epochs); "(final)" marks a peer that finished sooner than
 SAB, whose figure is then its last. Wall times are of the CPU machine of RESULTS.md, which some
 runs shared with other work, and some runs trained in graph mode, others compiled with XLA
-(`metrics.json` says which): they compare the models roughly, not to the second.
+(`metrics.json` says which): they compare the models roughly, not to the second. On the
+stateful stream the LMU is keras-lmu's cell in a Keras RNN (`--models lmu_cell`), since its
+layer refuses `stateful=True`.
 
 ## The tasks
 
