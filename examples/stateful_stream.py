@@ -28,6 +28,10 @@ batches, with the same optimizer and updates; the script prints their test
 accuracies last and writes them, with every flag, to `--out`/metrics.json,
 with each model's training loss and accuracy at every update in
 `--out`/log.csv and their learning curves in `--out`/learning_curves.png.
+SAB's reads over the first test batch, fed as the stream is
+(`keras_sab.plots.stream_reads`), go to `--out`/reads.png (the read mass,
+the share of rows on the most-read memory, `|h_t|`) and, for its first
+sequence, `--out`/attention.png.
 
     python examples/stateful_stream.py --seed 1
     python examples/stateful_stream.py --models gru cfc lmu_cell   # the peers that stream
@@ -50,17 +54,20 @@ from keras_sab import plots
 from keras_sab import tasks
 from keras_sab.defaults import KEEP
 from keras_sab.memory_buffer import KEEP_POLICIES
+from keras_sab.read_statistics import read_statistics
 from keras_sab.tasks import cue_recall
 
 import flags
 import peer_models
+from run_directory import ATTENTION
+from run_directory import LEARNING_CURVES
+from run_directory import LOG
+from run_directory import READS
 
 # The models that can stream: SAB, and Keras's and the peers' layers that take
 # `stateful=True` (tests/test_peers.py: keras-tcn's TCN and keras-lmu's LMU
 # layer refuse it; the LMU streams as a Keras RNN of its cell).
 MODELS = ("sab", "lstm", "gru", "cfc", "lmu_cell")
-LOG = "log.csv"
-LEARNING_CURVES = "learning_curves.png"
 # `--quick`: a setting that runs in about a minute on a CPU (explicit flags win).
 QUICK = {"timesteps": 50, "updates": 200, "test_batches": 4}
 
@@ -176,16 +183,23 @@ def build_model(kind, args):
     return model, recurrent
 
 
+def stream_segments(x, args):
+    """`x` cut into `args.segments` consecutive segments, each ending with the
+    question with `args.ask_every_segment`."""
+    segments = np.split(x, args.segments, axis=1)
+    if args.ask_every_segment:
+        query = x[:, -1]
+        segments = [np.concatenate([s[:, :-1], query[:, None]], axis=1) for s in segments]
+    return segments
+
+
 def run_stream(model, recurrent, x, args, y=None):
     """Feeds `x`, cut into `args.segments` segments, in order from an empty
     state; trains on the last one (on each with `args.ask_every_segment`) if
     `y` is given. Returns the last segment's logits, or its training loss
     and accuracy."""
     recurrent.reset_state()
-    segments = np.split(x, args.segments, axis=1)
-    if args.ask_every_segment:
-        query = x[:, -1]
-        segments = [np.concatenate([s[:, :-1], query[:, None]], axis=1) for s in segments]
+    segments = stream_segments(x, args)
     for segment in segments[:-1]:
         if y is not None and args.ask_every_segment:
             model.train_on_batch(segment, y)
@@ -218,7 +232,27 @@ def train(kind, args, test):
     for x, y in test:
         logits = run_stream(model, recurrent, x, args)
         correct += int((logits.argmax(-1) == y).sum())
+    if kind == "sab":
+        write_reads(model, test[0][0], args)
     return correct / (len(test) * args.batch_size), seconds, curve
+
+
+def write_reads(model, x, args):
+    """Plots SAB's reads over the test batch `x`, fed as the stream is, to
+    `READS` and its first sequence's attention to `ATTENTION`, in `args.out`."""
+    states, attention = plots.stream_reads(model, stream_segments(x, args))
+    label = f"stateful SAB, {args.segments} segments of T={args.timesteps}"
+    plots.plot_read_statistics(
+        read_statistics(attention, states),
+        os.path.join(args.out, READS),
+        title=f"{label}: reads over a test batch of {len(states)}",
+    )
+    plots.plot_attention(
+        attention[0],
+        os.path.join(args.out, ATTENTION),
+        title=f"{label}: attention of test sequence 0",
+        k_att=plots.find_sab_layer(model).k_att,
+    )
 
 
 def write_curves(curves, args):
@@ -260,9 +294,9 @@ def main(argv=None):
         for i in range(args.test_batches)
     ]
     results, curves = {"flags": vars(args)}, {}
+    os.makedirs(args.out, exist_ok=True)
     for kind in args.models:
         results[kind], results[kind + "_seconds"], curves[kind] = train(kind, args, test)
-    os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "metrics.json"), "w") as stream:
         json.dump(results, stream, indent=2)
     print(f"learning curves: {write_curves(curves, args)}")

@@ -211,6 +211,15 @@ def sab_reads(model, inputs):
     Raises:
         ValueError: the model has no SAB layer.
     """
+    probe, _ = _reads_probe(model)
+    states, attention = probe(inputs, training=False)
+    return keras.ops.convert_to_numpy(states), keras.ops.convert_to_numpy(attention)
+
+
+def _reads_probe(model):
+    """`(probe, twin)`: a model from `model`'s inputs to the states and
+    attention of a copy `twin` of its first SAB layer (same config and
+    weights, `return_sequences=True`, `return_attention=True`)."""
     layer = find_sab_layer(model)
     if layer is None:
         raise ValueError(f"`model` {model.name!r} has no keras_sab.SAB layer.")
@@ -225,9 +234,77 @@ def sab_reads(model, inputs):
     )
     outputs = twin(layer.input)
     twin.set_weights(layer.get_weights())
-    probe = keras.Model(model.input, outputs)
-    states, attention = probe(inputs, training=False)
-    return keras.ops.convert_to_numpy(states), keras.ops.convert_to_numpy(attention)
+    return keras.Model(model.input, outputs), twin
+
+
+def stream_reads(model, segments):
+    """The states and attention of a stateful SAB over a stream fed in calls.
+
+    Feeds `segments` in order, from an empty stream, to a copy of the
+    model's SAB layer (as `sab_reads`; the model's own carried state is left
+    as it is), and lays each call's weights out by the memory they read: a
+    carried memory by its stream id, a call's own by the count written
+    before it.
+
+    Args:
+        model: a functional `keras.Model` whose first `keras_sab.SAB` layer
+            is stateful.
+        segments: consecutive batches of the model's inputs, `(batch, steps,
+            features)` each, the stream's rows in the same order.
+
+    Returns:
+        `(states, attention)`: float numpy arrays `(batch, total steps,
+        units)`, the layer's `h_t` over the whole stream, and `(batch, total
+        steps, memories)`: column `j` is the weight each step gives the
+        stream's `j`-th memory written (zero once it is no longer kept).
+
+    Raises:
+        ValueError: the model has no SAB layer, or its SAB is not stateful.
+
+    Example:
+
+    >>> inputs = keras.Input((None, 3), batch_size=2)
+    >>> sab = keras_sab.SAB(4, k_top=1, k_att=2, stateful=True, max_memories=2)
+    >>> model = keras.Model(inputs, sab(inputs))
+    >>> states, attention = stream_reads(model, [np.ones((2, 4, 3))] * 3)
+    >>> states.shape, attention.shape  # 12 steps, a memory every 2 of them
+    ((2, 12, 4), (2, 12, 6))
+    >>> bool(attention[:, 8:, :2].any())  # memories 0 and 1 are dropped by then
+    False
+    """
+    probe, twin = _reads_probe(model)
+    if not twin.stateful:
+        raise ValueError(
+            f"`model` {model.name!r}: `stream_reads` reads a stateful SAB layer; "
+            "use `sab_reads` for one call."
+        )
+    twin.reset_state()
+    all_states, all_columns = [], []
+    for segment in segments:
+        ids = keras.ops.convert_to_numpy(twin.stream.memory_ids)
+        written = keras.ops.convert_to_numpy(twin.stream.next_memory_id)
+        states, attention = (
+            keras.ops.convert_to_numpy(x) for x in probe(segment, training=False)
+        )
+        # Column i: the i-th carried memory (oldest first), then the call's own.
+        carried = (ids >= 0).sum(axis=1, keepdims=True)
+        columns = written[:, None] + np.arange(attention.shape[-1]) - carried
+        capacity = ids.shape[1]
+        columns[:, :capacity] = np.where(
+            np.arange(capacity) < carried, ids, columns[:, :capacity]
+        )
+        all_states.append(states)
+        all_columns.append((attention, columns))
+    memories = int(keras.ops.convert_to_numpy(twin.stream.next_memory_id).max())
+    steps = [attention.shape[1] for attention, _ in all_columns]
+    laid_out = np.zeros((all_states[0].shape[0], sum(steps), memories), np.float32)
+    start = 0
+    for (attention, columns), length in zip(all_columns, steps):
+        for row in range(attention.shape[0]):
+            kept = columns[row] < memories
+            laid_out[row, start : start + length][:, columns[row][kept]] = attention[row][:, kept]
+        start += length
+    return np.concatenate(all_states, axis=1), laid_out
 
 
 def attention_weights(model, inputs):

@@ -242,6 +242,10 @@ def test_stateful_stream_prints_both_accuracies_last(example, tmp_path, capsys, 
     curves = matplotlib.image.imread(curves_path)
     assert curves.shape[:2] == CURVES_PIXELS and curves[..., :3].std() > 0.01
     assert f"learning curves: {curves_path}" in lines
+    # SAB's reads over the first test batch, fed as the stream is.
+    for name, pixels in ((stream.READS, CURVES_PIXELS), (stream.ATTENTION, ATTENTION_PIXELS)):
+        image = matplotlib.image.imread(tmp_path / name)
+        assert image.shape[:2] == pixels and image[..., :3].std() > 0.01
 
 
 def test_stateful_stream_can_ask_after_every_segment(example, tmp_path, capsys, monkeypatch):

@@ -136,6 +136,72 @@ def test_sab_reads_are_the_layer_s_states_and_weights():
     np.testing.assert_array_equal(attention, plots.attention_weights(model, x))
 
 
+def _stream_model(max_memories, batch=2):
+    inputs = keras.Input((None, 4), batch_size=batch)
+    sab = SAB(6, k_top=2, k_att=3, k_trunc=5, stateful=True, max_memories=max_memories, seed=1)
+    return keras.Model(inputs, sab(keras.layers.Dense(4, name="pre")(inputs)))
+
+
+@pytest.mark.parametrize("cuts", [(6,), (3, 12), (9, 12, 15)])
+def test_stream_reads_equal_the_whole_sequence_s_while_every_memory_is_kept(cuts):
+    """Fed in calls cut at multiples of `k_att` (each call a run of the write
+    schedule), a stream that keeps every memory reads as the same layer does
+    the whole sequence in one call: same `h_t`, and each memory's weights in
+    its own column."""
+    model = _stream_model(max_memories=8)
+    sab = plots.find_sab_layer(model)
+    sab.set_weights([w + 0.1 for w in sab.get_weights()])
+    x = np.random.default_rng(2).normal(size=(2, 21, 4)).astype("float32")
+    states, attention = plots.stream_reads(model, np.split(x, cuts, axis=1))
+    whole = SAB.from_config(
+        {**sab.get_config(), "stateful": False, "max_memories": None,
+         "return_sequences": True, "return_attention": True}
+    )
+    layer_input = model.get_layer("pre")(x)
+    whole(layer_input)
+    whole.set_weights(sab.get_weights())
+    expected_states, expected_attention = whole(layer_input)
+    assert attention.shape == (2, 21, 21 // 3)
+    np.testing.assert_allclose(states, expected_states, atol=1e-5)
+    np.testing.assert_allclose(attention, expected_attention, atol=1e-5)
+    assert attention[:, 3:].sum(-1).min() > 0.99
+
+
+def test_stream_reads_place_a_call_s_reads_by_the_memory_s_stream_id():
+    """With room for 2 memories (`keep="latest"`), the third call of 6 steps
+    carries in only memories 2 and 3 (written at steps 9 and 12) and writes
+    memory 4 at step 15: its weights land in those columns, as the call's
+    own attention gives them."""
+    model = _stream_model(max_memories=2)
+    x = np.random.default_rng(3).normal(size=(2, 18, 4)).astype("float32")
+    segments = np.split(x, 3, axis=1)
+    states, attention = plots.stream_reads(model, segments)
+    assert attention.shape == (2, 18, 6)
+    third = attention[:, 12:]
+    assert not third[..., :2].any() and not third[..., 5].any()
+    assert not third[:, :3, 4].any()
+    np.testing.assert_allclose(third[..., 2:5].sum(-1), 1.0, atol=1e-5)
+    # The same calls through a copy of the layer returning its attention:
+    # the carried memories are its first two columns, its own the next.
+    sab = plots.find_sab_layer(model)
+    twin = SAB.from_config(
+        {**sab.get_config(), "return_sequences": True, "return_attention": True}
+    )
+    probe = keras.Model(model.input, twin(model.get_layer("pre").output))
+    twin.set_weights(sab.get_weights())
+    for segment in segments:
+        own_states, own_attention = probe(segment)
+    np.testing.assert_allclose(third[..., 2:5], own_attention[:, :, :3], atol=1e-6)
+    np.testing.assert_allclose(states[:, 12:], own_states, atol=1e-6)
+
+
+def test_stream_reads_need_a_stateful_sab():
+    inputs = keras.Input((None, 4))
+    model = keras.Model(inputs, SAB(3, k_att=2)(inputs))
+    with pytest.raises(ValueError, match="stateful"):
+        plots.stream_reads(model, [np.zeros((1, 4, 4))])
+
+
 def test_read_statistics_png_has_the_documented_size(tmp_path):
     from keras_sab.read_statistics import read_statistics
 
