@@ -240,8 +240,9 @@ def train(kind, args, test):
 def write_reads(model, x, args):
     """Plots SAB's reads over the test batch `x`, fed as the stream is, to
     `READS` and its first sequence's attention to `ATTENTION`, in `args.out`."""
-    states, attention = plots.stream_reads(model, stream_segments(x, args))
-    label = f"stateful SAB, {args.segments} segments of T={args.timesteps}"
+    segments = stream_segments(x, args)
+    states, attention = plots.stream_reads(model, segments)
+    label = f"stateful SAB, {len(segments)} segments of {segments[0].shape[1]} steps"
     plots.plot_read_statistics(
         read_statistics(attention, states),
         os.path.join(args.out, READS),
@@ -250,8 +251,7 @@ def write_reads(model, x, args):
     plots.plot_attention(
         attention[0],
         os.path.join(args.out, ATTENTION),
-        title=f"{label}: attention of test sequence 0",
-        k_att=plots.find_sab_layer(model).k_att,
+        title=f"{label}: attention of test sequence 0 (memories in the order written)",
     )
 
 
