@@ -771,3 +771,36 @@ $PY examples/pixel_mnist.py ${F60/--units 128/--units 64} --epochs 5 --model tra
 # The default on permuted MNIST at T=784 again (seed 0), for its reads (reads.png).
 $PY examples/pixel_mnist.py $PIX3K --model sab --k-top 5 --k-trunc 10 --seed 0 \
     --out docs/results/reads/mnist5k_permuted_sab_default_3k
+# 36. (2026-12-08, a new session.) The peers issue's runs left: keras-lmu's LMU on the stream as a
+# Keras RNN of its cell (its layer refuses stateful=True), 3 seeds; the peers' grids searched on
+# the text (5 of its 25 epochs a grid point); seeds 1 and 2 where a peer ended within a few
+# points of another model (the LMU on the text, the TCN on permuted MNIST, the TCN and the LMU on
+# the copy task at T=200); the TCN's and the GRU's grids on permuted MNIST (8 of 48 epochs a
+# point). And the default's reads on the stateful stream (reads.png, attention.png).
+for seed in 0 1 2; do
+  $PY examples/stateful_stream.py --models lmu_cell --seed $seed \
+      --out docs/results/peers/stream_lmu_cell_s$seed
+done
+$PY examples/stateful_stream.py --models sab --seed 0 --out docs/results/reads/stream_sab_default
+for model in tcn lmu gru; do
+  $PY examples/text8.py --model $model $TEXT5K_FAST --seed 0 --tune-epochs 5 \
+      --out docs/results/peers/text8_5000_${model}_tuned
+done
+for seed in 1 2; do
+  $PY examples/text8.py --model lmu $TEXT5K_FAST --seed $seed \
+      --out docs/results/peers/text8_5000_lmu_s$seed
+  $PY examples/pixel_mnist.py $PIX3K --model tcn --seed $seed \
+      --out docs/results/peers/mnist5k_permuted_3k_tcn_s$seed
+  for model in tcn lmu; do
+    $PY examples/copy_task.py -T 200 --model $model $FAST --lr 1e-3 --seed $seed --epochs 20 \
+        --steps-per-epoch 100 --out docs/results/peers/copy_T200_${model}_s$seed
+  done
+done
+for model in tcn gru; do
+  $PY examples/pixel_mnist.py $PIX3K --model $model --seed 0 --tune-epochs 8 \
+      --out docs/results/peers/mnist5k_permuted_3k_${model}_tuned
+done
+for seed in 1 2; do
+  $PY examples/pixel_mnist.py $PIX3K --model lmu --seed $seed \
+      --out docs/results/peers/mnist5k_permuted_3k_lmu_s$seed
+done
