@@ -31,7 +31,7 @@ with each model's training loss and accuracy at every update in
 SAB's reads over the first test batch, fed as the stream is
 (`keras_sab.plots.stream_reads`), go to `--out`/reads.png (the read mass,
 the share of rows on the most-read memory, `|h_t|`) and, for its first
-sequence, `--out`/attention.png.
+sequence, `--out`/attention.png (memory `j`: the stream's `j`-th written).
 
     python examples/stateful_stream.py --seed 1
     python examples/stateful_stream.py --models gru cfc lmu_cell   # the peers that stream
@@ -242,7 +242,7 @@ def write_reads(model, x, args):
     `READS` and its first sequence's attention to `ATTENTION`, in `args.out`."""
     segments = stream_segments(x, args)
     states, attention = plots.stream_reads(model, segments)
-    label = f"stateful SAB, {len(segments)} segments of {segments[0].shape[1]} steps"
+    label = f"stateful SAB, {len(segments)} calls of {segments[0].shape[1]} steps"
     plots.plot_read_statistics(
         read_statistics(attention, states),
         os.path.join(args.out, READS),
@@ -251,7 +251,7 @@ def write_reads(model, x, args):
     plots.plot_attention(
         attention[0],
         os.path.join(args.out, ATTENTION),
-        title=f"{label}: attention of test sequence 0 (memories in the order written)",
+        title=f"{label}: attention of test sequence 0",
     )
 
 
