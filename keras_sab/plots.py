@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from keras_sab.sab_layer import SAB
+from keras_sab.write_schedule import call_memory_ids
 
 DPI = 100
 CURVES_SIZE = (10, 4)
@@ -279,32 +280,33 @@ def stream_reads(model, segments):
             "use `sab_reads` for one call."
         )
     twin.reset_state()
-    all_states, all_columns = [], []
+    calls = []
     for segment in segments:
-        ids = keras.ops.convert_to_numpy(twin.stream.memory_ids)
-        written = keras.ops.convert_to_numpy(twin.stream.next_memory_id)
+        carried_ids = keras.ops.convert_to_numpy(twin.stream.memory_ids)
+        before = keras.ops.convert_to_numpy(twin.stream.next_memory_id)
         states, attention = (
             keras.ops.convert_to_numpy(x) for x in probe(segment, training=False)
         )
+        written = keras.ops.convert_to_numpy(twin.stream.next_memory_id) - before
         # Column i: the i-th carried memory (oldest first), then the call's own.
-        carried = (ids >= 0).sum(axis=1, keepdims=True)
-        columns = written[:, None] + np.arange(attention.shape[-1]) - carried
-        capacity = ids.shape[1]
-        columns[:, :capacity] = np.where(
-            np.arange(capacity) < carried, ids, columns[:, :capacity]
+        positions = attention.shape[-1]
+        carried = (carried_ids >= 0).sum(axis=1).astype(np.int32)
+        new, new_ids = call_memory_ids(carried, written, before, positions)
+        carried_ids = np.pad(
+            carried_ids, [(0, 0), (0, positions - carried_ids.shape[1])], constant_values=-1
         )
-        all_states.append(states)
-        all_columns.append((attention, columns))
+        calls.append((states, attention, np.where(new, new_ids, carried_ids)))
     memories = int(keras.ops.convert_to_numpy(twin.stream.next_memory_id).max())
-    steps = [attention.shape[1] for attention, _ in all_columns]
-    laid_out = np.zeros((all_states[0].shape[0], sum(steps), memories), np.float32)
+    batch, steps = calls[0][0].shape[0], sum(call[1].shape[1] for call in calls)
+    laid_out = np.zeros((batch, steps, memories), np.float32)
     start = 0
-    for (attention, columns), length in zip(all_columns, steps):
-        for row in range(attention.shape[0]):
-            kept = columns[row] < memories
-            laid_out[row, start : start + length][:, columns[row][kept]] = attention[row][:, kept]
+    for _, attention, columns in calls:
+        length = attention.shape[1]
+        for row in range(batch):
+            read = columns[row] >= 0
+            laid_out[row, start : start + length][:, columns[row][read]] = attention[row][:, read]
         start += length
-    return np.concatenate(all_states, axis=1), laid_out
+    return np.concatenate([states for states, _, _ in calls], axis=1), laid_out
 
 
 def attention_weights(model, inputs):
